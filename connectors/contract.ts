@@ -1,0 +1,128 @@
+/**
+ * The connector contract (DESIGN.md §4 "One connector = one folder").
+ *
+ * A connector kind is a folder under connectors/ exporting a `ConnectorManifest`: its id, the
+ * capabilities it offers, a strict zod schema of its config (secret fields marked), its rate
+ * budget and batch limits, and a factory that builds an instance from validated config. The
+ * registry (connectors/registry.ts) is the only place that lists kinds; workflows never name one.
+ */
+import type { z } from 'zod';
+import type { Logger } from 'pino';
+import type { ItemResult } from '../core/errors';
+import type { StockLevel } from '../core/model';
+import type { CrosswalkStore } from '../state/store';
+
+export type Capability = 'stock.read' | 'stock.write';
+
+/**
+ * How fast a connector instance may call its remote system, as data. Used to derive the
+ * server-enforced activity rate of the instance's task queue (`maxTaskQueueActivitiesPerSecond`)
+ * and by clients that pace themselves.
+ */
+export type RateBudget =
+  | { kind: 'unlimited' }
+  | { kind: 'requests'; perSecond: number; burst: number }
+  /** Cost-based leaky bucket (Shopify): points restored per second, bucket size, cost of one write call. */
+  | { kind: 'cost'; pointsPerSecond: number; bucketSize: number; writeCost: number };
+
+/** Whole calls per second the budget allows for write calls. Infinity when unlimited. */
+export function writeCallsPerSecond(budget: RateBudget): number {
+  switch (budget.kind) {
+    case 'unlimited':
+      return Number.POSITIVE_INFINITY;
+    case 'requests':
+      return budget.perSecond;
+    case 'cost':
+      return budget.pointsPerSecond / budget.writeCost;
+  }
+}
+
+export interface CheckResult {
+  ok: boolean;
+  /** One line an operator can act on, e.g. "connected to shop Demo (2 locations)". */
+  detail: string;
+}
+
+/** Where a stock read resumes. Named strategies, never positions (DESIGN.md §8). */
+export type StockCursor =
+  /** Full read: every SKU in key order, after this key. */
+  | { strategy: 'key'; afterKey: string }
+  /** Delta read: rows modified after (modifiedAt, key), in that order. */
+  | { strategy: 'modified'; afterModifiedAt: string; afterKey: string };
+
+export type StockReadMode = 'full' | 'delta';
+
+export interface StockPage {
+  /**
+   * Every stock level of every SKU the page covers (all of a SKU's locations, so availability
+   * per channel can be summed without another read).
+   */
+  levels: StockLevel[];
+  /** SKUs the page covers, including SKUs with no stock rows (they become zero). */
+  skus: string[];
+  /** Where the next page starts; null when this page was the last. */
+  nextCursor: StockCursor | null;
+}
+
+export interface StockSource {
+  /**
+   * Reads one page. `cursor` null starts from the beginning (full) or from the epoch (delta);
+   * callers pass the stored cursor for delta runs.
+   */
+  readStockPage(request: { mode: StockReadMode; cursor: StockCursor | null; limit: number }): Promise<StockPage>;
+}
+
+/** One absolute quantity to set for a SKU at one of the target's own locations. */
+export interface StockUpdate {
+  sku: string;
+  /** The target's location id, already mapped (e.g. "gid://shopify/Location/1"). */
+  location: string;
+  quantity: number;
+}
+
+export type StockUpdateKey = Pick<StockUpdate, 'sku' | 'location'>;
+
+export interface StockTarget {
+  /** Most updates one write call accepts (Shopify: 250 input items). */
+  readonly maxBatchSize: number;
+  /**
+   * Sets absolute quantities. Idempotent per `idempotencyKey` where the API supports it.
+   * Returns one result per update; throws only when the whole call failed (transient or auth),
+   * never because one item was bad.
+   */
+  setStock(updates: StockUpdate[], idempotencyKey: string): Promise<ItemResult<StockUpdateKey>[]>;
+}
+
+export interface ConnectorInstance {
+  readonly id: string;
+  readonly kind: string;
+  check(): Promise<CheckResult>;
+  stockSource?: StockSource;
+  stockTarget?: StockTarget;
+  close(): Promise<void>;
+}
+
+/** What a connector may use from the hub. */
+export interface ConnectorDeps {
+  logger: Logger;
+  /** Connector-scoped crosswalk (e.g. SKU → remote inventory item id). */
+  crosswalk: CrosswalkStore;
+  /** Resolves relative file paths in config (e.g. a SQLite file) against the config's folder. */
+  baseDir: string;
+}
+
+export interface ConnectorManifest<Schema extends z.ZodType = z.ZodType> {
+  /** Stable kind id used in config files (`kind: shopify`). */
+  kind: string;
+  title: string;
+  capabilities: readonly Capability[];
+  /** Strict zod schema of the connector's `config:` block. Unknown keys are errors. */
+  configSchema: Schema;
+  /**
+   * Dotted paths inside the config that hold secrets. They must be given by reference
+   * (`${env:NAME}` or `${file:path}`) and are redacted from logs.
+   */
+  secretFields: readonly string[];
+  rateBudget(config: z.infer<Schema>): RateBudget;
+  create(id: string, config: z.infer<Schema>, deps: ConnectorDeps): ConnectorInstance;
+}

@@ -1,0 +1,71 @@
+/**
+ * Canonical model: the shapes every connector maps to and from (DESIGN.md §5).
+ *
+ * Only what the stock path needs is filled in; prices, orders and loyalty extend this module
+ * with the same conventions: zod schemas are the source of truth, types are inferred, money is
+ * a decimal string (never a binary float), quantities of countable units are integers.
+ */
+import { z } from 'zod';
+
+/** A stock-keeping unit code as the retailer uses it across systems (trimmed, non-empty). */
+export const SkuCode = z.string().trim().min(1).max(128);
+export type SkuCode = z.infer<typeof SkuCode>;
+
+/** Money as a decimal string with up to 4 fractional digits, e.g. "129.99". */
+export const DecimalAmount = z.string().regex(/^-?\d+(\.\d{1,4})?$/, 'expected a decimal number such as "129.99"');
+
+export const Product = z.object({
+  sku: SkuCode,
+  ean: z.string().regex(/^\d{8,14}$/).optional(),
+  name: z.string().min(1),
+  unit: z.string().min(1).default('szt'),
+});
+export type Product = z.infer<typeof Product>;
+
+export const LocationType = z.enum(['warehouse', 'store']);
+export const Location = z.object({
+  /** The location code in the system it comes from (e.g. an ERP warehouse symbol). */
+  id: z.string().min(1),
+  type: LocationType,
+  name: z.string().optional(),
+  coordinates: z.object({ lat: z.number(), lon: z.number() }).optional(),
+});
+export type Location = z.infer<typeof Location>;
+
+/**
+ * Stock of one SKU at one source location. `onHand` and `reserved` are whole units: sources that
+ * keep decimals (ERP `numeric(12,3)` columns) are floored by the connector, because selling a
+ * fraction of a unit that is not there oversells.
+ */
+export const StockLevel = z.object({
+  sku: SkuCode,
+  location: z.string().min(1),
+  onHand: z.number().int(),
+  reserved: z.number().int().nonnegative(),
+  /** When the source last changed this level (ISO-8601). */
+  at: z.string(),
+});
+export type StockLevel = z.infer<typeof StockLevel>;
+
+/** What a channel should show for one SKU at one of the channel's locations. */
+export const ChannelAvailability = z.object({
+  sku: SkuCode,
+  channel: z.string().min(1),
+  /** The channel's own location id (e.g. a Shopify location GID). */
+  location: z.string().min(1),
+  quantity: z.number().int().nonnegative(),
+  active: z.boolean(),
+});
+export type ChannelAvailability = z.infer<typeof ChannelAvailability>;
+
+export const PriceEntry = z.object({
+  sku: SkuCode,
+  priceList: z.string().min(1),
+  currency: z.string().length(3),
+  net: DecimalAmount,
+  gross: DecimalAmount,
+  vatRate: DecimalAmount,
+  validFrom: z.string().optional(),
+  validTo: z.string().optional(),
+});
+export type PriceEntry = z.infer<typeof PriceEntry>;

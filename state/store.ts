@@ -1,0 +1,84 @@
+/**
+ * The hub state store: what must outlive a workflow and is too big for its history
+ * (DESIGN.md §4). Cursors, last-pushed snapshots per target, staged push batches, crosswalks and
+ * the quarantine. One code path (Kysely) over SQLite (embedded default) and PostgreSQL.
+ *
+ * Implementation: state/kysely-store.ts. This file holds only the interfaces, so connectors and
+ * activities depend on the contract, not on the database.
+ */
+import type { StockCursor } from '../connectors/contract';
+
+/** One staged, not yet confirmed stock write for one target. */
+export interface StagedStockItem {
+  sku: string;
+  location: string;
+  quantity: number;
+  /** What the snapshot held when the item was staged (null: never pushed). For dry runs and reports. */
+  previousQuantity: number | null;
+}
+
+export interface QuarantineRecord {
+  /** The sync (or connector) that met the record. */
+  scope: string;
+  /** What kind of record: 'stock', 'price', 'order', ... */
+  entity: string;
+  /** The record's business key, e.g. "SKU-1|MAG-01". Never PII. */
+  recordKey: string;
+  /** Why it was quarantined, precise enough to fix the record. */
+  reason: string;
+  /** Error kind from core/errors (unmappable, validation, ...). */
+  kind: string;
+  /** The record as met, as JSON, so nothing is lost. */
+  payload: unknown;
+}
+
+export interface QuarantineEntry extends QuarantineRecord {
+  id: number;
+  firstSeenAt: string;
+  lastSeenAt: string;
+  occurrences: number;
+  resolved: boolean;
+}
+
+export interface CrosswalkStore {
+  /** Remote ids for local keys of one kind (e.g. kind 'sku→inventoryItem'); missing keys are absent. */
+  get(kind: string, keys: readonly string[]): Promise<Map<string, string>>;
+  put(kind: string, entries: ReadonlyMap<string, string>): Promise<void>;
+}
+
+export interface StateStore {
+  /** Creates or upgrades tables. Idempotent. */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // Cursors: advanced only after the data they cover is safely written.
+  getCursor(syncName: string, mode: string): Promise<StockCursor | null>;
+  saveCursor(syncName: string, mode: string, cursor: StockCursor): Promise<void>;
+
+  // Last-pushed snapshot per target: key = `${sku}\u0000${location}`.
+  loadSnapshot(target: string, skus: readonly string[]): Promise<Map<string, number>>;
+
+  // Staged batches: written by the staging activity, consumed by the push activity.
+  stageStockItems(batchId: string, target: string, items: readonly StagedStockItem[]): Promise<void>;
+  /** Items of the batch not yet pushed or failed, in (sku, location) order. */
+  loadPendingStockItems(batchId: string, target: string): Promise<StagedStockItem[]>;
+  /**
+   * Marks items pushed and records their quantities in the target's snapshot, in one
+   * transaction, so a retry never pushes them again and the next run sees them as unchanged.
+   */
+  markStockItemsPushed(batchId: string, target: string, items: readonly StagedStockItem[]): Promise<void>;
+  /** Marks items failed permanently (they are quarantined by the caller); they are not retried. */
+  markStockItemsFailed(batchId: string, target: string, items: readonly StagedStockItem[], reason: string): Promise<void>;
+  /** Drops staged rows of finished batches older than the cutoff (ISO time). Returns rows removed. */
+  pruneStagedBatches(olderThan: string): Promise<number>;
+
+  crosswalk(connectorId: string): CrosswalkStore;
+
+  /** Adds records; a record already open with the same scope, entity, key and reason counts again. */
+  quarantine(records: readonly QuarantineRecord[]): Promise<void>;
+  listQuarantine(filter?: { scope?: string; includeResolved?: boolean; limit?: number }): Promise<QuarantineEntry[]>;
+}
+
+export function snapshotKey(sku: string, location: string): string {
+  return `${sku}\u0000${location}`;
+}
