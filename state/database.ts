@@ -1,0 +1,174 @@
+/**
+ * The state store's database: table types and the Kysely instance for either dialect.
+ *
+ * Column types are chosen so that one code path works on both dialects: timestamps are ISO-8601
+ * UTC strings (TEXT), flags are integers 0/1 (better-sqlite3 cannot bind booleans), JSON is TEXT.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import {
+  CompiledQuery,
+  Kysely,
+  PostgresDialect,
+  SqliteAdapter,
+  SqliteDialect,
+  SqliteDriver,
+  type DatabaseConnection,
+  type Driver,
+  type Generated,
+  type SqliteDialectConfig,
+} from 'kysely';
+import pg from 'pg';
+
+export type StateStoreConfig =
+  | {
+      driver: 'sqlite';
+      /** SQLite database file; its folder is created when missing. */
+      file: string;
+    }
+  | {
+      driver: 'postgres';
+      /** libpq-style URL, e.g. `postgresql://omnisync@db:5432/omnisync`. */
+      connectionString: string;
+      /** Schema holding the omnisync tables (created by migrate()). Default: the connection's search_path (usually `public`). */
+      schema?: string;
+    };
+
+export type StateDialect = StateStoreConfig['driver'];
+
+/** Table names share one prefix so the store can live in a database other tools use too. */
+export const TABLE_PREFIX = 'omnisync_';
+
+export interface SyncCursorTable {
+  sync_name: string;
+  mode: string;
+  cursor_json: string;
+  updated_at: string;
+}
+
+export interface StockSnapshotTable {
+  target: string;
+  sku: string;
+  location: string;
+  quantity: number;
+  pushed_at: string;
+}
+
+export type StockPushStatus = 'pending' | 'pushed' | 'failed';
+
+export interface StockPushItemTable {
+  batch_id: string;
+  target: string;
+  sku: string;
+  location: string;
+  quantity: number;
+  previous_quantity: number | null;
+  status: StockPushStatus;
+  reason: string | null;
+  updated_at: string;
+}
+
+export interface CrosswalkTable {
+  connector_id: string;
+  kind: string;
+  local_key: string;
+  remote_id: string;
+}
+
+export interface QuarantineTable {
+  id: Generated<number>;
+  scope: string;
+  entity: string;
+  record_key: string;
+  reason: string;
+  kind: string;
+  payload_json: string;
+  /**
+   * Hash of (scope, entity, record_key, reason): the key under which an open record is counted
+   * again. A hash, because a unique index over the long texts themselves can exceed
+   * PostgreSQL's index row size limit.
+   */
+  dedupe_key: string;
+  first_seen_at: string;
+  last_seen_at: string;
+  occurrences: number;
+  /** 0 open, 1 resolved. */
+  resolved: number;
+}
+
+export interface StateDatabase {
+  omnisync_sync_cursor: SyncCursorTable;
+  omnisync_stock_snapshot: StockSnapshotTable;
+  omnisync_stock_push_item: StockPushItemTable;
+  omnisync_crosswalk: CrosswalkTable;
+  omnisync_quarantine: QuarantineTable;
+}
+
+/**
+ * Opens the database lazily: no connection is made until the first query, so a wrong
+ * connection string surfaces as that query's error (with the driver's message).
+ */
+export function openStateDatabase(config: StateStoreConfig): Kysely<StateDatabase> {
+  if (config.driver === 'sqlite') {
+    const dialect = new WriterSqliteDialect({
+      database: async () => {
+        mkdirSync(dirname(config.file), { recursive: true });
+        const database = new Database(config.file);
+        // WAL lets readers (CLI, reports) run while a worker writes. synchronous=NORMAL is
+        // durable across process crashes in WAL mode (only an OS crash may lose the last
+        // commits), which is what a worker killed with -9 needs.
+        database.pragma('journal_mode = WAL');
+        database.pragma('synchronous = NORMAL');
+        // Several worker processes may share the file: wait for a writer instead of failing.
+        database.pragma('busy_timeout = 10000');
+        return database;
+      },
+    });
+    const db = new Kysely<StateDatabase>({ dialect });
+    return db;
+  }
+  const pool = new pg.Pool({ connectionString: config.connectionString, max: 10, application_name: 'omnisync-state' });
+  // An idle connection dropped by the server emits 'error' on the pool, which would crash the
+  // process if unhandled. The pool discards that connection; the next query opens a new one
+  // (and reports the error itself if the server is really gone).
+  pool.on('error', () => undefined);
+  const db = new Kysely<StateDatabase>({ dialect: new PostgresDialect({ pool }) });
+  return config.schema === undefined ? db : db.withSchema(config.schema);
+}
+
+/**
+ * SQLite for several writer processes sharing one file (worker, CLI):
+ *
+ * - Transactions start with BEGIN IMMEDIATE, taking the write lock up front. A plain (deferred)
+ *   BEGIN that reads before writing can fail with SQLITE_BUSY when another process wrote in
+ *   between, and busy_timeout cannot help it; an immediate one simply waits its turn.
+ * - The adapter declares transactional DDL (SQLite has it), so Kysely's Migrator runs the check
+ *   "which migrations are applied" and the migrations themselves in one such transaction:
+ *   processes starting together migrate one after the other instead of racing.
+ */
+class WriterSqliteDialect extends SqliteDialect {
+  constructor(private readonly writerConfig: SqliteDialectConfig) {
+    super(writerConfig);
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateTransactionSqliteDriver(this.writerConfig);
+  }
+
+  override createAdapter(): SqliteAdapter {
+    return new TransactionalDdlSqliteAdapter();
+  }
+}
+
+class ImmediateTransactionSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class TransactionalDdlSqliteAdapter extends SqliteAdapter {
+  override get supportsTransactionalDdl(): boolean {
+    return true;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Versioned schema of the state store, applied by Kysely's Migrator.
+ *
+ * Rules for adding a migration: append an entry with the next number (names sort as strings,
+ * so keep the zero padding), never edit or reorder a released one, and write it with the schema
+ * builder so it runs on both SQLite and PostgreSQL. Workers may start concurrently: the Migrator
+ * serialises them with its lock table.
+ */
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import type { StateDialect } from './database';
+
+/** Kysely's bookkeeping tables, prefixed so they cannot collide with another tool's migrations. */
+export const MIGRATION_TABLE = 'omnisync_migration';
+export const MIGRATION_LOCK_TABLE = 'omnisync_migration_lock';
+
+export function stateMigrations(dialect: StateDialect): Record<string, Migration> {
+  return {
+    '0001_initial': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a migration sees the schema of its own version
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('omnisync_sync_cursor')
+          .addColumn('sync_name', 'text', (col) => col.notNull())
+          .addColumn('mode', 'text', (col) => col.notNull())
+          .addColumn('cursor_json', 'text', (col) => col.notNull())
+          .addColumn('updated_at', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint('omnisync_sync_cursor_pk', ['sync_name', 'mode'])
+          .execute();
+
+        await db.schema
+          .createTable('omnisync_stock_snapshot')
+          .addColumn('target', 'text', (col) => col.notNull())
+          .addColumn('sku', 'text', (col) => col.notNull())
+          .addColumn('location', 'text', (col) => col.notNull())
+          .addColumn('quantity', 'integer', (col) => col.notNull())
+          .addColumn('pushed_at', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint('omnisync_stock_snapshot_pk', ['target', 'sku', 'location'])
+          .execute();
+
+        // The primary key's order (batch, target, sku, location) serves "pending items of a
+        // batch in (sku, location) order" without a sort.
+        await db.schema
+          .createTable('omnisync_stock_push_item')
+          .addColumn('batch_id', 'text', (col) => col.notNull())
+          .addColumn('target', 'text', (col) => col.notNull())
+          .addColumn('sku', 'text', (col) => col.notNull())
+          .addColumn('location', 'text', (col) => col.notNull())
+          .addColumn('quantity', 'integer', (col) => col.notNull())
+          .addColumn('previous_quantity', 'integer')
+          .addColumn('status', 'text', (col) => col.notNull().check(sql`status in ('pending', 'pushed', 'failed')`))
+          .addColumn('reason', 'text')
+          .addColumn('updated_at', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint('omnisync_stock_push_item_pk', ['batch_id', 'target', 'sku', 'location'])
+          .execute();
+
+        await db.schema
+          .createTable('omnisync_crosswalk')
+          .addColumn('connector_id', 'text', (col) => col.notNull())
+          .addColumn('kind', 'text', (col) => col.notNull())
+          .addColumn('local_key', 'text', (col) => col.notNull())
+          .addColumn('remote_id', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint('omnisync_crosswalk_pk', ['connector_id', 'kind', 'local_key'])
+          .execute();
+
+        await db.schema
+          .createTable('omnisync_quarantine')
+          .addColumn('id', dialect === 'postgres' ? 'serial' : 'integer', (col) =>
+            dialect === 'postgres' ? col.primaryKey() : col.primaryKey().autoIncrement(),
+          )
+          .addColumn('scope', 'text', (col) => col.notNull())
+          .addColumn('entity', 'text', (col) => col.notNull())
+          .addColumn('record_key', 'text', (col) => col.notNull())
+          .addColumn('reason', 'text', (col) => col.notNull())
+          .addColumn('kind', 'text', (col) => col.notNull())
+          .addColumn('payload_json', 'text', (col) => col.notNull())
+          .addColumn('dedupe_key', 'text', (col) => col.notNull())
+          .addColumn('first_seen_at', 'text', (col) => col.notNull())
+          .addColumn('last_seen_at', 'text', (col) => col.notNull())
+          .addColumn('occurrences', 'integer', (col) => col.notNull().defaultTo(1))
+          .addColumn('resolved', 'integer', (col) => col.notNull().defaultTo(0))
+          .execute();
+        // At most one open record per dedupe key; the upsert's conflict target.
+        await db.schema
+          .createIndex('omnisync_quarantine_open_uq')
+          .on('omnisync_quarantine')
+          .column('dedupe_key')
+          .unique()
+          .where(sql.ref('resolved'), '=', 0)
+          .execute();
+        await db.schema
+          .createIndex('omnisync_quarantine_scope_idx')
+          .on('omnisync_quarantine')
+          .columns(['scope', 'resolved', 'last_seen_at'])
+          .execute();
+      },
+    },
+  };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations see the schema as it is at their version, not today's types
+export function createStateMigrator(db: Kysely<any>, dialect: StateDialect, schema: string | undefined): Migrator {
+  const migrations = stateMigrations(dialect);
+  const provider: MigrationProvider = { getMigrations: async () => migrations };
+  return new Migrator({
+    db,
+    provider,
+    migrationTableName: MIGRATION_TABLE,
+    migrationLockTableName: MIGRATION_LOCK_TABLE,
+    ...(schema === undefined ? {} : { migrationTableSchema: schema }),
+  });
+}
