@@ -1,0 +1,102 @@
+/**
+ * Config of the `erp-sql` connector: where the ERP's database is and how the ERP names its
+ * tables and columns. Every identifier is validated here and later used only through Kysely's
+ * identifier references, never spliced into SQL text.
+ */
+import { z } from 'zod';
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const QUALIFIED_TABLE = /^([A-Za-z_][A-Za-z0-9_]*\.)?[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A column name: letters, digits and underscores, not starting with a digit. */
+const ColumnName = z.string().regex(IDENTIFIER, 'expected a column name: letters, digits and _, not starting with a digit (e.g. "ilosc")');
+/** A table name, optionally schema-qualified (`schema.table`). */
+const TableName = z
+  .string()
+  .regex(QUALIFIED_TABLE, 'expected a table name: letters, digits and _, optionally "schema.table" (e.g. "stany" or "erp.stany")');
+
+export const ErpSqliteDatabase = z.strictObject({
+  driver: z.literal('sqlite'),
+  /** The ERP's SQLite file, relative to the config file's folder. No default: it must exist (it is never created). */
+  file: z.string().min(1),
+});
+
+export const ErpPostgresDatabase = z.strictObject({
+  driver: z.literal('postgres'),
+  /** libpq URL, e.g. `postgresql://reader@erp-db:5432/erp` (secret when it holds a password: by reference). */
+  connectionString: z.string().min(1),
+  /** Password, when not in the connection string (secret: by reference). Default: none. */
+  password: z.string().min(1).optional(),
+  /** Schema of tables given without one. Default: the connection's search_path. */
+  schema: z.string().regex(IDENTIFIER, 'expected a schema name: letters, digits and _, not starting with a digit').optional(),
+  /** Connections kept open to the ERP. Default 2: one sync reads one page at a time. */
+  maxConnections: z.number().int().min(1).max(20).default(2),
+});
+
+export const ErpDatabaseConfig = z.discriminatedUnion('driver', [ErpSqliteDatabase, ErpPostgresDatabase]);
+export type ErpDatabaseConfig = z.infer<typeof ErpDatabaseConfig>;
+/** The `database:` block as written (defaults not yet applied). */
+export type ErpDatabaseConfigInput = z.input<typeof ErpDatabaseConfig>;
+
+export const ErpProductsTable = z.strictObject({
+  /** Table of products (demo: `towary`). */
+  table: TableName,
+  /** Primary key column, integer or text (demo: `id`); full reads page by it. */
+  id: ColumnName,
+  /** Column with the SKU as every channel knows it (demo: `indeks`). */
+  sku: ColumnName,
+  /** Product name column (demo: `nazwa`). */
+  name: ColumnName,
+  /** EAN/GTIN column (demo: `kod_ean`). Default: none. */
+  ean: ColumnName.optional(),
+});
+
+export const ErpLocationsTable = z.strictObject({
+  /** Table of warehouses/stores (demo: `magazyny`). */
+  table: TableName,
+  /** Primary key column (demo: `id`). */
+  id: ColumnName,
+  /** Column with the location code the mappings use (demo: `symbol`, e.g. MAG-WAW). */
+  code: ColumnName,
+});
+
+export const ErpStockTable = z.strictObject({
+  /** Table with one row per product and location (demo: `stany`). */
+  table: TableName,
+  /** Primary key column (demo: `id`); delta reads order by (modifiedAt, id). */
+  id: ColumnName,
+  /** Column referencing the product's id (demo: `towar_id`). */
+  productId: ColumnName,
+  /** Column referencing the location's id (demo: `magazyn_id`). */
+  locationId: ColumnName,
+  /** On-hand quantity, may be decimal (demo: `ilosc`); floored to whole units. */
+  onHand: ColumnName,
+  /** Reserved quantity, may be decimal (demo: `zarezerwowano`); rounded up to whole units. */
+  reserved: ColumnName,
+  /**
+   * Last modification time (demo: `zmodyfikowano`). PostgreSQL: `timestamp` (read as UTC) or
+   * `timestamptz`. SQLite: ISO-8601 text in UTC (`YYYY-MM-DD HH:MM:SS[.SSS]`, `T` separator and
+   * `Z` suffix allowed). The ERP must set it on every change: delta reads depend on it.
+   */
+  modifiedAt: ColumnName,
+});
+
+export const ErpSqlConfig = z.strictObject({
+  /** How to reach the ERP's database. Required. */
+  database: ErpDatabaseConfig,
+  /**
+   * Largest page asked of the ERP in one read (products per full page, changed rows per delta
+   * page); a sync asking for more gets pages of this size. Protects a busy ERP. Default 1000.
+   */
+  pageSize: z.number().int().min(1).max(10_000).default(1_000),
+  /** Queries per second this connector may send to the ERP database. Default: unlimited. */
+  maxQueriesPerSecond: z.number().positive().optional(),
+  /** The ERP's own table and column names. Required. */
+  tables: z.strictObject({
+    products: ErpProductsTable,
+    locations: ErpLocationsTable,
+    stock: ErpStockTable,
+  }),
+});
+export type ErpSqlConfig = z.infer<typeof ErpSqlConfig>;
+export type ErpTables = ErpSqlConfig['tables'];

@@ -1,0 +1,2 @@
+export { erpSqlManifest } from './manifest';
+export { ErpSqlConfig, ErpDatabaseConfig, type ErpDatabaseConfigInput } from './config';

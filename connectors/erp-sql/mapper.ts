@@ -1,0 +1,126 @@
+/**
+ * Pure mapping of one ERP stock row to a canonical StockLevel, or to a rejection that says
+ * exactly what is wrong with the row (in the ERP's own column names) so an operator can fix it
+ * at the source. A bad row never fails the page it is on.
+ */
+import type { RejectedRecord } from '../contract';
+import type { StockLevel } from '../../core/model';
+import type { ErpTables } from './config';
+
+/** One stock row as the page queries return it (aliases fixed by the queries, values as the driver gives them). */
+export interface ErpStockRow {
+  stock_id: unknown;
+  product_id: unknown;
+  location_id: unknown;
+  /** The product's id when the referenced product exists (null: dangling product reference). */
+  product_found: unknown;
+  /** The location's id when the referenced location exists (null: dangling location reference). */
+  location_found: unknown;
+  sku: unknown;
+  location_code: unknown;
+  on_hand: unknown;
+  reserved: unknown;
+  /** The modification time normalised in SQL to `YYYY-MM-DDTHH:MM:SS.sssZ` (null when empty or unparsable). */
+  modified_at: unknown;
+  /** The modification time as stored, as text (for messages and the payload). */
+  modified_at_raw: unknown;
+}
+
+export type StockRowResult =
+  | { ok: true; level: StockLevel }
+  /** `sku`: the SKU the bad row belongs to, when known (its stock is incomplete). */
+  | { ok: false; rejection: RejectedRecord; sku: string | undefined };
+
+const ISO_UTC_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?$/;
+/** Longest SKU the canonical model accepts (core/model SkuCode). */
+const MAX_SKU_LENGTH = 128;
+
+export function mapStockRow(row: ErpStockRow, tables: ErpTables): StockRowResult {
+  const stock = tables.stock;
+  const sku = trimmedText(row.sku);
+  const location = trimmedText(row.location_code);
+  const where = `in ${stock.table} row ${String(row.stock_id)}`;
+  const reject = (reason: string): StockRowResult => ({
+    ok: false,
+    sku: isEmpty(row.product_found) ? undefined : sku,
+    rejection: {
+      recordKey: sku && location ? `${sku}|${location}` : `${stock.table}#${String(row.stock_id)}`,
+      reason: `${reason} ${where}`,
+      payload: payloadOf(row, tables),
+    },
+  });
+
+  if (isEmpty(row.product_found)) return reject(`${stock.productId} ${String(row.product_id)} matches no row in ${tables.products.table}`);
+  if (isEmpty(row.location_found)) return reject(`${stock.locationId} ${String(row.location_id)} matches no row in ${tables.locations.table}`);
+  if (!sku) return reject(`the product's ${tables.products.sku} is empty`);
+  if (sku.length > MAX_SKU_LENGTH) return reject(`the product's ${tables.products.sku} is longer than ${MAX_SKU_LENGTH} characters`);
+  if (!location) return reject(`the location's ${tables.locations.code} is empty`);
+
+  // Whole units: a fraction on hand cannot be sold (floor); a reserved fraction blocks a whole unit (ceil).
+  const onHand = wholeUnits(row.on_hand, 'floor');
+  if (!onHand.ok) return reject(`${stock.onHand} ${onHand.problem}`);
+  const reserved = wholeUnits(row.reserved, 'ceil');
+  if (!reserved.ok) return reject(`${stock.reserved} ${reserved.problem}`);
+  if (reserved.value < 0) return reject(`${stock.reserved} is negative (${String(row.reserved)})`);
+
+  if (typeof row.modified_at !== 'string' || !ISO_UTC_MILLIS.test(row.modified_at)) {
+    return reject(isEmpty(row.modified_at_raw) ? `${stock.modifiedAt} is empty (NULL)` : `${stock.modifiedAt} is not a date and time (${JSON.stringify(row.modified_at_raw)})`);
+  }
+  return { ok: true, level: { sku, location, onHand: onHand.value, reserved: reserved.value, at: row.modified_at } };
+}
+
+/**
+ * A quantity in whole units, rounded down or up. Accepts numbers (SQLite) and decimal strings
+ * (PostgreSQL `numeric`, e.g. "12.500"); strings are rounded exactly, without going through a
+ * binary float (Number("12.9999999999999999") would be 13).
+ */
+export function wholeUnits(value: unknown, rounding: 'floor' | 'ceil'): { ok: true; value: number } | { ok: false; problem: string } {
+  if (isEmpty(value)) return { ok: false, problem: 'is empty (NULL)' };
+  let whole: number;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) return { ok: false, problem: `is not a finite number (${value})` };
+    whole = rounding === 'floor' ? Math.floor(value) : Math.ceil(value);
+  } else if (typeof value === 'bigint') {
+    whole = Number(value);
+  } else if (typeof value === 'string') {
+    const match = DECIMAL.exec(value.trim());
+    const [, sign = '', integerDigits = '', fractionDigits = ''] = match ?? [];
+    if (!match || (integerDigits === '' && fractionDigits === '')) return { ok: false, problem: `is not a number (${JSON.stringify(value)})` };
+    const magnitude = Number(integerDigits || '0');
+    const hasFraction = /[1-9]/.test(fractionDigits);
+    const negative = sign === '-';
+    // Rounding away from the integer part only when there is a fraction, in the direction asked.
+    const awayFromZero = hasFraction && ((rounding === 'floor' && negative) || (rounding === 'ceil' && !negative)) ? 1 : 0;
+    whole = negative ? -(magnitude + awayFromZero) : magnitude + awayFromZero;
+  } else {
+    return { ok: false, problem: `is not a number (${JSON.stringify(value)})` };
+  }
+  if (!Number.isSafeInteger(whole)) return { ok: false, problem: `is out of range (${String(value)})` };
+  return { ok: true, value: whole === 0 ? 0 : whole }; // no -0
+}
+
+/** The row under the ERP's own column names, so the quarantine shows what the ERP holds. */
+function payloadOf(row: ErpStockRow, tables: ErpTables): Record<string, unknown> {
+  const { products, locations, stock } = tables;
+  return {
+    [`${stock.table}.${stock.id}`]: row.stock_id,
+    [`${stock.table}.${stock.productId}`]: row.product_id,
+    [`${stock.table}.${stock.locationId}`]: row.location_id,
+    [`${products.table}.${products.sku}`]: row.sku,
+    [`${locations.table}.${locations.code}`]: row.location_code,
+    [`${stock.table}.${stock.onHand}`]: row.on_hand,
+    [`${stock.table}.${stock.reserved}`]: row.reserved,
+    [`${stock.table}.${stock.modifiedAt}`]: row.modified_at_raw,
+  };
+}
+
+function trimmedText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.trim() || undefined;
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  return undefined;
+}
+
+function isEmpty(value: unknown): value is null | undefined {
+  return value === null || value === undefined;
+}

@@ -1,0 +1,204 @@
+/**
+ * Stock reads from the ERP's tables, in pages, by two named cursor strategies (DESIGN.md §8):
+ *
+ * - full / `key`: products in primary-key order after the cursor's key, then all their stock.
+ * - delta / `modified`: stock rows in (modification time, stock id) order after the cursor's
+ *   position (no cursor: from the earliest time), then all stock of the products they belong
+ *   to, so each SKU in the page is complete. Times: see modified-at.ts.
+ *
+ * Keys in cursors are strings; the ERP's key columns are usually integers. Both databases
+ * compare a text parameter against a column in the column's type (PostgreSQL infers the
+ * parameter's type from the column; SQLite applies the column's INTEGER affinity to it), so
+ * `id > '999'` orders 1000 after 999 on an integer column and pages stay in the column's own
+ * order whatever its type. Queries always order by the column itself, never by text.
+ */
+import { sql, type RawBuilder } from 'kysely';
+import { configError } from '../../core/errors';
+import type { StockLevel } from '../../core/model';
+import type { RejectedRecord, StockCursor, StockPage, StockReadMode, StockSource } from '../contract';
+import type { ErpSqlClient } from './client';
+import { mapStockRow, type ErpStockRow } from './mapper';
+import { compactCursorTime, modifiedAtSql, type ModifiedAtSql } from './modified-at';
+
+/** Ids per IN list when reading the stock of a delta page's products. */
+const IN_LIST_CHUNK = 900;
+
+/**
+ * Pages carry rows that are not valid stock (null or non-numeric quantities, negative
+ * reservations, dangling references) in `rejected`, for the quarantine: never dropped, never
+ * failing the page. A SKU with such a row is not in the page's `skus` and `levels` (see mapRows).
+ */
+export class ErpStockSource implements StockSource {
+  constructor(
+    private readonly client: ErpSqlClient,
+    /** Largest page asked of the ERP (config pageSize). */
+    private readonly maxPageSize: number,
+  ) {}
+
+  async readStockPage(request: { mode: StockReadMode; cursor: StockCursor | null; limit: number }): Promise<StockPage> {
+    const limit = Math.max(1, Math.min(Math.floor(request.limit), this.maxPageSize));
+    if (request.mode === 'full') {
+      if (request.cursor !== null && request.cursor.strategy !== 'key') {
+        throw configError(`erp-sql: a full read resumes from a "key" cursor, got a "${request.cursor.strategy}" cursor`);
+      }
+      return this.readFullPage(request.cursor?.afterKey ?? null, limit);
+    }
+    if (request.cursor !== null && request.cursor.strategy !== 'modified') {
+      throw configError(`erp-sql: a delta read resumes from a "modified" cursor, got a "${request.cursor.strategy}" cursor`);
+    }
+    return this.readDeltaPage(request.cursor, limit);
+  }
+
+  private async readFullPage(afterKey: string | null, limit: number): Promise<StockPage> {
+    const c = this.client;
+    const productId = c.column('products', 'id');
+    const products = await c.rows(
+      sql<{ product_id: unknown; sku: unknown }>`
+        select ${productId} as product_id, ${c.column('products', 'sku')} as sku
+        from ${c.table('products')}
+        ${afterKey === null ? sql`` : sql`where ${productId} > ${afterKey}`}
+        order by ${productId}
+        limit ${limit}`,
+      { purpose: 'full read (products)', table: 'products' },
+    );
+    const last = products.at(-1);
+    if (last === undefined) return { levels: [], skus: [], rejected: [], nextCursor: null, resumeCursor: null };
+
+    // The page's products are exactly those with afterKey < id <= last id, in the products
+    // table's own order; their stock joins in one query without a list of ids.
+    const range = afterKey === null ? sql`${productId} <= ${last.product_id}` : sql`${productId} > ${afterKey} and ${productId} <= ${last.product_id}`;
+    const stockRows = await c.rows(
+      sql<ErpStockRow>`
+        select ${this.stockColumns()}
+        from ${c.table('products')}
+        join ${c.table('stock')} on ${c.column('stock', 'productId')} = ${productId}
+        left join ${c.table('locations')} on ${c.column('locations', 'id')} = ${c.column('stock', 'locationId')}
+        where ${range}
+        order by ${productId}, ${c.column('stock', 'id')}`,
+      { purpose: 'full read (stock)' },
+    );
+    const { levels, rejected, incompleteSkus } = this.mapRows(stockRows);
+    const resumeCursor: StockCursor = { strategy: 'key', afterKey: String(last.product_id) };
+    return {
+      levels,
+      skus: uniqueSkus(products.map((product) => product.sku)).filter((sku) => !incompleteSkus.has(sku)),
+      rejected,
+      nextCursor: products.length === limit ? resumeCursor : null,
+      resumeCursor,
+    };
+  }
+
+  private async readDeltaPage(cursor: Extract<StockCursor, { strategy: 'modified' }> | null, limit: number): Promise<StockPage> {
+    const c = this.client;
+    const modifiedAt = this.modifiedAt();
+    const stockId = c.column('stock', 'id');
+    // Rows at exactly the cursor's time come after it only with a greater id: a page boundary
+    // inside a burst of rows with one timestamp loses nothing and repeats nothing. Written as
+    // "key >= t and (key > t or id > k)" rather than a row-value comparison because both
+    // databases turn the first term into an index range.
+    const position =
+      cursor === null
+        ? sql`${modifiedAt.sortKey} is not null`
+        : sql`${modifiedAt.lowerBound(cursor.afterModifiedAt)}
+              and ${modifiedAt.sortKey} >= ${modifiedAt.cursorValue(cursor.afterModifiedAt)}
+              and (${modifiedAt.sortKey} > ${modifiedAt.cursorValue(cursor.afterModifiedAt)} or ${stockId} > ${cursor.afterKey})`;
+    const changed = await c.rows(
+      sql<{ stock_id: unknown; product_id: unknown; modified_at: string }>`
+        select ${stockId} as stock_id, ${c.column('stock', 'productId')} as product_id, ${modifiedAt.cursorText} as modified_at
+        from ${c.table('stock')}
+        where ${position}
+        order by ${modifiedAt.sortKey}, ${stockId}
+        limit ${limit}`,
+      { purpose: 'delta read (changed stock)', table: 'stock' },
+    );
+    const last = changed.at(-1);
+    if (last === undefined) return { levels: [], skus: [], rejected: [], nextCursor: null, resumeCursor: null };
+
+    // All stock rows of the touched products, so availability per SKU is computed from every
+    // location, not only from the row that changed.
+    const productIds = [...new Set(changed.map((row) => row.product_id))];
+    const stockRows: ErpStockRow[] = [];
+    for (let start = 0; start < productIds.length; start += IN_LIST_CHUNK) {
+      const ids = productIds.slice(start, start + IN_LIST_CHUNK);
+      stockRows.push(
+        ...(await c.rows(
+          sql<ErpStockRow>`
+            select ${this.stockColumns()}
+            from ${c.table('stock')}
+            left join ${c.table('products')} on ${c.column('products', 'id')} = ${c.column('stock', 'productId')}
+            left join ${c.table('locations')} on ${c.column('locations', 'id')} = ${c.column('stock', 'locationId')}
+            where ${c.column('stock', 'productId')} in (${sql.join(ids)})
+            order by ${c.column('stock', 'productId')}, ${stockId}`,
+          { purpose: 'delta read (stock of changed products)' },
+        )),
+      );
+    }
+    const { levels, rejected, incompleteSkus } = this.mapRows(stockRows);
+    const resumeCursor: StockCursor = { strategy: 'modified', afterModifiedAt: compactCursorTime(last.modified_at), afterKey: String(last.stock_id) };
+    return {
+      levels,
+      skus: uniqueSkus(stockRows.filter((row) => row.product_found !== null).map((row) => row.sku)).filter((sku) => !incompleteSkus.has(sku)),
+      rejected,
+      nextCursor: changed.length === limit ? resumeCursor : null,
+      resumeCursor,
+    };
+  }
+
+  private stockColumns(): RawBuilder<unknown> {
+    const c = this.client;
+    return sql.join([
+      sql`${c.column('stock', 'id')} as stock_id`,
+      sql`${c.column('stock', 'productId')} as product_id`,
+      sql`${c.column('stock', 'locationId')} as location_id`,
+      sql`${c.column('products', 'id')} as product_found`,
+      sql`${c.column('locations', 'id')} as location_found`,
+      sql`${c.column('products', 'sku')} as sku`,
+      sql`${c.column('locations', 'code')} as location_code`,
+      sql`${c.column('stock', 'onHand')} as on_hand`,
+      sql`${c.column('stock', 'reserved')} as reserved`,
+      sql`${this.modifiedAt().isoMillis} as modified_at`,
+      sql`cast(${c.column('stock', 'modifiedAt')} as text) as modified_at_raw`,
+    ]);
+  }
+
+  private modifiedAt(): ModifiedAtSql {
+    return modifiedAtSql(this.client.dialect, this.client.column('stock', 'modifiedAt'));
+  }
+
+  /**
+   * Maps the rows; a SKU with a bad row is left out of the page entirely (its good levels
+   * too): its availability cannot be computed from part of its stock, and pushing the part
+   * would understate it everywhere (all of it bad: zero). The rejection goes to quarantine and
+   * the channels keep their last quantity until the row is fixed.
+   */
+  private mapRows(rows: readonly ErpStockRow[]): { levels: StockLevel[]; rejected: RejectedRecord[]; incompleteSkus: Set<string> } {
+    const mapped: StockLevel[] = [];
+    const rejected: RejectedRecord[] = [];
+    const incompleteSkus = new Set<string>();
+    for (const row of rows) {
+      const result = mapStockRow(row, this.client.tables);
+      if (result.ok) {
+        mapped.push(result.level);
+      } else {
+        rejected.push(result.rejection);
+        if (result.sku !== undefined) incompleteSkus.add(result.sku);
+      }
+    }
+    const levels = mapped.filter((level) => !incompleteSkus.has(level.sku));
+    levels.sort((a, b) => compareText(a.sku, b.sku) || compareText(a.location, b.location));
+    return { levels, rejected, incompleteSkus };
+  }
+}
+
+function uniqueSkus(values: readonly unknown[]): string[] {
+  const skus = new Set<string>();
+  for (const value of values) {
+    const sku = typeof value === 'string' ? value.trim() : typeof value === 'number' || typeof value === 'bigint' ? String(value) : '';
+    if (sku !== '') skus.add(sku);
+  }
+  return [...skus];
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

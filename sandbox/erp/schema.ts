@@ -1,0 +1,90 @@
+/**
+ * The demo ERP's database schema: a legacy Polish ERP with its own naming (towary = products,
+ * magazyny = warehouses, stany = stock levels). A real database (SQLite or PostgreSQL), not a
+ * simulator (DESIGN.md §6), built with Kysely's schema builder so both dialects share the DDL.
+ *
+ * Legacy on purpose: quantities are decimal and nullable, the modification time is maintained
+ * by the application (text on SQLite, `timestamp` without time zone on PostgreSQL).
+ */
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import type { ErpTables } from '../../connectors/erp-sql/config';
+
+/** The `tables:` block of an erp-sql connector reading this schema. */
+export const DEMO_ERP_TABLES = {
+  products: { table: 'towary', id: 'id', sku: 'indeks', name: 'nazwa', ean: 'kod_ean' },
+  locations: { table: 'magazyny', id: 'id', code: 'symbol' },
+  stock: {
+    table: 'stany',
+    id: 'id',
+    productId: 'towar_id',
+    locationId: 'magazyn_id',
+    onHand: 'ilosc',
+    reserved: 'zarezerwowano',
+    modifiedAt: 'zmodyfikowano',
+  },
+} as const satisfies ErpTables;
+
+export type DemoErpDialect = 'sqlite' | 'postgres';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the demo ERP is untyped SQL, like a real one
+export type DemoErpDatabase = Kysely<any>;
+
+export function demoErpDialect(db: DemoErpDatabase): DemoErpDialect {
+  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+}
+
+/** Creates the tables and indexes that are missing. */
+export async function createDemoErpSchema(db: DemoErpDatabase): Promise<void> {
+  const dialect = demoErpDialect(db);
+  // WAL: the sync reads while the demo books sales, without either waiting for the other.
+  // A property of the file, set once by its owner (the connector only reads).
+  if (dialect === 'sqlite') await sql`pragma journal_mode = wal`.execute(db);
+  await db.schema
+    .createTable('towary')
+    .ifNotExists()
+    .addColumn('id', 'integer', (col) => col.primaryKey())
+    .addColumn('indeks', 'varchar(64)', (col) => col.notNull().unique())
+    .addColumn('nazwa', 'varchar(200)', (col) => col.notNull())
+    .addColumn('kod_ean', 'varchar(14)')
+    .addColumn('jm', 'varchar(8)', (col) => col.notNull().defaultTo('szt'))
+    .execute();
+  await db.schema
+    .createTable('magazyny')
+    .ifNotExists()
+    .addColumn('id', 'integer', (col) => col.primaryKey())
+    .addColumn('symbol', 'varchar(32)', (col) => col.notNull().unique())
+    .addColumn('nazwa', 'varchar(200)', (col) => col.notNull())
+    .addColumn('typ', 'varchar(16)', (col) => col.notNull())
+    .execute();
+  await db.schema
+    .createTable('stany')
+    .ifNotExists()
+    .addColumn('id', 'integer', (col) => col.primaryKey())
+    .addColumn('towar_id', 'integer', (col) => col.notNull().references('towary.id'))
+    .addColumn('magazyn_id', 'integer', (col) => col.notNull().references('magazyny.id'))
+    .addColumn('ilosc', 'numeric(12, 3)')
+    .addColumn('zarezerwowano', 'numeric(12, 3)', (col) => col.defaultTo(0))
+    // Microsecond precision on PostgreSQL, like most ERPs: the connector truncates to milliseconds.
+    .addColumn('zmodyfikowano', dialect === 'postgres' ? 'timestamp' : 'text')
+    .addUniqueConstraint('stany_towar_magazyn_uq', ['towar_id', 'magazyn_id'])
+    .execute();
+  await db.schema.createIndex('stany_zmodyfikowano_idx').ifNotExists().on('stany').columns(['zmodyfikowano', 'id']).execute();
+  if (dialect === 'sqlite') {
+    // Delta reads on SQLite order by the normalised time (connectors/erp-sql/modified-at.ts);
+    // this index on the same expression lets them seek instead of sorting the table.
+    await sql`create index if not exists stany_zmodyfikowano_iso_idx on stany (strftime('%Y-%m-%dT%H:%M:%fZ', zmodyfikowano), id)`.execute(db);
+  }
+}
+
+/** Drops the demo tables (stock first: it references the others). */
+export async function dropDemoErpSchema(db: DemoErpDatabase): Promise<void> {
+  for (const table of ['stany', 'towary', 'magazyny']) await db.schema.dropTable(table).ifExists().execute();
+}
+
+/** Whether the demo tables exist and hold products. */
+export async function demoErpHasData(db: DemoErpDatabase): Promise<boolean> {
+  const tables = await db.introspection.getTables();
+  if (!tables.some((table) => table.name === 'towary')) return false;
+  const row = await sql<{ found: number }>`select 1 as found from towary limit 1`.execute(db);
+  return row.rows.length > 0;
+}
