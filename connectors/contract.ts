@@ -37,6 +37,16 @@ export function writeCallsPerSecond(budget: RateBudget): number {
   }
 }
 
+/**
+ * The activity rate the Temporal server should enforce on a connector instance's task queue,
+ * given how many remote calls one activity makes at most. Undefined when the budget is unlimited.
+ */
+export function taskQueueActivityRate(budget: RateBudget, callsPerActivity: number): number | undefined {
+  const calls = writeCallsPerSecond(budget);
+  if (!Number.isFinite(calls)) return undefined;
+  return calls / Math.max(1, callsPerActivity);
+}
+
 export interface CheckResult {
   ok: boolean;
   /** One line an operator can act on, e.g. "connected to shop Demo (2 locations)". */
@@ -62,6 +72,20 @@ export interface StockPage {
   skus: string[];
   /** Where the next page starts; null when this page was the last. */
   nextCursor: StockCursor | null;
+  /**
+   * Where a later run resumes after this page, even when it was the last one (delta: the last
+   * row read); null when the page read nothing. Stored only once the page's data is pushed.
+   */
+  resumeCursor: StockCursor | null;
+  /** Source rows that could not be read as stock (bad numbers, nulls): quarantined, never dropped. */
+  rejected: RejectedRecord[];
+}
+
+/** A source record that failed validation, kept whole so an operator can fix it at the source. */
+export interface RejectedRecord {
+  recordKey: string;
+  reason: string;
+  payload: unknown;
 }
 
 export interface StockSource {
@@ -124,5 +148,7 @@ export interface ConnectorManifest<Schema extends z.ZodType = z.ZodType> {
    */
   secretFields: readonly string[];
   rateBudget(config: z.infer<Schema>): RateBudget;
+  /** Most items one call of a capability accepts (e.g. Shopify stock.write: 250). */
+  maxBatchSize?: Partial<Record<Capability, number>>;
   create(id: string, config: z.infer<Schema>, deps: ConnectorDeps): ConnectorInstance;
 }

@@ -1,0 +1,107 @@
+/**
+ * The omnisync config file (omnisync.yaml): connectors, syncs, Temporal, state store, sandbox.
+ * Strict everywhere: an unknown key is an error, because a misspelt option that is silently
+ * ignored is worse than one that stops the deploy.
+ */
+import { z } from 'zod';
+
+const Cron = z
+  .string()
+  .regex(/^(@(hourly|daily|weekly|monthly|yearly)|(\S+\s+){4}\S+)$/, 'expected a cron expression with 5 fields (e.g. "*/5 * * * *") or @hourly/@daily');
+
+export const ScheduleEntry = z.strictObject({
+  cron: Cron,
+  /** Start paused (visible in the UI, not running). Default false. */
+  paused: z.boolean().default(false),
+});
+
+export const SyncConfig = z.strictObject({
+  entity: z.literal('stock'),
+  /** Connector id that reads the data (capability stock.read). */
+  source: z.string().min(1),
+  /** Connector ids that receive it (capability stock.write). */
+  targets: z.array(z.string().min(1)).min(1),
+  /** Mapping file, relative to the config file's folder (e.g. mappings/stock-erp-to-shopify.yaml). */
+  mapping: z.string().min(1),
+  /** SKUs read per page. Default 1000. */
+  pageSize: z.number().int().min(1).max(20_000).default(1000),
+  /** Safety net against a source that never ends. Default 10,000 pages per run. */
+  maxPages: z.number().int().min(1).default(10_000),
+  /**
+   * Pages one workflow execution handles before it continues as new (keeps history small).
+   * Default 400 (≈ 4,000 events); the server's own suggestion ends an execution earlier.
+   */
+  pagesPerExecution: z.number().int().min(1).max(2_000).default(400),
+  schedule: z
+    .strictObject({
+      /** Incremental run: rows modified since the stored cursor. */
+      delta: ScheduleEntry.optional(),
+      /** Full run: every SKU compared with the last-pushed snapshot. */
+      full: ScheduleEntry.optional(),
+    })
+    .default({}),
+});
+export type SyncConfig = z.infer<typeof SyncConfig>;
+
+export const ConnectorEntry = z.strictObject({
+  kind: z.string().min(1),
+  /** Validated by the connector kind's own schema. */
+  config: z.unknown(),
+});
+
+export const TemporalConfig = z.strictObject({
+  /** host:port of the Temporal frontend. Default 127.0.0.1:7233. */
+  address: z.string().min(1).default('127.0.0.1:7233'),
+  namespace: z.string().min(1).default('default'),
+  /** Task queue of the hub's workflows and hub activities. Default "omnisync". */
+  taskQueue: z.string().min(1).default('omnisync'),
+  /** Temporal Cloud API key (by reference). */
+  apiKey: z.string().optional(),
+  tls: z
+    .strictObject({
+      /** Client certificate and key for mTLS (PEM files). */
+      clientCertFile: z.string().optional(),
+      clientKeyFile: z.string().optional(),
+      serverNameOverride: z.string().optional(),
+    })
+    .optional(),
+  /** The embedded dev server used by `omnisync dev`. */
+  devServer: z
+    .strictObject({
+      port: z.number().int().min(1).max(65535).default(7233),
+      uiPort: z.number().int().min(1).max(65535).default(8233),
+    })
+    .default({ port: 7233, uiPort: 8233 }),
+});
+
+export const StateStoreSettings = z.discriminatedUnion('driver', [
+  z.strictObject({ driver: z.literal('sqlite'), file: z.string().min(1) }),
+  z.strictObject({ driver: z.literal('postgres'), connectionString: z.string().min(1), schema: z.string().optional() }),
+]);
+
+export const SandboxConfig = z.strictObject({
+  /** Port of the Shopify simulator. Default 8601. */
+  shopifyPort: z.number().int().min(1).max(65535).default(8601),
+  /** Simulator restore rate in points/s. Default 100 (Shopify Standard plan). */
+  shopifyRestoreRate: z.number().positive().default(100),
+  /** Demo products seeded into the sandbox ERP and store. Default 1200. */
+  products: z.number().int().min(1).max(1_000_000).default(1200),
+  /** The sandbox ERP database (SQLite file). */
+  erpFile: z.string().default('./data/erp.sqlite'),
+  /** Stock changes the demo ERP makes per minute, so delta syncs have work. Default 30. */
+  salesPerMinute: z.number().int().min(0).default(30),
+});
+
+export const OmnisyncConfig = z.strictObject({
+  /** Folder for runtime data (Temporal db, state store, sandbox). Default ./data. */
+  dataDir: z.string().default('./data'),
+  temporal: TemporalConfig.default(TemporalConfig.parse({})),
+  stateStore: StateStoreSettings.default({ driver: 'sqlite', file: './data/omnisync.sqlite' }),
+  logging: z
+    .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
+    .default({ level: 'info' }),
+  sandbox: SandboxConfig.optional(),
+  connectors: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a connector id of lowercase letters, digits and dashes'), ConnectorEntry),
+  syncs: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a sync name of lowercase letters, digits and dashes'), SyncConfig).default({}),
+});
+export type OmnisyncConfigFile = z.infer<typeof OmnisyncConfig>;

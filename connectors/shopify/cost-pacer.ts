@@ -1,0 +1,87 @@
+/**
+ * Client-side model of Shopify's cost-based leaky bucket, so a connector spends points at the
+ * restore rate instead of discovering the limit through THROTTLED responses.
+ *
+ * The estimate starts optimistic (a full bucket), is charged the requested cost before each
+ * call, refunded what the server did not charge, and pulled down to the server's own figure
+ * (`extensions.cost.throttleStatus`) whenever that is lower, which is how it learns about other
+ * workers spending from the same shop's bucket.
+ */
+export interface ThrottleStatus {
+  maximumAvailable: number;
+  currentlyAvailable: number;
+  restoreRate: number;
+}
+
+export interface PacerClock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: PacerClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export class CostPacer {
+  private available: number;
+  private updatedAt: number;
+  private restoreRate: number;
+  private bucketSize: number;
+
+  constructor(
+    options: { restoreRate: number; bucketSize: number },
+    private readonly clock: PacerClock = systemClock,
+  ) {
+    this.restoreRate = options.restoreRate;
+    this.bucketSize = options.bucketSize;
+    this.available = options.bucketSize;
+    this.updatedAt = clock.now();
+  }
+
+  /** Points the model believes are available now. */
+  estimate(): number {
+    this.refill();
+    return this.available;
+  }
+
+  /** Waits until `cost` points are available and takes them. */
+  async acquire(cost: number): Promise<void> {
+    const needed = Math.min(cost, this.bucketSize);
+    for (;;) {
+      this.refill();
+      if (this.available >= needed) {
+        this.available -= cost;
+        return;
+      }
+      const waitMs = Math.ceil(((needed - this.available) / this.restoreRate) * 1000);
+      await this.clock.sleep(Math.max(1, waitMs));
+    }
+  }
+
+  /** Gives back points charged for a call the server charged less for (or not at all). */
+  refund(points: number): void {
+    this.refill();
+    this.available = Math.min(this.bucketSize, this.available + Math.max(0, points));
+  }
+
+  /** Adopts the server's view when it is more pessimistic than ours, and its plan figures. */
+  observe(status: ThrottleStatus): void {
+    this.refill();
+    this.restoreRate = status.restoreRate;
+    this.bucketSize = status.maximumAvailable;
+    this.available = Math.min(this.available, status.currentlyAvailable);
+  }
+
+  /** Milliseconds until `cost` points are back, given the server says `currentlyAvailable`. */
+  waitFor(cost: number, currentlyAvailable: number): number {
+    return Math.ceil((Math.max(0, cost - currentlyAvailable) / this.restoreRate) * 1000);
+  }
+
+  private refill(): void {
+    const now = this.clock.now();
+    const elapsed = Math.max(0, now - this.updatedAt) / 1000;
+    this.available = Math.min(this.bucketSize, this.available + elapsed * this.restoreRate);
+    this.updatedAt = now;
+  }
+}

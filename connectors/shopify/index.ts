@@ -1,0 +1,1 @@
+export { shopifyManifest, ShopifyConfig } from './manifest';

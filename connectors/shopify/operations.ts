@@ -1,0 +1,44 @@
+/**
+ * GraphQL documents the connector sends, with the cost each one requests under Shopify's
+ * documented model (object 1, connection 2 + first × node cost, mutation 10). The pacer charges
+ * the requested cost up front, as Shopify does.
+ */
+
+export const SHOP_QUERY = /* GraphQL */ `
+  query OmnisyncCheck {
+    shop { name myshopifyDomain }
+    locations(first: 50) { nodes { id name isActive } }
+  }
+`;
+/** shop 1 + locations (2 + 50 × 1). */
+export const SHOP_QUERY_COST = 1 + 2 + 50;
+
+/** Page size of SKU lookups: Shopify's maximum `first`. */
+export const VARIANT_LOOKUP_PAGE = 250;
+
+export const VARIANTS_BY_SKU_QUERY = /* GraphQL */ `
+  query OmnisyncVariantsBySku($query: String!, $first: Int!, $after: String) {
+    productVariants(first: $first, after: $after, query: $query) {
+      nodes { id sku inventoryItem { id } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`;
+/** Connection of variants, each variant 1 + its inventory item 1. */
+export const variantLookupCost = (first: number) => 2 + first * 2;
+
+export const SET_QUANTITIES_MUTATION = /* GraphQL */ `
+  mutation OmnisyncSetQuantities($input: InventorySetQuantitiesInput!, $idempotencyKey: String!) {
+    inventorySetQuantities(input: $input) @idempotent(key: $idempotencyKey) {
+      inventoryAdjustmentGroup { id }
+      userErrors { code field message }
+    }
+  }
+`;
+/** A mutation costs 10 points whatever the input size: that is why batches of 250 pay off. */
+export const SET_QUANTITIES_COST = 10;
+
+/** Builds a Shopify search query matching any of the SKUs exactly (quoted, escaped). */
+export function skuSearchQuery(skus: readonly string[]): string {
+  return skus.map((sku) => `sku:"${sku.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(' OR ');
+}

@@ -1,0 +1,190 @@
+/**
+ * Stock writes to Shopify: SKU → inventory item resolution (cached in the hub's crosswalk),
+ * then `inventorySetQuantities` with an idempotency key, one call per ≤ 250 quantities.
+ *
+ * `inventorySetQuantities` is atomic: one invalid item fails the call. Items the answer points
+ * at are reported as failed and the rest are sent again once, so one bad SKU never fails the
+ * other 249.
+ */
+import { z } from 'zod';
+import type { ItemResult } from '../../core/errors';
+import { validationError } from '../../core/errors';
+import type { StockTarget, StockUpdate, StockUpdateKey } from '../contract';
+import type { CrosswalkStore } from '../../state/store';
+import type { ShopifyGraphqlClient } from './client';
+import {
+  SET_QUANTITIES_COST,
+  SET_QUANTITIES_MUTATION,
+  VARIANTS_BY_SKU_QUERY,
+  VARIANT_LOOKUP_PAGE,
+  skuSearchQuery,
+  variantLookupCost,
+} from './operations';
+import { quantityIndexOf, toQuantityInputs, type UserError } from './mapper';
+
+/** Shopify's input array limit for one mutation. */
+export const SHOPIFY_MAX_INPUT_ITEMS = 250;
+/** Crosswalk kind: channel SKU → inventory item GID. */
+export const INVENTORY_ITEM_CROSSWALK = 'sku->inventory-item';
+/** Guards a lookup that keeps returning pages (e.g. thousands of variants sharing a SKU). */
+const MAX_LOOKUP_PAGES = 20;
+
+const VariantsPage = z.object({
+  productVariants: z.object({
+    nodes: z.array(z.object({ id: z.string(), sku: z.string().nullable(), inventoryItem: z.object({ id: z.string() }) })),
+    pageInfo: z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullable() }),
+  }),
+});
+
+const SetQuantitiesData = z.object({
+  inventorySetQuantities: z
+    .object({
+      inventoryAdjustmentGroup: z.object({ id: z.string() }).nullable(),
+      userErrors: z.array(z.object({ code: z.string().nullable().optional(), field: z.array(z.string()).nullable().optional(), message: z.string() })),
+    })
+    .nullable(),
+});
+
+export class ShopifyStockTarget implements StockTarget {
+  readonly maxBatchSize = SHOPIFY_MAX_INPUT_ITEMS;
+
+  constructor(
+    private readonly connectorId: string,
+    private readonly client: ShopifyGraphqlClient,
+    private readonly crosswalk: CrosswalkStore,
+  ) {}
+
+  async setStock(updates: StockUpdate[], idempotencyKey: string): Promise<ItemResult<StockUpdateKey>[]> {
+    if (updates.length > SHOPIFY_MAX_INPUT_ITEMS) {
+      throw validationError(`shopify ${this.connectorId}: ${updates.length} updates in one call, at most ${SHOPIFY_MAX_INPUT_ITEMS}`);
+    }
+    const results = new Map<number, ItemResult<StockUpdateKey>>();
+    const itemIds = await this.resolveInventoryItems([...new Set(updates.map((u) => u.sku))]);
+    const sendable: number[] = [];
+    updates.forEach((update, index) => {
+      const resolution = itemIds.get(update.sku);
+      if (resolution === undefined || resolution.kind === 'missing') {
+        results.set(index, fail(update, 'unmappable', `SKU ${update.sku} has no variant in Shopify (${this.connectorId})`));
+      } else if (resolution.kind === 'ambiguous') {
+        results.set(index, fail(update, 'unmappable', `SKU ${update.sku} matches ${resolution.count} variants in Shopify (${this.connectorId}); SKUs must be unique`));
+      } else {
+        sendable.push(index);
+      }
+    });
+
+    let attempt = sendable;
+    for (let round = 0; attempt.length > 0 && round < 2; round++) {
+      const key = round === 0 ? idempotencyKey : `${idempotencyKey}:r${round}`;
+      const userErrors = await this.sendQuantities(attempt.map((i) => updates[i]!), itemIds, key);
+      if (userErrors.length === 0) {
+        for (const index of attempt) results.set(index, { key: keyOf(updates[index]!), ok: true });
+        attempt = [];
+        break;
+      }
+      const badPositions = new Set<number>();
+      for (const error of userErrors) {
+        const position = quantityIndexOf(error);
+        if (position === undefined || position >= attempt.length) {
+          // An error about the whole call is not an item's fault: the operator must see it.
+          throw validationError(`shopify ${this.connectorId}: inventorySetQuantities failed: ${describe(userErrors)}`);
+        }
+        badPositions.add(position);
+        const index = attempt[position]!;
+        results.set(index, fail(updates[index]!, 'validation', `${error.code ?? 'INVALID'}: ${error.message}`));
+      }
+      attempt = attempt.filter((_, position) => !badPositions.has(position));
+    }
+    if (attempt.length > 0) {
+      throw validationError(`shopify ${this.connectorId}: inventorySetQuantities kept failing after removing invalid items`);
+    }
+    return updates.map((update, index) => results.get(index) ?? fail(update, 'validation', 'not sent'));
+  }
+
+  private async sendQuantities(
+    updates: StockUpdate[],
+    itemIds: Map<string, Resolution>,
+    idempotencyKey: string,
+  ): Promise<UserError[]> {
+    const ids = new Map<string, string>();
+    for (const [sku, resolution] of itemIds) if (resolution.kind === 'found') ids.set(sku, resolution.inventoryItemId);
+    const data = await this.client.request(
+      'inventorySetQuantities',
+      SET_QUANTITIES_MUTATION,
+      {
+        input: { name: 'available', reason: 'correction', referenceDocumentUri: 'omnisync://stock-sync', quantities: toQuantityInputs(updates, ids) },
+        idempotencyKey,
+      },
+      SET_QUANTITIES_COST,
+      SetQuantitiesData,
+    );
+    if (data.inventorySetQuantities === null) {
+      throw validationError(`shopify ${this.connectorId}: inventorySetQuantities returned null`);
+    }
+    return data.inventorySetQuantities.userErrors;
+  }
+
+  /** SKU → inventory item, from the crosswalk first, then from Shopify for the rest. */
+  async resolveInventoryItems(skus: string[]): Promise<Map<string, Resolution>> {
+    const resolved = new Map<string, Resolution>();
+    const cached = await this.crosswalk.get(INVENTORY_ITEM_CROSSWALK, skus);
+    for (const [sku, id] of cached) resolved.set(sku, { kind: 'found', inventoryItemId: id });
+    const missing = skus.filter((sku) => !cached.has(sku));
+    const learned = new Map<string, string>();
+    for (let start = 0; start < missing.length; start += VARIANT_LOOKUP_PAGE) {
+      const chunk = missing.slice(start, start + VARIANT_LOOKUP_PAGE);
+      const found = await this.lookupVariants(chunk);
+      for (const sku of chunk) {
+        const matches = found.get(sku) ?? [];
+        if (matches.length === 1) {
+          resolved.set(sku, { kind: 'found', inventoryItemId: matches[0]! });
+          learned.set(sku, matches[0]!);
+        } else if (matches.length > 1) {
+          resolved.set(sku, { kind: 'ambiguous', count: matches.length });
+        } else {
+          resolved.set(sku, { kind: 'missing' });
+        }
+      }
+    }
+    if (learned.size > 0) await this.crosswalk.put(INVENTORY_ITEM_CROSSWALK, learned);
+    return resolved;
+  }
+
+  private async lookupVariants(skus: string[]): Promise<Map<string, string[]>> {
+    const bySku = new Map<string, string[]>();
+    const wanted = new Set(skus);
+    let after: string | null = null;
+    for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
+      const data: z.infer<typeof VariantsPage> = await this.client.request(
+        'productVariants',
+        VARIANTS_BY_SKU_QUERY,
+        { query: skuSearchQuery(skus), first: VARIANT_LOOKUP_PAGE, after },
+        variantLookupCost(VARIANT_LOOKUP_PAGE),
+        VariantsPage,
+      );
+      for (const node of data.productVariants.nodes) {
+        // Shopify's search is not exact (prefix/tokenised); only exact SKU matches count.
+        if (node.sku === null || !wanted.has(node.sku)) continue;
+        const list = bySku.get(node.sku) ?? [];
+        if (!list.includes(node.inventoryItem.id)) list.push(node.inventoryItem.id);
+        bySku.set(node.sku, list);
+      }
+      if (!data.productVariants.pageInfo.hasNextPage) return bySku;
+      after = data.productVariants.pageInfo.endCursor;
+    }
+    throw validationError(`shopify ${this.connectorId}: SKU lookup returned more than ${MAX_LOOKUP_PAGES} pages for ${skus.length} SKUs`);
+  }
+}
+
+type Resolution = { kind: 'found'; inventoryItemId: string } | { kind: 'missing' } | { kind: 'ambiguous'; count: number };
+
+function keyOf(update: StockUpdate): StockUpdateKey {
+  return { sku: update.sku, location: update.location };
+}
+
+function fail(update: StockUpdate, kind: 'unmappable' | 'validation', message: string): ItemResult<StockUpdateKey> {
+  return { key: keyOf(update), ok: false, kind, message };
+}
+
+function describe(errors: UserError[]): string {
+  return errors.map((e) => `${e.code ?? 'ERROR'} at ${(e.field ?? []).join('.') || 'input'}: ${e.message}`).join('; ');
+}

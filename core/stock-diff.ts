@@ -1,0 +1,18 @@
+/**
+ * Delta detection against the last-pushed snapshot: only quantities that differ from what the
+ * target was last confirmed to hold are pushed. This is what keeps a steady-state run at zero
+ * writes and makes a repeated run after a crash cheap.
+ */
+import type { StockUpdate } from '../connectors/contract';
+import type { StagedStockItem } from '../state/store';
+import { snapshotKey } from '../state/store';
+
+export function diffAgainstSnapshot(desired: readonly StockUpdate[], snapshot: ReadonlyMap<string, number>): StagedStockItem[] {
+  const changed: StagedStockItem[] = [];
+  for (const update of desired) {
+    const previous = snapshot.get(snapshotKey(update.sku, update.location));
+    if (previous === update.quantity) continue;
+    changed.push({ sku: update.sku, location: update.location, quantity: update.quantity, previousQuantity: previous ?? null });
+  }
+  return changed;
+}

@@ -1,0 +1,96 @@
+/**
+ * One JSON log stream (pino) for the hub, with secrets removed twice: by field name (redact
+ * paths) and by value (every resolved secret from config is replaced wherever it appears, e.g.
+ * inside an error message that quotes a connection string).
+ */
+import pino, { type Logger, type LoggerOptions } from 'pino';
+import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+
+export type { Logger } from 'pino';
+
+/** Field names that hold secrets wherever they appear. */
+export const REDACTED_FIELDS = [
+  'accessToken', '*.accessToken', 'password', '*.password', 'connectionString', '*.connectionString',
+  'apiKey', '*.apiKey', 'secret', '*.secret', 'authorization', '*.authorization',
+  'headers["x-shopify-access-token"]', '*.headers["x-shopify-access-token"]', '*.headers.authorization',
+];
+
+export interface LoggerSettings {
+  level: string;
+  /** Resolved secret values (from config) scrubbed from every string logged. */
+  secretValues?: readonly string[];
+  /** Where lines go; default stdout. */
+  destination?: pino.DestinationStream;
+  /** Extra fixed fields, e.g. { component: 'worker' }. */
+  base?: Record<string, unknown>;
+}
+
+export function createLogger(settings: LoggerSettings): Logger {
+  const secrets = (settings.secretValues ?? []).filter((s) => s.length >= 4);
+  const scrub = (value: unknown): unknown => scrubSecrets(value, secrets);
+  const options: LoggerOptions = {
+    level: settings.level,
+    base: { service: 'omnisync', ...settings.base },
+    redact: { paths: REDACTED_FIELDS, censor: '[REDACTED]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: {
+      level: (label) => ({ level: label }),
+      log: (object) => (secrets.length > 0 ? (scrub(object) as Record<string, unknown>) : object),
+    },
+    hooks: {
+      logMethod(args, method) {
+        if (secrets.length > 0) {
+          for (let i = 0; i < args.length; i++) args[i] = scrub(args[i]) as (typeof args)[number];
+        }
+        method.apply(this, args);
+      },
+    },
+  };
+  return settings.destination ? pino(options, settings.destination) : pino(options);
+}
+
+/** Replaces every occurrence of a secret value in strings, recursively. */
+export function scrubSecrets(value: unknown, secrets: readonly string[], depth = 0): unknown {
+  if (secrets.length === 0 || depth > 8) return value;
+  if (typeof value === 'string') {
+    let out = value;
+    for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('[REDACTED]');
+    return out;
+  }
+  if (value instanceof Error) {
+    const copy = new Error(scrubSecrets(value.message, secrets) as string);
+    copy.name = value.name;
+    copy.stack = value.stack === undefined ? undefined : (scrubSecrets(value.stack, secrets) as string);
+    return copy;
+  }
+  if (Array.isArray(value)) return value.map((v) => scrubSecrets(v, secrets, depth + 1));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrubSecrets(v, secrets, depth + 1)]));
+  }
+  return value;
+}
+
+const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'> = {
+  TRACE: 'trace',
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+};
+
+/**
+ * Adapts pino to Temporal's Logger, so the SDK's runtime, workflow (`log` from
+ * @temporalio/workflow, with workflowId/runId attached) and activity logs share one stream.
+ */
+export function temporalLoggerFor(logger: Logger): TemporalLogger {
+  const child = logger.child({ component: 'temporal' });
+  const log = (level: LogLevel, message: string, meta?: LogMetadata) => child[PINO_LEVEL[level]](meta ?? {}, message);
+  return {
+    log,
+    trace: (message, meta) => log('TRACE', message, meta),
+    debug: (message, meta) => log('DEBUG', message, meta),
+    info: (message, meta) => log('INFO', message, meta),
+    warn: (message, meta) => log('WARN', message, meta),
+    error: (message, meta) => log('ERROR', message, meta),
+  };
+}

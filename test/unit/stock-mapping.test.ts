@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { StockMapping, checkStockMapping, computeTargetStock } from '../../core/stock-mapping';
+import { diffAgainstSnapshot } from '../../core/stock-diff';
+import { snapshotKey } from '../../state/store';
+import type { StockLevel } from '../../core/model';
+
+const mapping = StockMapping.parse({
+  entity: 'stock',
+  locations: [
+    { target: 'T1', sources: ['WAW', 'POZ'] },
+    { target: 'T2', sources: ['KRK'], safetyBuffer: 1 },
+  ],
+  ignoreSourceLocations: ['ZW'],
+});
+
+const level = (sku: string, location: string, onHand: number, reserved = 0): StockLevel => ({ sku, location, onHand, reserved, at: '2026-01-01T00:00:00.000Z' });
+
+describe('computeTargetStock', () => {
+  it('sums mapped source locations, subtracts reservations and the safety buffer', () => {
+    const result = computeTargetStock(['A'], [level('A', 'WAW', 10, 2), level('A', 'POZ', 5), level('A', 'KRK', 3, 1), level('A', 'ZW', 100)], mapping);
+    expect(result.rejected).toEqual([]);
+    expect(result.updates).toEqual([
+      { sku: 'A', location: 'T1', quantity: 13 },
+      { sku: 'A', location: 'T2', quantity: 1 },
+    ]);
+  });
+
+  it('never goes below zero (oversold or buffer larger than stock)', () => {
+    const result = computeTargetStock(['A'], [level('A', 'WAW', 1, 4), level('A', 'KRK', 1)], mapping);
+    expect(result.updates.map((u) => u.quantity)).toEqual([0, 0]);
+  });
+
+  it('gives zero at every target location to a SKU without stock rows', () => {
+    const result = computeTargetStock(['B'], [], mapping);
+    expect(result.updates).toEqual([
+      { sku: 'B', location: 'T1', quantity: 0 },
+      { sku: 'B', location: 'T2', quantity: 0 },
+    ]);
+  });
+
+  it('quarantines a SKU with stock at an unmapped location instead of pushing a partial sum', () => {
+    const result = computeTargetStock(['A', 'B'], [level('A', 'NEW', 5), level('A', 'WAW', 1), level('B', 'WAW', 2)], mapping);
+    expect(result.rejected).toHaveLength(1);
+    expect(result.rejected[0]!.recordKey).toBe('A');
+    expect(result.rejected[0]!.reason).toBe("source location NEW has no mapping (add it to a target's sources or to ignoreSourceLocations)");
+    expect(result.updates.map((u) => u.sku)).toEqual(['B', 'B']);
+  });
+
+  it('renames and excludes SKUs per the mapping', () => {
+    const m = StockMapping.parse({ entity: 'stock', locations: [{ target: 'T', sources: ['WAW'] }], skus: { rename: { A: 'A-WEB' }, exclude: ['X'] } });
+    const result = computeTargetStock(['A', 'X'], [level('A', 'WAW', 4), level('X', 'WAW', 9)], m);
+    expect(result.updates).toEqual([{ sku: 'A-WEB', location: 'T', quantity: 4 }]);
+  });
+
+  it('property: every quantity is a non-negative integer and there is one per SKU and target location', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ sku: fc.constantFrom('A', 'B', 'C'), location: fc.constantFrom('WAW', 'POZ', 'KRK', 'ZW'), onHand: fc.integer({ min: -5, max: 50 }), reserved: fc.integer({ min: 0, max: 10 }) })),
+        (rows) => {
+          const levels = rows.map((r) => level(r.sku, r.location, r.onHand, r.reserved));
+          const { updates, rejected } = computeTargetStock(['A', 'B', 'C'], levels, mapping);
+          expect(rejected).toEqual([]);
+          expect(updates).toHaveLength(6);
+          for (const u of updates) expect(Number.isInteger(u.quantity) && u.quantity >= 0).toBe(true);
+        },
+      ),
+    );
+  });
+});
+
+describe('checkStockMapping', () => {
+  it('reports a source mapped twice and a source both mapped and ignored', () => {
+    const m = StockMapping.parse({
+      entity: 'stock',
+      locations: [
+        { target: 'T1', sources: ['WAW'] },
+        { target: 'T2', sources: ['WAW', 'ZW'] },
+      ],
+      ignoreSourceLocations: ['ZW'],
+    });
+    expect(checkStockMapping(m)).toEqual([
+      'locations[1].sources: source location "WAW" is already mapped in locations[0]',
+      'locations[1].sources: source location "ZW" is also listed in ignoreSourceLocations',
+    ]);
+  });
+});
+
+describe('diffAgainstSnapshot', () => {
+  it('keeps only quantities that differ from the last pushed ones, with the previous value', () => {
+    const snapshot = new Map([
+      [snapshotKey('A', 'T1'), 5],
+      [snapshotKey('A', 'T2'), 0],
+    ]);
+    const changed = diffAgainstSnapshot(
+      [
+        { sku: 'A', location: 'T1', quantity: 5 },
+        { sku: 'A', location: 'T2', quantity: 3 },
+        { sku: 'B', location: 'T1', quantity: 0 },
+      ],
+      snapshot,
+    );
+    expect(changed).toEqual([
+      { sku: 'A', location: 'T2', quantity: 3, previousQuantity: 0 },
+      { sku: 'B', location: 'T1', quantity: 0, previousQuantity: null },
+    ]);
+  });
+
+  it('property: applying the diff to the snapshot yields the desired state', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 30 }), fc.integer({ min: 0, max: 9 })), { maxLength: 30 }), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 31, maxLength: 31 }), (snap, desiredQty) => {
+        const snapshot = new Map(snap.map(([i, q]) => [snapshotKey(`S${i}`, 'L'), q]));
+        const desired = desiredQty.map((q, i) => ({ sku: `S${i}`, location: 'L', quantity: q }));
+        const after = new Map(snapshot);
+        for (const c of diffAgainstSnapshot(desired, snapshot)) after.set(snapshotKey(c.sku, c.location), c.quantity);
+        for (const d of desired) expect(after.get(snapshotKey(d.sku, d.location))).toBe(d.quantity);
+      }),
+    );
+  });
+});
