@@ -1,0 +1,240 @@
+/**
+ * Activities of the stock sync: thin adapters around the pure logic in core/ and the
+ * connectors. Big data (pages of stock) stays here and in the state store; the workflow only
+ * sees cursors, batch ids and counts.
+ */
+import { Context } from '@temporalio/activity';
+import type { Logger } from 'pino';
+import { computeTargetStock } from '../core/stock-mapping';
+import { diffAgainstSnapshot } from '../core/stock-diff';
+import { idempotencyKey } from '../core/idempotency';
+import { connectorTaskQueue } from '../core/task-queues';
+import { configError, toApplicationFailure } from '../core/errors';
+import type { StockCursor, StockPage, StockReadMode, StockUpdate } from '../connectors/contract';
+import type { ConnectorPool } from '../connectors/pool';
+import type { LoadedConfig, LoadedSync } from '../config/load';
+import type { QuarantineRecord, StagedStockItem, StateStore } from '../state/store';
+
+export interface StockSyncDeps {
+  config: Pick<LoadedConfig, 'syncs' | 'temporal'>;
+  store: StateStore;
+  connectors: ConnectorPool;
+  logger: Logger;
+}
+
+export interface StockSyncPlan {
+  syncName: string;
+  mode: StockReadMode;
+  source: { id: string; taskQueue: string };
+  targets: Array<{ id: string; taskQueue: string }>;
+  pageSize: number;
+  maxPages: number;
+  pagesPerExecution: number;
+  /** Delta runs start where the last successful run ended; full runs from the beginning. */
+  startCursor: StockCursor | null;
+}
+
+export interface StagePageInput {
+  syncName: string;
+  mode: StockReadMode;
+  batchId: string;
+  cursor: StockCursor | null;
+  limit: number;
+}
+
+export interface StagePageResult {
+  /** SKUs the page covered. */
+  skusRead: number;
+  /** Changed (SKU, location) quantities staged, per target id. */
+  changedByTarget: Record<string, number>;
+  quarantined: number;
+  nextCursor: StockCursor | null;
+  resumeCursor: StockCursor | null;
+}
+
+export interface PushBatchInput {
+  syncName: string;
+  batchId: string;
+  target: string;
+}
+
+export interface PushBatchResult {
+  pushed: number;
+  failed: number;
+}
+
+/** What one page means for each target, computed without writing anything (used by dry runs). */
+export interface PagePlan {
+  page: StockPage;
+  changesByTarget: Map<string, StagedStockItem[]>;
+  quarantine: QuarantineRecord[];
+}
+
+/** Write calls one push activity keeps in flight; the connector's pacer still governs the rate. */
+const PUSH_CONCURRENCY = 4;
+/**
+ * Activities heartbeat on a timer while they work, so a worker that dies is noticed after the
+ * profile's heartbeatTimeout (seconds), not after startToCloseTimeout (minutes).
+ */
+const HEARTBEAT_EVERY_MS = 3_000;
+
+/** Runs `body` while heartbeating `details()` every few seconds. */
+async function heartbeating<T>(details: () => unknown, body: () => Promise<T>): Promise<T> {
+  const context = Context.current();
+  context.heartbeat(details());
+  const timer = setInterval(() => context.heartbeat(details()), HEARTBEAT_EVERY_MS);
+  try {
+    return await body();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export function findSync(config: Pick<LoadedConfig, 'syncs'>, syncName: string): LoadedSync {
+  const sync = config.syncs.get(syncName);
+  if (!sync) throw configError(`sync "${syncName}" is not defined in the config this worker runs with (defined: ${[...config.syncs.keys()].join(', ') || 'none'})`);
+  return sync;
+}
+
+/** Reads one page and diffs it against each target's snapshot. Reads only. */
+export async function planStockPage(deps: Pick<StockSyncDeps, 'config' | 'store' | 'connectors'>, input: Omit<StagePageInput, 'batchId'>): Promise<PagePlan> {
+  const sync = findSync(deps.config, input.syncName);
+  const page = await deps.connectors.stockSource(sync.source).readStockPage({ mode: input.mode, cursor: input.cursor, limit: input.limit });
+  const { updates, rejected } = computeTargetStock(page.skus, page.levels, sync.stockMapping);
+  const quarantine: QuarantineRecord[] = [
+    ...page.rejected.map((r) => ({ scope: sync.name, entity: 'stock', recordKey: r.recordKey, reason: r.reason, kind: 'validation', payload: r.payload })),
+    ...rejected.map((r) => ({ scope: sync.name, entity: 'stock', recordKey: r.recordKey, reason: r.reason, kind: 'unmappable', payload: r.payload })),
+  ];
+  const skus = [...new Set(updates.map((u) => u.sku))];
+  const changesByTarget = new Map<string, StagedStockItem[]>();
+  for (const target of sync.targets) {
+    const snapshot = await deps.store.loadSnapshot(target, skus);
+    changesByTarget.set(target, diffAgainstSnapshot(updates, snapshot));
+  }
+  return { page, changesByTarget, quarantine };
+}
+
+export function createStockSyncActivities(deps: StockSyncDeps) {
+  const { store, connectors, config } = deps;
+
+  /** Runs an activity body, converting errors to typed ApplicationFailures. */
+  async function typed<T>(body: () => Promise<T>): Promise<T> {
+    try {
+      return await body();
+    } catch (err) {
+      throw toApplicationFailure(err);
+    }
+  }
+
+  return {
+    async planStockSync(input: { syncName: string; mode: StockReadMode }): Promise<StockSyncPlan> {
+      return typed(async () => {
+        const sync = findSync(config, input.syncName);
+        const hub = config.temporal.taskQueue;
+        return {
+          syncName: sync.name,
+          mode: input.mode,
+          source: { id: sync.source, taskQueue: connectorTaskQueue(hub, sync.source) },
+          targets: sync.targets.map((id) => ({ id, taskQueue: connectorTaskQueue(hub, id) })),
+          pageSize: sync.pageSize,
+          maxPages: sync.maxPages,
+          pagesPerExecution: sync.pagesPerExecution,
+          startCursor: input.mode === 'delta' ? await store.getCursor(sync.name, 'delta') : null,
+        };
+      });
+    },
+
+    /** Reads a page, maps and diffs it, and stages the changes per target under `batchId`. */
+    async stageStockPage(input: StagePageInput): Promise<StagePageResult> {
+      return typed(() => heartbeating(() => ({ batchId: input.batchId }), () => stagePage(input)));
+    },
+
+    /**
+     * Pushes the pending items of a staged batch to one target in calls of the target's batch
+     * size. Each call's confirmed items are recorded at once, so a retry (or a new worker after
+     * a crash) pushes only what is still pending; per-item failures are quarantined.
+     */
+    async pushStockBatch(input: PushBatchInput): Promise<PushBatchResult> {
+      const progress = { pushed: 0, failed: 0 };
+      return typed(() => heartbeating(() => progress, () => pushBatch(input, progress)));
+    },
+
+    /** Stores where the next delta run starts; called only after every page up to it is pushed. */
+    async commitStockCursor(input: { syncName: string; mode: StockReadMode; cursor: StockCursor }): Promise<void> {
+      return typed(() => store.saveCursor(input.syncName, input.mode, input.cursor));
+    },
+  };
+
+  async function stagePage(input: StagePageInput): Promise<StagePageResult> {
+    const plan = await planStockPage(deps, input);
+    if (plan.quarantine.length > 0) await store.quarantine(plan.quarantine);
+    const changedByTarget: Record<string, number> = {};
+    for (const [target, items] of plan.changesByTarget) {
+      // Staging is an upsert of pending rows: a retried page stages the same rows again.
+      if (items.length > 0) await store.stageStockItems(input.batchId, target, items);
+      changedByTarget[target] = items.length;
+    }
+    return {
+      skusRead: plan.page.skus.length,
+      changedByTarget,
+      quarantined: plan.quarantine.length,
+      nextCursor: plan.page.nextCursor,
+      resumeCursor: plan.page.resumeCursor,
+    };
+  }
+
+  async function pushBatch(input: PushBatchInput, progress: PushBatchResult): Promise<PushBatchResult> {
+    const target = connectors.stockTarget(input.target);
+    const pending = await store.loadPendingStockItems(input.batchId, input.target);
+    const chunks: StagedStockItem[][] = [];
+    for (let i = 0; i < pending.length; i += target.maxBatchSize) chunks.push(pending.slice(i, i + target.maxBatchSize));
+
+    let next = 0;
+    const pushChunk = async (chunk: StagedStockItem[]) => {
+      const updates: StockUpdate[] = chunk.map(({ sku, location, quantity }) => ({ sku, location, quantity }));
+      const key = idempotencyKey(`${input.batchId}|${input.target}`, updates.map((u) => [u.sku, u.location, u.quantity]));
+      const results = await target.setStock(updates, key);
+      const ok: StagedStockItem[] = [];
+      const bad: Array<{ item: StagedStockItem; kind: string; message: string }> = [];
+      results.forEach((result, index) => {
+        const item = chunk[index]!;
+        if (result.ok) ok.push(item);
+        else bad.push({ item, kind: result.kind, message: result.message });
+      });
+      if (ok.length > 0) await store.markStockItemsPushed(input.batchId, input.target, ok);
+      if (bad.length > 0) {
+        for (const { item, message } of bad) await store.markStockItemsFailed(input.batchId, input.target, [item], message);
+        await store.quarantine(
+          bad.map(({ item, kind, message }) => ({
+            scope: input.syncName,
+            entity: 'stock',
+            recordKey: `${item.sku}|${input.target}|${item.location}`,
+            reason: message,
+            kind,
+            payload: { ...item, target: input.target },
+          })),
+        );
+      }
+      progress.pushed += ok.length;
+      progress.failed += bad.length;
+    };
+    // A small pool of lanes; the first failure stops lanes from taking new chunks, and the
+    // chunks already confirmed stay recorded for the retry.
+    let firstError: unknown;
+    const lane = async () => {
+      while (firstError === undefined && next < chunks.length) {
+        const chunk = chunks[next++]!;
+        try {
+          await pushChunk(chunk);
+        } catch (err) {
+          firstError ??= err;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PUSH_CONCURRENCY, chunks.length) }, lane));
+    if (firstError !== undefined) throw firstError;
+    return progress;
+  }
+}
+
+export type StockSyncActivities = ReturnType<typeof createStockSyncActivities>;

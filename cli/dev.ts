@@ -1,0 +1,102 @@
+/**
+ * `omnisync dev` (`npm start`): everything on this machine. Temporal dev server with its Web UI
+ * (persistent under the data directory), the sandbox ERP and Shopify store, the worker, and the
+ * schedules from config; the delta sync is triggered once at start so stock flows at once.
+ * Ctrl-C stops it all in order (worker drains, sandbox saves, server stops).
+ */
+import { mkdirSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { startTemporalDevServer } from '../temporal/dev-server';
+import { applySchedules, scheduleId } from '../temporal/stock-sync-starts';
+import { createHubWorkers, installTemporalRuntime } from '../worker';
+import { SANDBOX_SHOPIFY_TOKEN, startSandbox } from '../sandbox';
+import { cliLogger, loadCliConfig } from './context';
+
+export async function runDev(configFile: string): Promise<void> {
+  // The sandbox store accepts a fixed token; a real shop's token comes from the environment.
+  process.env.SHOPIFY_ACCESS_TOKEN ??= SANDBOX_SHOPIFY_TOKEN;
+  const config = loadCliConfig(configFile);
+  const logger = cliLogger();
+  if (!config.sandbox) {
+    process.stderr.write(`${config.file}: sandbox: required by "omnisync dev" (or run "omnisync worker" against your own Temporal)\n`);
+    process.exit(2);
+  }
+  mkdirSync(config.dataDir, { recursive: true });
+
+  const stopping: Array<() => Promise<void>> = [];
+  let shuttingDown = false;
+  const shutdown = async (code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info('stopping omnisync dev');
+    for (const stop of stopping.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        logger.warn({ err }, 'error while stopping');
+      }
+    }
+    logger.info('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => {
+    if (shuttingDown) process.exit(130);
+    void shutdown(0);
+  });
+  process.on('SIGTERM', () => void shutdown(0));
+
+  try {
+    const server = await startTemporalDevServer({
+      dataDir: config.dataDir,
+      port: config.temporal.devServer.port,
+      uiPort: config.temporal.devServer.uiPort,
+      namespace: config.temporal.namespace,
+      logger: logger.child({ component: 'temporal-server' }),
+    });
+    stopping.push(() => server.stop());
+
+    const sandbox = await startSandbox(config.sandbox, { dataDir: config.dataDir, shopifyToken: process.env.SHOPIFY_ACCESS_TOKEN, logger });
+    stopping.push(() => sandbox.stop());
+
+    installTemporalRuntime(logger);
+    const nativeConnection = await NativeConnection.connect({ address: server.address });
+    const workers = await createHubWorkers({ config, logger, connection: nativeConnection });
+    const running = workers.run();
+    stopping.push(async () => {
+      workers.shutdown();
+      await running;
+      await nativeConnection.close();
+    });
+    running.catch((err: unknown) => {
+      logger.error({ err }, 'worker failed');
+      void shutdown(1);
+    });
+
+    const connection = await Connection.connect({ address: server.address });
+    stopping.push(() => connection.close());
+    const client = new Client({ connection, namespace: config.temporal.namespace });
+    await applySchedules(client, config, logger);
+    for (const sync of config.syncs.values()) {
+      if (sync.schedule.delta && !sync.schedule.delta.paused) await client.schedule.getHandle(scheduleId(sync.name, 'delta')).trigger();
+    }
+
+    const syncs = [...config.syncs.keys()];
+    process.stdout.write(
+      [
+        '',
+        'omnisync dev is running',
+        `  Temporal Web UI   ${server.uiUrl}  (Schedules: ${syncs.map((s) => scheduleId(s, 'delta')).join(', ')})`,
+        `  find runs         ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows?query=${encodeURIComponent(`OmnisyncSyncName="${syncs[0] ?? ''}"`)}`,
+        `  Temporal address  ${server.address}`,
+        `  sandbox Shopify   ${sandbox.shopifyUrl}/_sandbox/inventory  (header X-Shopify-Access-Token: ${SANDBOX_SHOPIFY_TOKEN})`,
+        `  data              ${config.dataDir}`,
+        '  Ctrl-C stops everything; npm start again resumes.',
+        '',
+      ].join('\n'),
+    );
+  } catch (err) {
+    logger.error({ err }, `omnisync dev could not start: ${(err as Error).message}`);
+    await shutdown(1);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The omnisync CLI. `npm run omnisync -- <command>` (or `npx omnisync <command>` once linked).
+ *
+ * Exit codes: 0 ok, 1 a command failed (e.g. a connection check), 2 invalid config or usage.
+ */
+import { Command, Option } from 'commander';
+import { loadCliConfig, cliLogger } from './context';
+import { runDev } from './dev';
+import { checkConnectors } from './commands/connectors-check';
+import { runSync } from './commands/sync-run';
+import { applySchedulesCommand } from './commands/schedules-apply';
+import { listQuarantine } from './commands/quarantine-list';
+import { runWorkerCommand } from './commands/worker';
+
+const program = new Command()
+  .name('omnisync')
+  .description('Integration hub for omnichannel retail on Temporal')
+  .option('-c, --config <file>', 'config file', process.env.OMNISYNC_CONFIG ?? 'omnisync.yaml')
+  .showHelpAfterError()
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+
+const configFile = () => program.opts<{ config: string }>().config;
+
+program
+  .command('dev')
+  .description('run everything on this machine: Temporal dev server + UI, worker, sandbox systems with demo data')
+  .action(() => runDev(configFile()));
+
+program
+  .command('worker')
+  .description('run the omnisync worker against the configured Temporal server')
+  .action(() => runWorkerCommand(configFile()));
+
+const config = program.command('config').description('configuration');
+config
+  .command('validate')
+  .description('validate the config file and its mappings; one line per problem, exit code 2 when invalid')
+  .action(() => {
+    const loaded = loadCliConfig(configFile());
+    console.log(`${loaded.file}: ok (${loaded.connectors.size} connectors, ${loaded.syncs.size} syncs)`);
+  });
+
+program
+  .command('connectors')
+  .description('connectors')
+  .command('check')
+  .argument('[id]', 'connector id (default: all)')
+  .description('test the connection of one or every connector')
+  .action(async (id?: string) => {
+    process.exitCode = await checkConnectors(loadCliConfig(configFile()), id);
+  });
+
+program
+  .command('sync')
+  .description('syncs')
+  .command('run')
+  .argument('<name>', 'sync name from config')
+  .addOption(new Option('--mode <mode>', 'full or delta').choices(['full', 'delta']).default('full'))
+  .option('--dry-run', 'print what would change and write nothing', false)
+  .description('run a sync once now (through Temporal), or dry-run it locally')
+  .action(async (name: string, options: { mode: 'full' | 'delta'; dryRun: boolean }) => {
+    process.exitCode = await runSync(loadCliConfig(configFile()), name, options);
+  });
+
+program
+  .command('schedules')
+  .description('Temporal schedules')
+  .command('apply')
+  .description('create, update and delete the Temporal schedules so they match the config')
+  .action(async () => {
+    await applySchedulesCommand(loadCliConfig(configFile()));
+  });
+
+program
+  .command('quarantine')
+  .description('records that could not be synced')
+  .command('list')
+  .option('--scope <sync>', 'only this sync')
+  .option('--limit <n>', 'at most this many', '50')
+  .description('list open quarantined records with their reasons')
+  .action(async (options: { scope?: string; limit: string }) => {
+    await listQuarantine(loadCliConfig(configFile()), options);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  cliLogger().error({ err }, (err as Error).message);
+  process.exit(1);
+});

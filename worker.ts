@@ -1,0 +1,129 @@
+/**
+ * The omnisync worker: one hub worker (workflows and hub activities) plus one activity worker per
+ * connector instance, each on the instance's own task queue with the activity rate the Temporal
+ * server enforces across all workers (derived from the connector's rate budget).
+ *
+ * Run with `omnisync worker` (or `omnisync dev`, which embeds it).
+ */
+import { Runtime, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { join } from 'node:path';
+import type { Logger } from 'pino';
+import { createStockSyncActivities } from './activities/stock-sync';
+import { ConnectorPool } from './connectors/pool';
+import { taskQueueActivityRate } from './connectors/contract';
+import { connectorTaskQueue } from './core/task-queues';
+import type { LoadedConfig } from './config/load';
+import { openStateStore } from './state/kysely-store';
+import type { StateStore } from './state/store';
+import { temporalLoggerFor } from './observability/logger';
+
+export interface HubWorkerOptions {
+  config: LoadedConfig;
+  logger: Logger;
+  connection: NativeConnection;
+  /** A prebuilt workflow bundle (tests, benchmarks); default: bundle workflows/ at start. */
+  workflowBundle?: WorkflowBundleOption;
+  /** An open state store to share; default: opened (and closed) by the worker. */
+  store?: StateStore;
+}
+
+export interface HubWorkers {
+  /** Task queue → its worker. */
+  readonly workers: ReadonlyMap<string, Worker>;
+  /** Resolves when every worker stopped (after shutdown()). */
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+/** The workflow bundle's entry point (bundled by the worker with Temporal's webpack setup). */
+export const WORKFLOWS_PATH = join(__dirname, 'workflows', 'index.ts');
+
+let runtimeInstalled = false;
+
+/** Routes the Temporal SDK's logs (runtime, workflow, activity) into our logger. Once per process. */
+export function installTemporalRuntime(logger: Logger): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  try {
+    Runtime.install({ logger: temporalLoggerFor(logger), telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } } });
+  } catch (err) {
+    // A test harness may have installed the runtime already; its logger then stays in place.
+    logger.debug({ err: (err as Error).message }, 'temporal runtime already installed');
+  }
+}
+
+/** Remote calls one activity of this connector makes at most, over every sync that uses it. */
+function callsPerActivity(config: LoadedConfig, connectorId: string): number {
+  const entry = config.connectors.get(connectorId);
+  const maxBatch = entry?.manifest.maxBatchSize?.['stock.write'];
+  let calls = 1;
+  for (const sync of config.syncs.values()) {
+    if (sync.targets.includes(connectorId) && maxBatch) {
+      calls = Math.max(calls, Math.ceil((sync.pageSize * sync.stockMapping.locations.length) / maxBatch));
+    }
+    // A source page is two queries (the page and its stock rows).
+    if (sync.source === connectorId) calls = Math.max(calls, 2);
+  }
+  return calls;
+}
+
+export async function createHubWorkers(options: HubWorkerOptions): Promise<HubWorkers> {
+  const { config, logger, connection } = options;
+  const store = options.store ?? openStateStore(config.stateStore);
+  const ownsStore = options.store === undefined;
+  await store.migrate();
+  const pool = new ConnectorPool(config, store, logger);
+  const activities = createStockSyncActivities({ config, store, connectors: pool, logger });
+  const namespace = config.temporal.namespace;
+
+  const workers = new Map<string, Worker>();
+  workers.set(
+    config.temporal.taskQueue,
+    await Worker.create({
+      connection,
+      namespace,
+      taskQueue: config.temporal.taskQueue,
+      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+      activities,
+      shutdownGraceTime: '10 seconds',
+    }),
+  );
+
+  const used = new Set<string>();
+  for (const sync of config.syncs.values()) [sync.source, ...sync.targets].forEach((id) => used.add(id));
+  for (const id of used) {
+    const entry = config.connectors.get(id)!;
+    const rate = taskQueueActivityRate(entry.manifest.rateBudget(entry.config), callsPerActivity(config, id));
+    const taskQueue = connectorTaskQueue(config.temporal.taskQueue, id);
+    logger.info({ connector: id, taskQueue, maxTaskQueueActivitiesPerSecond: rate ?? 'unlimited' }, 'connector worker');
+    workers.set(
+      taskQueue,
+      await Worker.create({
+        connection,
+        namespace,
+        taskQueue,
+        activities,
+        maxConcurrentActivityTaskExecutions: 8,
+        ...(rate === undefined ? {} : { maxTaskQueueActivitiesPerSecond: rate }),
+        shutdownGraceTime: '10 seconds',
+      }),
+    );
+  }
+
+  return {
+    workers,
+    async run() {
+      try {
+        await Promise.all([...workers.values()].map((worker) => worker.run()));
+      } finally {
+        await pool.closeAll();
+        if (ownsStore) await store.close();
+      }
+    },
+    shutdown() {
+      for (const worker of workers.values()) {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+      }
+    },
+  };
+}

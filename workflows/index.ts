@@ -1,0 +1,2 @@
+/** Entry point of the workflow bundle: every workflow type the hub worker runs. */
+export { stockSync } from './stock-sync';
