@@ -1,0 +1,155 @@
+/**
+ * One GraphQL request through Shopify's pipeline, independent of HTTP:
+ * parse → validate → coerce variables → requested cost (single-query max) → input array limits
+ * → leaky bucket → execute → actual cost and refund.
+ *
+ * Every answer, error or not, carries `extensions.cost`; `actualQueryCost` is null when nothing
+ * executed (throttled, rejected before execution), as on Shopify.
+ */
+import {
+  execute,
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  Kind,
+  parse,
+  validate,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+} from 'graphql';
+import { actualQueryCost, MAX_SINGLE_QUERY_COST, requestedQueryCost, type CostInput } from './cost';
+import { checkInputArraySizes } from './input-limits';
+import { type ResolverContext } from './schema';
+import { type SimulatorStore } from './store';
+import { type LeakyBucket, type ThrottleStatus } from './throttle';
+
+export const THROTTLED_DOCUMENTATION_URL = 'https://shopify.dev/api/usage/rate-limits';
+
+/** The JSON body a client posts. */
+export interface GraphQLRequest {
+  query: string;
+  variables?: Record<string, unknown> | null;
+  operationName?: string | null;
+}
+
+export interface QueryCostExtension {
+  requestedQueryCost: number;
+  actualQueryCost: number | null;
+  throttleStatus: ThrottleStatus;
+}
+
+/** The JSON body answered (always with HTTP 200, as Shopify does for GraphQL-level errors). */
+export interface GraphQLResponse {
+  data?: Record<string, unknown> | null;
+  errors?: ReturnType<GraphQLError['toJSON']>[];
+  extensions: { cost: QueryCostExtension };
+}
+
+export interface GraphQLEndpointDeps {
+  schema: GraphQLSchema;
+  store: SimulatorStore;
+  bucket: LeakyBucket;
+}
+
+/** Rewrites graphql-js validation messages that Shopify words differently (graphql-ruby style). */
+function toShopifyValidationError(error: GraphQLError): GraphQLError {
+  const undefinedField = /^Cannot query field "([^"]+)" on type "([^"]+)"\./.exec(error.message);
+  if (undefinedField) {
+    const [, fieldName, typeName] = undefinedField;
+    return new GraphQLError(`Field '${fieldName}' doesn't exist on type '${typeName}'`, {
+      nodes: error.nodes,
+      extensions: { code: 'undefinedField', typeName, fieldName },
+    });
+  }
+  const unknownArgument = /^Unknown argument "([^"]+)" on field "[^".]+\.([^"]+)"\./.exec(error.message);
+  if (unknownArgument) {
+    const [, argumentName, fieldName] = unknownArgument;
+    return new GraphQLError(`Field '${fieldName}' doesn't accept argument '${argumentName}'`, {
+      nodes: error.nodes,
+      extensions: { code: 'argumentNotAccepted', name: fieldName, typeName: 'Field', argumentName },
+    });
+  }
+  return error;
+}
+
+function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+  }
+  return fragments;
+}
+
+export class GraphQLEndpoint {
+  constructor(private readonly deps: GraphQLEndpointDeps) {}
+
+  private rejected(errors: readonly GraphQLError[], requestedQueryCost = 0): GraphQLResponse {
+    return {
+      errors: errors.map((error) => error.toJSON()),
+      extensions: { cost: { requestedQueryCost, actualQueryCost: null, throttleStatus: this.deps.bucket.status() } },
+    };
+  }
+
+  async handle(request: GraphQLRequest, apiVersion: string): Promise<GraphQLResponse> {
+    const { schema, store, bucket } = this.deps;
+    let document: DocumentNode;
+    try {
+      document = parse(request.query);
+    } catch (error) {
+      if (error instanceof GraphQLError) return this.rejected([error]);
+      throw error;
+    }
+    const validationErrors = validate(schema, document);
+    if (validationErrors.length > 0) return this.rejected(validationErrors.map(toShopifyValidationError));
+
+    const operation = getOperationAST(document, request.operationName ?? undefined);
+    if (!operation) {
+      const message = request.operationName
+        ? `Unknown operation named "${request.operationName}".`
+        : 'Must provide operation name if query contains multiple operations.';
+      return this.rejected([new GraphQLError(message)]);
+    }
+    if (operation.operation === 'subscription') return this.rejected([new GraphQLError('Subscriptions are not supported.')]);
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+    if (coerced.errors) return this.rejected(coerced.errors);
+
+    const costInput: CostInput = { schema, operation, fragments: fragmentsOf(document), variables: coerced.coerced };
+    const requested = requestedQueryCost(costInput);
+    if (requested > MAX_SINGLE_QUERY_COST) {
+      return this.rejected(
+        [
+          new GraphQLError(`Query cost is ${requested}, which exceeds the single query max cost limit (${MAX_SINGLE_QUERY_COST}).`, {
+            extensions: { code: 'MAX_COST_EXCEEDED', cost: requested, maxCost: MAX_SINGLE_QUERY_COST },
+          }),
+        ],
+        requested,
+      );
+    }
+    const oversized = checkInputArraySizes(schema, operation, costInput.fragments, coerced.coerced);
+    if (oversized) return this.rejected([oversized], requested);
+
+    if (!bucket.tryTake(requested)) {
+      store.recordThrottled();
+      return this.rejected(
+        [new GraphQLError('Throttled', { extensions: { code: 'THROTTLED', documentation: THROTTLED_DOCUMENTATION_URL } })],
+        requested,
+      );
+    }
+    const contextValue: ResolverContext = { store, apiVersion };
+    const result = await execute({
+      schema,
+      document,
+      operationName: request.operationName ?? undefined,
+      variableValues: request.variables ?? {},
+      contextValue,
+    });
+    const actual = Math.min(requested, actualQueryCost(costInput, result.data));
+    bucket.refund(requested - actual);
+    return {
+      data: result.data ?? null,
+      ...(result.errors?.length ? { errors: result.errors.map((error) => error.toJSON()) } : {}),
+      extensions: { cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: bucket.status() } },
+    };
+  }
+}

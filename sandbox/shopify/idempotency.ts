@@ -1,0 +1,90 @@
+/**
+ * Shopify's idempotency for mutations carrying `@idempotent(key:)`
+ * (https://shopify.dev/docs/api/usage/implementing-idempotency): a duplicate request (same key,
+ * same parameters) within the retention window gets the original result and changes nothing; the
+ * same key with different parameters is refused.
+ */
+
+/** Shopify keeps idempotency keys for 24 hours. */
+export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
+
+export type IdempotencyLookup<T> =
+  | { kind: 'first-use' }
+  | { kind: 'replay'; result: T }
+  | { kind: 'parameter-mismatch' };
+
+interface Entry<T> {
+  fingerprint: string;
+  result: T;
+  storedAt: number;
+}
+
+/** One remembered key, as exported for the state file. */
+export interface IdempotencyEntry<T> extends Entry<T> {
+  key: string;
+}
+
+export class IdempotencyCache<T> {
+  private readonly entries = new Map<string, Entry<T>>();
+
+  /**
+   * @param now clock in ms; default `Date.now`
+   * @param retentionMs how long a key is remembered; default 24 h
+   */
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly retentionMs: number = IDEMPOTENCY_RETENTION_MS,
+  ) {}
+
+  lookup(key: string, fingerprint: string): IdempotencyLookup<T> {
+    this.evictExpired();
+    const entry = this.entries.get(key);
+    if (!entry) return { kind: 'first-use' };
+    return entry.fingerprint === fingerprint ? { kind: 'replay', result: entry.result } : { kind: 'parameter-mismatch' };
+  }
+
+  remember(key: string, fingerprint: string, result: T): void {
+    this.entries.delete(key); // re-insert so the map stays ordered by storedAt
+    this.entries.set(key, { fingerprint, result, storedAt: this.now() });
+  }
+
+  /** The keys still within retention, oldest first. */
+  export(): IdempotencyEntry<T>[] {
+    this.evictExpired();
+    return [...this.entries].map(([key, entry]) => ({ key, ...entry }));
+  }
+
+  /**
+   * Replaces the cache with `entries` (keys must be unique), keeping their `storedAt`; those
+   * already past retention are dropped.
+   */
+  restore(entries: readonly IdempotencyEntry<T>[]): void {
+    this.entries.clear();
+    for (const { key, ...entry } of [...entries].sort((a, b) => a.storedAt - b.storedAt)) this.entries.set(key, entry);
+    this.evictExpired();
+  }
+
+  get size(): number {
+    this.evictExpired();
+    return this.entries.size;
+  }
+
+  /** Entries are in insertion (= time) order, so eviction stops at the first live one. */
+  private evictExpired(): void {
+    const cutoff = this.now() - this.retentionMs;
+    for (const [key, entry] of this.entries) {
+      if (entry.storedAt > cutoff) break;
+      this.entries.delete(key);
+    }
+  }
+}
+
+/** JSON with object keys sorted, so the fingerprint does not depend on key order. Explicit null is kept; undefined (omitted) is dropped: the two differ. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'undefined';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}

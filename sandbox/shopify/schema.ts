@@ -1,0 +1,274 @@
+/**
+ * The subset of the Shopify Admin GraphQL schema the connectors use, as SDL with real Shopify
+ * names and shapes, plus its resolvers over the SimulatorStore. graphql-js parses, validates and
+ * executes against it, so a query that would fail on Shopify (unknown field, wrong argument
+ * type) fails here too.
+ */
+import {
+  buildSchema,
+  getDirectiveValues,
+  GraphQLError,
+  GraphQLObjectType,
+  type GraphQLFieldResolver,
+  type GraphQLSchema,
+} from 'graphql';
+import { rulesForVersion } from './api-versions';
+import { paginate, type PageArgs } from './pagination';
+import { parseSkuQuery } from './search-query';
+import {
+  QUANTITY_NAMES,
+  type InventoryChangeRecord,
+  type InventoryItemRecord,
+  type InventoryLevelRecord,
+  type QuantityName,
+  type SetQuantitiesInput,
+  type SimulatorStore,
+  type VariantRecord,
+} from './store';
+
+export const SHOPIFY_SDL = /* GraphQL */ `
+  "Shopify's idempotency directive: a duplicate request with the same key returns the original result."
+  directive @idempotent(key: String!) on FIELD
+
+  scalar DateTime
+
+  type Query {
+    shop: Shop!
+    locations(first: Int, after: String): LocationConnection!
+    productVariants(first: Int, after: String, query: String): ProductVariantConnection!
+    inventoryItem(id: ID!): InventoryItem
+  }
+
+  type Mutation {
+    inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
+  }
+
+  type Shop {
+    id: ID!
+    name: String!
+    myshopifyDomain: String!
+  }
+
+  type Location {
+    id: ID!
+    name: String!
+    isActive: Boolean!
+  }
+
+  type Product {
+    id: ID!
+    title: String!
+  }
+
+  type ProductVariant {
+    id: ID!
+    sku: String
+    title: String!
+    product: Product!
+    inventoryItem: InventoryItem!
+  }
+
+  type InventoryItem {
+    id: ID!
+    sku: String
+    tracked: Boolean!
+    inventoryLevels(first: Int, after: String): InventoryLevelConnection!
+  }
+
+  type InventoryLevel {
+    id: ID!
+    location: Location!
+    quantities(names: [String!]!): [InventoryQuantity!]!
+  }
+
+  type InventoryQuantity {
+    name: String!
+    quantity: Int!
+  }
+
+  type PageInfo {
+    hasNextPage: Boolean!
+    hasPreviousPage: Boolean!
+    startCursor: String
+    endCursor: String
+  }
+
+  type LocationConnection {
+    edges: [LocationEdge!]!
+    nodes: [Location!]!
+    pageInfo: PageInfo!
+  }
+  type LocationEdge {
+    cursor: String!
+    node: Location!
+  }
+
+  type ProductVariantConnection {
+    edges: [ProductVariantEdge!]!
+    nodes: [ProductVariant!]!
+    pageInfo: PageInfo!
+  }
+  type ProductVariantEdge {
+    cursor: String!
+    node: ProductVariant!
+  }
+
+  type InventoryLevelConnection {
+    edges: [InventoryLevelEdge!]!
+    nodes: [InventoryLevel!]!
+    pageInfo: PageInfo!
+  }
+  type InventoryLevelEdge {
+    cursor: String!
+    node: InventoryLevel!
+  }
+
+  input InventorySetQuantitiesInput {
+    name: String!
+    reason: String!
+    referenceDocumentUri: String
+    quantities: [InventoryQuantityInput!]!
+    ignoreCompareQuantity: Boolean
+  }
+
+  input InventoryQuantityInput {
+    inventoryItemId: ID!
+    locationId: ID!
+    quantity: Int!
+    changeFromQuantity: Int
+    compareQuantity: Int
+  }
+
+  type InventorySetQuantitiesPayload {
+    inventoryAdjustmentGroup: InventoryAdjustmentGroup
+    userErrors: [InventorySetQuantitiesUserError!]!
+  }
+
+  type InventoryAdjustmentGroup {
+    id: ID!
+    createdAt: DateTime!
+    reason: String!
+    referenceDocumentUri: String
+    changes: [InventoryChange!]!
+  }
+
+  type InventoryChange {
+    name: String!
+    delta: Int!
+    quantityAfterChange: Int
+    item: InventoryItem
+    location: Location
+  }
+
+  type InventorySetQuantitiesUserError {
+    code: String
+    field: [String!]
+    message: String!
+  }
+`;
+
+/** What every resolver gets: the store and the API version of the request. */
+export interface ResolverContext {
+  store: SimulatorStore;
+  apiVersion: string;
+}
+
+type Resolver<TSource = unknown, TArgs = Record<string, unknown>> = GraphQLFieldResolver<TSource, ResolverContext, TArgs>;
+
+/** A well-formed Shopify GID: `gid://shopify/<Type>/<number>`, optionally with a query string. */
+const GID_PATTERN = /^gid:\/\/shopify\/[A-Za-z]+\/\d+(\?.*)?$/;
+
+/**
+ * Message returned when an inventory mutation lacks `@idempotent` on 2026-04+. Shopify documents
+ * that this fails at runtime; the wording and code are the simulator's.
+ */
+export const IDEMPOTENCY_REQUIRED_MESSAGE = 'The @idempotent directive is required for this mutation.';
+
+const QUANTITY_NAME_SET: ReadonlySet<string> = new Set(QUANTITY_NAMES);
+
+function requireRecord<T>(record: T | undefined, what: string): T {
+  // Records point at each other by id inside one store; a miss is a simulator bug, not user input.
+  if (record === undefined) throw new Error(`simulator store is inconsistent: ${what} not found`);
+  return record;
+}
+
+const queryResolvers: Record<string, Resolver> = {
+  shop: (_source, _args, { store }) => store.shop,
+  locations: (_source, args, { store }) => paginate(store.locations(), args as PageArgs),
+  productVariants: (_source, args, { store }) => {
+    const { query, ...page } = args as PageArgs & { query?: string | null };
+    const skus = parseSkuQuery(query);
+    return paginate(skus === undefined ? store.variants() : store.variantsWithSkus(skus), page);
+  },
+  inventoryItem: (_source, args, { store }) => {
+    const id = String(args['id']);
+    if (!GID_PATTERN.test(id)) throw new GraphQLError(`Invalid global id '${id}'`);
+    return store.inventoryItem(id) ?? null;
+  },
+};
+
+const variantResolvers: Record<string, Resolver<VariantRecord>> = {
+  product: (variant, _args, { store }) => requireRecord(store.product(variant.productId), variant.productId),
+  inventoryItem: (variant, _args, { store }) => requireRecord(store.inventoryItem(variant.inventoryItemId), variant.inventoryItemId),
+};
+
+const inventoryItemResolvers: Record<string, Resolver<InventoryItemRecord>> = {
+  inventoryLevels: (item, args, { store }) => paginate(store.inventoryLevels(item.id), args as PageArgs),
+};
+
+const inventoryLevelResolvers: Record<string, Resolver<InventoryLevelRecord>> = {
+  location: (level, _args, { store }) => requireRecord(store.location(level.locationId), level.locationId),
+  quantities: (level, args, { store }) => {
+    const names = args['names'] as string[];
+    const unknown = names.find((name) => !QUANTITY_NAME_SET.has(name));
+    if (unknown !== undefined) {
+      // Simulator's wording; Shopify rejects unknown quantity names as well.
+      throw new GraphQLError(`'${unknown}' is not a valid inventory quantity name. Valid names: ${QUANTITY_NAMES.join(', ')}.`);
+    }
+    return names.map((name) => ({ name, quantity: store.quantity(level, name as QuantityName) }));
+  },
+};
+
+const inventoryChangeResolvers: Record<string, Resolver<InventoryChangeRecord>> = {
+  item: (change, _args, { store }) => store.inventoryItem(change.inventoryItemId) ?? null,
+  location: (change, _args, { store }) => store.location(change.locationId) ?? null,
+};
+
+function mutationResolvers(schema: GraphQLSchema): Record<string, Resolver> {
+  const idempotent = schema.getDirective('idempotent');
+  if (!idempotent) throw new Error('SDL lacks @idempotent');
+  return {
+    inventorySetQuantities: (_source, args, { store, apiVersion }, info) => {
+      const rules = rulesForVersion(apiVersion);
+      const directive = getDirectiveValues(idempotent, info.fieldNodes[0]!, info.variableValues);
+      const key = typeof directive?.['key'] === 'string' && directive['key'] !== '' ? directive['key'] : undefined;
+      if (key === undefined && rules.idempotencyRequired) {
+        throw new GraphQLError(IDEMPOTENCY_REQUIRED_MESSAGE, { extensions: { code: 'IDEMPOTENCY_KEY_REQUIRED' } });
+      }
+      return store.setInventoryQuantities(args['input'] as SetQuantitiesInput, { rules, idempotencyKey: key });
+    },
+  };
+}
+
+function attachResolvers(schema: GraphQLSchema, typeName: string, resolvers: Record<string, Resolver<never>>): void {
+  const type = schema.getType(typeName);
+  if (!(type instanceof GraphQLObjectType)) throw new Error(`SDL lacks object type ${typeName}`);
+  const fields = type.getFields();
+  for (const [fieldName, resolve] of Object.entries(resolvers)) {
+    const field = fields[fieldName];
+    if (!field) throw new Error(`SDL lacks field ${typeName}.${fieldName}`);
+    field.resolve = resolve as GraphQLFieldResolver<unknown, unknown>;
+  }
+}
+
+/** Builds the executable schema. Fields without a resolver read the record property of the same name. */
+export function buildShopifySchema(): GraphQLSchema {
+  const schema = buildSchema(SHOPIFY_SDL);
+  attachResolvers(schema, 'Query', queryResolvers);
+  attachResolvers(schema, 'Mutation', mutationResolvers(schema));
+  attachResolvers(schema, 'ProductVariant', variantResolvers);
+  attachResolvers(schema, 'InventoryItem', inventoryItemResolvers);
+  attachResolvers(schema, 'InventoryLevel', inventoryLevelResolvers);
+  attachResolvers(schema, 'InventoryChange', inventoryChangeResolvers);
+  return schema;
+}

@@ -1,0 +1,596 @@
+/**
+ * In-memory state of the sandbox Shopify store: shop, locations, products with one variant each,
+ * inventory items and levels, the idempotency cache, and the counters tests assert on.
+ *
+ * Mutations are atomic: every quantity of an `inventorySetQuantities` call is validated before
+ * any is written, so one bad line leaves the store untouched, as in Shopify.
+ */
+import { DEMO_SHOPIFY_LOCATIONS, demoProducts, isListedInShopify } from '../demo-catalog';
+import { type ApiVersionRules } from './api-versions';
+import { type FaultKind } from './faults';
+import { canonicalJson, IdempotencyCache, type IdempotencyEntry } from './idempotency';
+
+/** Numeric id offsets: Shopify ids deliberately differ from the ERP's product ids. */
+const PRODUCT_ID_OFFSET = 7_100_000_000;
+const VARIANT_ID_OFFSET = 4_200_000_000;
+const INVENTORY_ITEM_ID_OFFSET = 4_500_000_000;
+const ADJUSTMENT_GROUP_ID_START = 9_300_000_000;
+
+/** Shopify's bounds for any inventory quantity. */
+const MAX_QUANTITY = 1_000_000_000;
+const MIN_QUANTITY = -1_000_000_000;
+
+export interface ShopRecord {
+  id: string;
+  name: string;
+  myshopifyDomain: string;
+}
+
+export interface LocationRecord {
+  id: string;
+  legacyId: number;
+  name: string;
+  isActive: boolean;
+}
+
+export interface ProductRecord {
+  id: string;
+  legacyId: number;
+  title: string;
+}
+
+export interface VariantRecord {
+  id: string;
+  legacyId: number;
+  sku: string | null;
+  /** Shopify names the only variant of a product "Default Title". */
+  title: string;
+  productId: string;
+  inventoryItemId: string;
+}
+
+export interface InventoryItemRecord {
+  id: string;
+  legacyId: number;
+  sku: string | null;
+  tracked: boolean;
+}
+
+/** Inventory states Shopify tracks per level; `on_hand` is derived from the others. */
+export const QUANTITY_NAMES = [
+  'available',
+  'on_hand',
+  'committed',
+  'incoming',
+  'reserved',
+  'damaged',
+  'safety_stock',
+  'quality_control',
+] as const;
+export type QuantityName = (typeof QUANTITY_NAMES)[number];
+/** The states a level stores; `on_hand` is derived from them. */
+export const STORED_QUANTITY_NAMES = ['available', 'committed', 'incoming', 'reserved', 'damaged', 'safety_stock', 'quality_control'] as const;
+export type StoredQuantityName = (typeof STORED_QUANTITY_NAMES)[number];
+/** States that, with `available`, make up `on_hand` (`incoming` is not on hand). */
+const ON_HAND_PARTS: readonly StoredQuantityName[] = ['available', 'committed', 'reserved', 'damaged', 'safety_stock', 'quality_control'];
+
+export interface InventoryLevelRecord {
+  /** Shopify's shape: `gid://shopify/InventoryLevel/<location id>?inventory_item_id=<item id>`. */
+  id: string;
+  /** The location's numeric id: levels of one item are paginated by location. */
+  legacyId: number;
+  inventoryItemId: string;
+  locationId: string;
+  quantities: Record<StoredQuantityName, number>;
+}
+
+/** Reasons Shopify accepts for inventory changes. */
+export const INVENTORY_REASONS: ReadonlySet<string> = new Set([
+  'correction',
+  'cycle_count_available',
+  'damaged',
+  'movement_created',
+  'movement_updated',
+  'movement_received',
+  'movement_canceled',
+  'other',
+  'promotion',
+  'quality_control',
+  'received',
+  'reservation_created',
+  'reservation_deleted',
+  'reservation_updated',
+  'restock',
+  'safety_stock',
+  'shrinkage',
+]);
+
+/** `InventorySetQuantitiesInput` as graphql-js coerces it: omitted fields are absent, explicit nulls are null. */
+export interface SetQuantitiesInput {
+  name: string;
+  reason: string;
+  referenceDocumentUri?: string | null;
+  quantities: QuantityInput[];
+  ignoreCompareQuantity?: boolean | null;
+}
+
+export interface QuantityInput {
+  inventoryItemId: string;
+  locationId: string;
+  quantity: number;
+  changeFromQuantity?: number | null;
+  compareQuantity?: number | null;
+}
+
+export interface InventoryChangeRecord {
+  name: 'available' | 'on_hand';
+  delta: number;
+  quantityAfterChange: number;
+  inventoryItemId: string;
+  locationId: string;
+}
+
+export interface AdjustmentGroupRecord {
+  id: string;
+  reason: string;
+  referenceDocumentUri: string | null;
+  createdAt: string;
+  changes: InventoryChangeRecord[];
+}
+
+export interface UserError {
+  code: string;
+  field: string[] | null;
+  message: string;
+}
+
+/** Result of `inventorySetQuantities`: a group when applied, userErrors (and no group) otherwise. */
+export interface SetQuantitiesPayload {
+  inventoryAdjustmentGroup: AdjustmentGroupRecord | null;
+  userErrors: UserError[];
+}
+
+export interface SetQuantitiesOptions {
+  rules: ApiVersionRules;
+  /** From `@idempotent(key:)`; undefined when the directive is absent. */
+  idempotencyKey: string | undefined;
+}
+
+export interface InventorySnapshotItem {
+  sku: string | null;
+  inventoryItemId: string;
+  locationId: string;
+  available: number;
+}
+
+export interface SimulatorStats {
+  /** Authenticated GraphQL requests received, faulted ones included. */
+  requests: number;
+  /** Requests refused with THROTTLED by the leaky bucket. */
+  throttled: number;
+  faultsInjected: Record<FaultKind, number>;
+  /** Mutations that wrote (idempotent replays and mutations with userErrors excluded). */
+  mutationsApplied: number;
+  /** Duplicate requests answered from the idempotency cache. */
+  replays: number;
+  /** Per SKU, how many quantities were written (one per item and location per applied mutation). */
+  writesBySku: Record<string, number>;
+}
+
+function emptyStats(): SimulatorStats {
+  return {
+    requests: 0,
+    throttled: 0,
+    faultsInjected: { latency: 0, serverError: 0, tooManyRequests: 0, timeout: 0, dropConnection: 0, applyThenFail: 0 },
+    mutationsApplied: 0,
+    replays: 0,
+    writesBySku: {},
+  };
+}
+
+/** One inventory level in `StoreState`. `sku` is informational and checked on import. */
+export interface PersistedLevel {
+  inventoryItemId: string;
+  locationId: string;
+  sku: string | null;
+  quantities: Record<StoredQuantityName, number>;
+}
+
+/**
+ * What a restart must keep (see persistence.ts). The catalog is not part of it: it is
+ * deterministic from the store options. Stats are not kept either.
+ */
+export interface StoreState {
+  /** Every inventory level, variants in id order, locations in id order. */
+  levels: PersistedLevel[];
+  /** The idempotency keys still within retention, oldest first. */
+  idempotency: IdempotencyEntry<SetQuantitiesPayload>[];
+  /** Id of the next InventoryAdjustmentGroup, so ids stay unique across restarts. */
+  nextAdjustmentGroupId: number;
+}
+
+export interface SimulatorStoreOptions {
+  /** Default 'omnisync demo'. */
+  shopName?: string;
+  /** Demo products to generate; those listed in Shopify get a product. Default 1200. */
+  productCount?: number;
+  /** Clock in ms (idempotency retention, adjustment timestamps). Default `Date.now`. */
+  now?: () => number;
+}
+
+/** Messages Shopify documents for `InventorySetQuantitiesUserErrorCode`. */
+const USER_ERROR_MESSAGES = {
+  INVALID_NAME: "The quantity name must be either 'available' or 'on_hand'.",
+  INVALID_REASON: 'The specified reason is invalid.',
+  INVALID_REFERENCE_DOCUMENT: 'The specified reference document is invalid.',
+  INVALID_INVENTORY_ITEM: 'The specified inventory item could not be found.',
+  INVALID_LOCATION: 'The specified location could not be found.',
+  ITEM_NOT_STOCKED_AT_LOCATION: 'The specified inventory item is not stocked at the location.',
+  NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR: 'The combination of inventoryItemId and locationId must be unique.',
+  INVALID_QUANTITY_TOO_HIGH: "The total quantity can't be higher than 1,000,000,000.",
+  INVALID_QUANTITY_TOO_LOW: "The total quantity can't be lower than -1,000,000,000.",
+  INVALID_QUANTITY_NEGATIVE: "The quantity can't be negative.",
+  CHANGE_FROM_QUANTITY_STALE: 'The changeFromQuantity value does not match persisted value.',
+  COMPARE_QUANTITY_REQUIRED: 'The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity.',
+  COMPARE_QUANTITY_STALE: 'The compareQuantity value does not match persisted value.',
+  IDEMPOTENCY_KEY_PARAMETER_MISMATCH: 'The same idempotency key cannot be used with different operation parameters.',
+  // Shopify documents that omitting changeFromQuantity "returns an error" without naming the
+  // code; INVALID and this wording are the simulator's.
+  CHANGE_FROM_QUANTITY_REQUIRED:
+    'The changeFromQuantity argument must be given to each quantity; pass null explicitly to opt out of the compare-and-swap check.',
+} as const;
+
+function slug(name: string): string {
+  return name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
+
+function levelKey(inventoryItemId: string, locationId: string): string {
+  return `${inventoryItemId}|${locationId}`;
+}
+
+function legacyIdOf(gid: string): number {
+  return Number(gid.slice(gid.lastIndexOf('/') + 1));
+}
+
+function onHand(level: InventoryLevelRecord): number {
+  return ON_HAND_PARTS.reduce((sum, part) => sum + level.quantities[part], 0);
+}
+
+export class SimulatorStore {
+  readonly shop: ShopRecord;
+  private readonly now: () => number;
+  private readonly locationsById = new Map<string, LocationRecord>();
+  private readonly sortedLocations: LocationRecord[] = [];
+  private readonly productsById = new Map<string, ProductRecord>();
+  private readonly sortedVariants: VariantRecord[] = [];
+  private readonly variantsById = new Map<string, VariantRecord>();
+  /** Lower-cased SKU to variants (Shopify does not enforce unique SKUs). */
+  private readonly variantsBySku = new Map<string, VariantRecord[]>();
+  private readonly inventoryItemsById = new Map<string, InventoryItemRecord>();
+  private readonly levelsByKey = new Map<string, InventoryLevelRecord>();
+  /** Per inventory item, its levels sorted by location id. */
+  private readonly levelsByItem = new Map<string, InventoryLevelRecord[]>();
+  private readonly idempotency: IdempotencyCache<SetQuantitiesPayload>;
+  private nextAdjustmentGroupId = ADJUSTMENT_GROUP_ID_START;
+  private counters = emptyStats();
+  private changeCount = 0;
+
+  constructor(options: SimulatorStoreOptions = {}) {
+    const shopName = options.shopName ?? 'omnisync demo';
+    this.now = options.now ?? Date.now;
+    this.idempotency = new IdempotencyCache(this.now);
+    this.shop = { id: 'gid://shopify/Shop/60010001', name: shopName, myshopifyDomain: `${slug(shopName) || 'shop'}.myshopify.com` };
+
+    for (const demo of DEMO_SHOPIFY_LOCATIONS) {
+      const location: LocationRecord = { id: demo.id, legacyId: legacyIdOf(demo.id), name: demo.name, isActive: true };
+      this.locationsById.set(location.id, location);
+      this.sortedLocations.push(location);
+    }
+    this.sortedLocations.sort((a, b) => a.legacyId - b.legacyId);
+
+    for (const demo of demoProducts(options.productCount ?? 1200)) {
+      if (!isListedInShopify(demo)) continue;
+      const product: ProductRecord = { id: `gid://shopify/Product/${PRODUCT_ID_OFFSET + demo.erpId}`, legacyId: PRODUCT_ID_OFFSET + demo.erpId, title: demo.name };
+      const itemLegacyId = INVENTORY_ITEM_ID_OFFSET + demo.erpId;
+      const item: InventoryItemRecord = { id: `gid://shopify/InventoryItem/${itemLegacyId}`, legacyId: itemLegacyId, sku: demo.sku, tracked: true };
+      const variantLegacyId = VARIANT_ID_OFFSET + demo.erpId;
+      const variant: VariantRecord = {
+        id: `gid://shopify/ProductVariant/${variantLegacyId}`,
+        legacyId: variantLegacyId,
+        sku: demo.sku,
+        title: 'Default Title',
+        productId: product.id,
+        inventoryItemId: item.id,
+      };
+      this.productsById.set(product.id, product);
+      this.inventoryItemsById.set(item.id, item);
+      this.variantsById.set(variant.id, variant);
+      this.sortedVariants.push(variant);
+      const skuKey = demo.sku.toLowerCase();
+      this.variantsBySku.set(skuKey, [...(this.variantsBySku.get(skuKey) ?? []), variant]);
+      const levels = this.sortedLocations.map((location) => {
+        const level: InventoryLevelRecord = {
+          id: `gid://shopify/InventoryLevel/${location.legacyId}?inventory_item_id=${itemLegacyId}`,
+          legacyId: location.legacyId,
+          inventoryItemId: item.id,
+          locationId: location.id,
+          quantities: { available: 0, committed: 0, incoming: 0, reserved: 0, damaged: 0, safety_stock: 0, quality_control: 0 },
+        };
+        this.levelsByKey.set(levelKey(item.id, location.id), level);
+        return level;
+      });
+      this.levelsByItem.set(item.id, levels);
+    }
+    this.sortedVariants.sort((a, b) => a.legacyId - b.legacyId);
+  }
+
+  // ---- reads used by the resolvers ----
+
+  locations(): readonly LocationRecord[] {
+    return this.sortedLocations;
+  }
+
+  location(id: string): LocationRecord | undefined {
+    return this.locationsById.get(id);
+  }
+
+  product(id: string): ProductRecord | undefined {
+    return this.productsById.get(id);
+  }
+
+  /** All variants, ascending by id. */
+  variants(): readonly VariantRecord[] {
+    return this.sortedVariants;
+  }
+
+  /** Variants whose SKU is one of `skus` (lower-cased), ascending by id. */
+  variantsWithSkus(skus: ReadonlySet<string>): VariantRecord[] {
+    return [...skus].flatMap((sku) => this.variantsBySku.get(sku) ?? []).sort((a, b) => a.legacyId - b.legacyId);
+  }
+
+  inventoryItem(id: string): InventoryItemRecord | undefined {
+    return this.inventoryItemsById.get(id);
+  }
+
+  /** Levels of one item, ascending by location id. */
+  inventoryLevels(inventoryItemId: string): readonly InventoryLevelRecord[] {
+    return this.levelsByItem.get(inventoryItemId) ?? [];
+  }
+
+  quantity(level: InventoryLevelRecord, name: QuantityName): number {
+    return name === 'on_hand' ? onHand(level) : level.quantities[name];
+  }
+
+  // ---- sandbox-side access (tests, admin endpoints); never counted as API writes ----
+
+  /** Every level's available quantity, variants in id order, locations in id order. */
+  inventorySnapshot(): InventorySnapshotItem[] {
+    return this.sortedVariants.flatMap((variant) =>
+      this.inventoryLevels(variant.inventoryItemId).map((level) => ({
+        sku: variant.sku,
+        inventoryItemId: level.inventoryItemId,
+        locationId: level.locationId,
+        available: level.quantities.available,
+      })),
+    );
+  }
+
+  variantBySku(sku: string): VariantRecord | undefined {
+    return this.variantsBySku.get(sku.toLowerCase())?.[0];
+  }
+
+  availableOf(sku: string, locationId: string): number | undefined {
+    const variant = this.variantBySku(sku);
+    return variant ? this.levelsByKey.get(levelKey(variant.inventoryItemId, locationId))?.quantities.available : undefined;
+  }
+
+  /** Changes stock as if it happened inside Shopify (a sale, a manual edit): not an API write. */
+  setAvailable(sku: string, locationId: string, available: number): void {
+    const variant = this.variantBySku(sku);
+    const level = variant ? this.levelsByKey.get(levelKey(variant.inventoryItemId, locationId)) : undefined;
+    if (!level) throw new RangeError(`no inventory level for SKU ${sku} at ${locationId}`);
+    level.quantities.available = available;
+    this.changeCount++;
+  }
+
+  // ---- persistence (persistence.ts) ----
+
+  /** Grows on every change of what `exportState` returns (not on stats); a saver compares it. */
+  get revision(): number {
+    return this.changeCount;
+  }
+
+  exportState(): StoreState {
+    return {
+      levels: this.sortedVariants.flatMap((variant) =>
+        this.inventoryLevels(variant.inventoryItemId).map((level) => ({
+          inventoryItemId: level.inventoryItemId,
+          locationId: level.locationId,
+          sku: variant.sku,
+          quantities: { ...level.quantities },
+        })),
+      ),
+      idempotency: this.idempotency.export(),
+      nextAdjustmentGroupId: this.nextAdjustmentGroupId,
+    };
+  }
+
+  /**
+   * Replaces quantities, idempotency keys and the adjustment group counter with `state`. The state
+   * must describe exactly this store's levels; otherwise it throws an Error that says which
+   * level is wrong, and the store is unchanged.
+   */
+  importState(state: StoreState): void {
+    const seen = new Set<string>();
+    state.levels.forEach((persisted, index) => {
+      const where = `levels[${index}] (inventoryItemId ${persisted.inventoryItemId}, locationId ${persisted.locationId})`;
+      const item = this.inventoryItemsById.get(persisted.inventoryItemId);
+      if (!item) throw new Error(`${where}: the catalog has no such inventory item`);
+      if (!this.locationsById.has(persisted.locationId)) throw new Error(`${where}: the shop has no such location`);
+      const key = levelKey(persisted.inventoryItemId, persisted.locationId);
+      if (!this.levelsByKey.has(key)) throw new Error(`${where}: the item is not stocked at that location`);
+      if (seen.has(key)) throw new Error(`${where}: the level appears more than once`);
+      seen.add(key);
+      if (persisted.sku !== item.sku) {
+        throw new Error(`${where}: sku ${JSON.stringify(persisted.sku)} differs from the catalog's ${JSON.stringify(item.sku)}`);
+      }
+    });
+    const missing = [...this.levelsByKey.values()].filter((level) => !seen.has(levelKey(level.inventoryItemId, level.locationId)));
+    if (missing.length > 0) {
+      const first = missing[0]!;
+      throw new Error(
+        `${missing.length} of the catalog's ${this.levelsByKey.size} inventory levels are missing ` +
+          `(first: inventoryItemId ${first.inventoryItemId}, locationId ${first.locationId})`,
+      );
+    }
+    const keys = new Set<string>();
+    let highestGroupId = ADJUSTMENT_GROUP_ID_START - 1;
+    state.idempotency.forEach((entry, index) => {
+      if (keys.has(entry.key)) throw new Error(`idempotency[${index}]: key ${JSON.stringify(entry.key)} appears more than once`);
+      keys.add(entry.key);
+      const groupId = entry.result.inventoryAdjustmentGroup?.id;
+      if (groupId !== undefined) highestGroupId = Math.max(highestGroupId, legacyIdOf(groupId));
+    });
+    if (!(state.nextAdjustmentGroupId > highestGroupId)) {
+      throw new Error(`nextAdjustmentGroupId ${state.nextAdjustmentGroupId} is not above the stored adjustment group id ${highestGroupId}`);
+    }
+
+    for (const persisted of state.levels) {
+      this.levelsByKey.get(levelKey(persisted.inventoryItemId, persisted.locationId))!.quantities = { ...persisted.quantities };
+    }
+    this.idempotency.restore(state.idempotency);
+    this.nextAdjustmentGroupId = state.nextAdjustmentGroupId;
+  }
+
+  // ---- stats ----
+
+  stats(): SimulatorStats {
+    return structuredClone(this.counters);
+  }
+
+  resetStats(): void {
+    this.counters = emptyStats();
+  }
+
+  recordRequest(): void {
+    this.counters.requests++;
+  }
+
+  recordThrottled(): void {
+    this.counters.throttled++;
+  }
+
+  recordFault(kind: FaultKind): void {
+    this.counters.faultsInjected[kind]++;
+  }
+
+  // ---- inventorySetQuantities ----
+
+  /**
+   * Applies `inventorySetQuantities` atomically, deduplicated by idempotency key. A duplicate
+   * (same key, same input) gets the stored payload, including stored userErrors, and writes
+   * nothing; the same key with another input gets IDEMPOTENCY_KEY_PARAMETER_MISMATCH.
+   */
+  setInventoryQuantities(input: SetQuantitiesInput, options: SetQuantitiesOptions): SetQuantitiesPayload {
+    const key = options.idempotencyKey;
+    const fingerprint = canonicalJson({ mutation: 'inventorySetQuantities', input });
+    if (key !== undefined) {
+      const previous = this.idempotency.lookup(key, fingerprint);
+      if (previous.kind === 'replay') {
+        this.counters.replays++;
+        return previous.result;
+      }
+      if (previous.kind === 'parameter-mismatch') {
+        const code = 'IDEMPOTENCY_KEY_PARAMETER_MISMATCH';
+        return { inventoryAdjustmentGroup: null, userErrors: [{ code, field: null, message: USER_ERROR_MESSAGES[code] }] };
+      }
+    }
+    const userErrors = this.validateSetQuantities(input, options.rules);
+    const payload: SetQuantitiesPayload =
+      userErrors.length > 0 ? { inventoryAdjustmentGroup: null, userErrors } : { inventoryAdjustmentGroup: this.applySetQuantities(input), userErrors: [] };
+    if (key !== undefined) {
+      this.idempotency.remember(key, fingerprint, payload);
+      this.changeCount++;
+    }
+    return payload;
+  }
+
+  private validateSetQuantities(input: SetQuantitiesInput, rules: ApiVersionRules): UserError[] {
+    const errors: UserError[] = [];
+    const fail = (code: keyof typeof USER_ERROR_MESSAGES, field: string[]): void => {
+      // The "required" variant reports Shopify's generic INVALID code.
+      const reported = code === 'CHANGE_FROM_QUANTITY_REQUIRED' ? 'INVALID' : code;
+      errors.push({ code: reported, field, message: USER_ERROR_MESSAGES[code] });
+    };
+    if (input.name !== 'available' && input.name !== 'on_hand') fail('INVALID_NAME', ['input', 'name']);
+    if (!INVENTORY_REASONS.has(input.reason)) fail('INVALID_REASON', ['input', 'reason']);
+    if (input.referenceDocumentUri !== null && input.referenceDocumentUri !== undefined && !URL.canParse(input.referenceDocumentUri)) {
+      fail('INVALID_REFERENCE_DOCUMENT', ['input', 'referenceDocumentUri']);
+    }
+    const name = input.name === 'on_hand' ? 'on_hand' : 'available';
+    const seen = new Set<string>();
+    input.quantities.forEach((line, index) => {
+      const path = (...rest: string[]): string[] => ['input', 'quantities', String(index), ...rest];
+      const item = this.inventoryItemsById.get(line.inventoryItemId);
+      const location = this.locationsById.get(line.locationId);
+      if (!item) fail('INVALID_INVENTORY_ITEM', path('inventoryItemId'));
+      if (!location) fail('INVALID_LOCATION', path('locationId'));
+      const key = levelKey(line.inventoryItemId, line.locationId);
+      if (seen.has(key)) fail('NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR', path());
+      seen.add(key);
+      if (line.quantity > MAX_QUANTITY) fail('INVALID_QUANTITY_TOO_HIGH', path('quantity'));
+      else if (line.quantity < MIN_QUANTITY) fail('INVALID_QUANTITY_TOO_LOW', path('quantity'));
+      // Shopify allows negative available stock (oversold), not negative on-hand stock.
+      else if (name === 'on_hand' && line.quantity < 0) fail('INVALID_QUANTITY_NEGATIVE', path('quantity'));
+
+      if (rules.changeFromQuantityRequired && line.changeFromQuantity === undefined) fail('CHANGE_FROM_QUANTITY_REQUIRED', path('changeFromQuantity'));
+      if (!rules.changeFromQuantityRequired && line.changeFromQuantity === undefined && input.ignoreCompareQuantity !== true) {
+        if (line.compareQuantity === null || line.compareQuantity === undefined) fail('COMPARE_QUANTITY_REQUIRED', path('compareQuantity'));
+      }
+      if (!item || !location) return;
+      const level = this.levelsByKey.get(key);
+      if (!level) {
+        fail('ITEM_NOT_STOCKED_AT_LOCATION', path('locationId'));
+        return;
+      }
+      const persisted = this.quantity(level, name);
+      if (typeof line.changeFromQuantity === 'number' && line.changeFromQuantity !== persisted) {
+        fail('CHANGE_FROM_QUANTITY_STALE', path('changeFromQuantity'));
+      }
+      const compareApplies = !rules.changeFromQuantityRequired && line.changeFromQuantity === undefined && input.ignoreCompareQuantity !== true;
+      if (compareApplies && typeof line.compareQuantity === 'number' && line.compareQuantity !== persisted) {
+        fail('COMPARE_QUANTITY_STALE', path('compareQuantity'));
+      }
+    });
+    return errors;
+  }
+
+  /** Writes every line; called only after validation found nothing wrong. */
+  private applySetQuantities(input: SetQuantitiesInput): AdjustmentGroupRecord {
+    const name = input.name === 'on_hand' ? 'on_hand' : 'available';
+    const derived = name === 'available' ? 'on_hand' : 'available';
+    const changes: InventoryChangeRecord[] = [];
+    for (const line of input.quantities) {
+      const level = this.levelsByKey.get(levelKey(line.inventoryItemId, line.locationId))!;
+      const delta = line.quantity - this.quantity(level, name);
+      // Setting either state moves the other by the same delta (on_hand = available + held states).
+      level.quantities.available += delta;
+      changes.push(
+        { name, delta, quantityAfterChange: this.quantity(level, name), inventoryItemId: level.inventoryItemId, locationId: level.locationId },
+        { name: derived, delta, quantityAfterChange: this.quantity(level, derived), inventoryItemId: level.inventoryItemId, locationId: level.locationId },
+      );
+      const sku = this.inventoryItemsById.get(line.inventoryItemId)?.sku;
+      if (sku !== null && sku !== undefined) this.counters.writesBySku[sku] = (this.counters.writesBySku[sku] ?? 0) + 1;
+    }
+    this.counters.mutationsApplied++;
+    this.changeCount++;
+    const id = this.nextAdjustmentGroupId++;
+    return {
+      id: `gid://shopify/InventoryAdjustmentGroup/${id}`,
+      reason: input.reason,
+      referenceDocumentUri: input.referenceDocumentUri ?? null,
+      createdAt: new Date(this.now()).toISOString(),
+      changes,
+    };
+  }
+}
