@@ -38,6 +38,9 @@ export interface HubWorkers {
 /** The workflow bundle's entry point (bundled by the worker with Temporal's webpack setup). */
 export const WORKFLOWS_PATH = join(__dirname, 'workflows', 'index.ts');
 
+/** Headroom of the server-enforced activity rate over the rate computed for full-size activities. */
+const SERVER_RATE_HEADROOM = 1.5;
+
 let runtimeInstalled = false;
 
 /** Routes the Temporal SDK's logs (runtime, workflow, activity) into our logger. Once per process. */
@@ -93,7 +96,11 @@ export async function createHubWorkers(options: HubWorkerOptions): Promise<HubWo
   for (const sync of config.syncs.values()) [sync.source, ...sync.targets].forEach((id) => used.add(id));
   for (const id of used) {
     const entry = config.connectors.get(id)!;
-    const rate = taskQueueActivityRate(entry.manifest.rateBudget(entry.config), callsPerActivity(config, id));
+    const exact = taskQueueActivityRate(entry.manifest.rateBudget(entry.config), callsPerActivity(config, id));
+    // The server's limit assumes every activity is as big as the biggest page; real pages are
+    // often smaller, so it gets headroom and the client's pacer (exact, in points, corrected by
+    // the remote system's own status) governs the actual rate.
+    const rate = exact === undefined ? undefined : exact * SERVER_RATE_HEADROOM;
     const taskQueue = connectorTaskQueue(config.temporal.taskQueue, id);
     logger.info({ connector: id, taskQueue, maxTaskQueueActivitiesPerSecond: rate ?? 'unlimited' }, 'connector worker');
     workers.set(

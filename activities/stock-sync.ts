@@ -70,8 +70,6 @@ export interface PagePlan {
   quarantine: QuarantineRecord[];
 }
 
-/** Write calls one push activity keeps in flight; the connector's pacer still governs the rate. */
-const PUSH_CONCURRENCY = 4;
 /**
  * Activities heartbeat on a timer while they work, so a worker that dies is noticed after the
  * profile's heartbeatTimeout (seconds), not after startToCloseTimeout (minutes).
@@ -88,6 +86,11 @@ async function heartbeating<T>(details: () => unknown, body: () => Promise<T>): 
   } finally {
     clearInterval(timer);
   }
+}
+
+/** The quarantine key of one stock item at one target location. */
+export function stockRecordKey(sku: string, target: string, location: string): string {
+  return `${sku}|${target}|${location}`;
 }
 
 export function findSync(config: Pick<LoadedConfig, 'syncs'>, syncName: string): LoadedSync {
@@ -107,9 +110,15 @@ export async function planStockPage(deps: Pick<StockSyncDeps, 'config' | 'store'
   ];
   const skus = [...new Set(updates.map((u) => u.sku))];
   const changesByTarget = new Map<string, StagedStockItem[]>();
+  const recheckSince = new Date(Date.now() - sync.unmappableRecheckMinutes * 60_000).toISOString();
   for (const target of sync.targets) {
     const snapshot = await deps.store.loadSnapshot(target, skus);
-    changesByTarget.set(target, diffAgainstSnapshot(updates, snapshot));
+    const changed = diffAgainstSnapshot(updates, snapshot);
+    // A target that recently refused an item as unmappable (e.g. a SKU the shop does not list)
+    // is not sent it again on every run: it waits in the quarantine until the recheck time.
+    const keys = changed.map((item) => stockRecordKey(item.sku, target, item.location));
+    const parked = keys.length === 0 ? new Set<string>() : await deps.store.recentlyQuarantined(sync.name, 'stock', 'unmappable', keys, recheckSince);
+    changesByTarget.set(target, parked.size === 0 ? changed : changed.filter((_, i) => !parked.has(keys[i]!)));
   }
   return { page, changesByTarget, quarantine };
 }
@@ -231,7 +240,7 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(PUSH_CONCURRENCY, chunks.length) }, lane));
+    await Promise.all(Array.from({ length: Math.min(target.maxConcurrentCalls, chunks.length) }, lane));
     if (firstError !== undefined) throw firstError;
     return progress;
   }

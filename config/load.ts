@@ -174,6 +174,11 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
     sync.targets.forEach((target, index) =>
       requireCapability(top.connectors, connectors, options.registry, target, 'stock.write', `${path}.targets[${index}]`, problems),
     );
+    const source = connectors.get(sync.source);
+    const maxPage = source?.manifest.maxPageSize?.(source.config);
+    if (maxPage !== undefined && sync.pageSize > maxPage) {
+      problems.push(`${path}.pageSize: ${sync.pageSize} is more than connector "${sync.source}" reads per page (${maxPage}); raise connectors.${sync.source}.config.pageSize or lower this`);
+    }
     if (sync.targets.includes(sync.source)) problems.push(`${path}.targets: the source "${sync.source}" cannot also be a target`);
     const mapping = loadMapping(resolve(baseDir, sync.mapping), `${path}.mapping`, sync.mapping, problems);
     if (mapping) syncs.set(name, { ...sync, name, mappingFile: sync.mapping, stockMapping: mapping });

@@ -32,6 +32,12 @@ export const SyncConfig = z.strictObject({
    * Default 400 (≈ 4,000 events); the server's own suggestion ends an execution earlier.
    */
   pagesPerExecution: z.number().int().min(1).max(2_000).default(400),
+  /**
+   * Minutes an item a target refused as unmappable (e.g. a SKU the shop does not list) stays
+   * parked in the quarantine before it is sent again. Resolving it sends it at the next run.
+   * Default 60.
+   */
+  unmappableRecheckMinutes: z.number().min(0).max(7 * 24 * 60).default(60),
   schedule: z
     .strictObject({
       /** Incremental run: rows modified since the stored cursor. */

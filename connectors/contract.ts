@@ -109,6 +109,8 @@ export type StockUpdateKey = Pick<StockUpdate, 'sku' | 'location'>;
 export interface StockTarget {
   /** Most updates one write call accepts (Shopify: 250 input items). */
   readonly maxBatchSize: number;
+  /** Write calls one activity may keep in flight (the client's pacer still governs the rate). */
+  readonly maxConcurrentCalls: number;
   /**
    * Sets absolute quantities. Idempotent per `idempotencyKey` where the API supports it.
    * Returns one result per update; throws only when the whole call failed (transient or auth),
@@ -148,6 +150,8 @@ export interface ConnectorManifest<Schema extends z.ZodType = z.ZodType> {
    */
   secretFields: readonly string[];
   rateBudget(config: z.infer<Schema>): RateBudget;
+  /** Largest page a source may be asked for; a sync's pageSize above it is a config error. */
+  maxPageSize?(config: z.infer<Schema>): number;
   /** Most items one call of a capability accepts (e.g. Shopify stock.write: 250). */
   maxBatchSize?: Partial<Record<Capability, number>>;
   create(id: string, config: z.infer<Schema>, deps: ConnectorDeps): ConnectorInstance;

@@ -305,6 +305,24 @@ export class KyselyStateStore implements StateStore {
   }
 
   /** Quarantined records, most recently seen first; open ones only unless `includeResolved`. `limit` defaults to 100. */
+  async recentlyQuarantined(scope: string, entity: string, kind: string, recordKeys: readonly string[], since: string): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (const keyChunk of chunks(recordKeys, IN_LIST_CHUNK)) {
+      const rows = await this.db
+        .selectFrom('omnisync_quarantine')
+        .select('record_key')
+        .where('scope', '=', scope)
+        .where('entity', '=', entity)
+        .where('record_key', 'in', keyChunk)
+        .where('kind', '=', kind)
+        .where('resolved', '=', 0)
+        .where('last_seen_at', '>=', since)
+        .execute();
+      for (const row of rows) found.add(row.record_key);
+    }
+    return found;
+  }
+
   async listQuarantine(filter: { scope?: string; includeResolved?: boolean; limit?: number } = {}): Promise<QuarantineEntry[]> {
     let query = this.db
       .selectFrom('omnisync_quarantine')

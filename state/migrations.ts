@@ -94,6 +94,17 @@ export function stateMigrations(dialect: StateDialect): Record<string, Migration
           .execute();
       },
     },
+    '0002_quarantine_record_key': {
+      // Staging asks, per page, which of its records are already quarantined.
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a migration sees the schema of its own version
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createIndex('omnisync_quarantine_record_idx')
+          .on('omnisync_quarantine')
+          .columns(['scope', 'entity', 'record_key'])
+          .execute();
+      },
+    },
   };
 }
 

@@ -76,6 +76,11 @@ export interface StateStore {
 
   /** Adds records; a record already open with the same scope, entity, key and reason counts again. */
   quarantine(records: readonly QuarantineRecord[]): Promise<void>;
+  /**
+   * Record keys (of `recordKeys`) with an open quarantine entry of this kind seen at or after
+   * `since` (ISO time): records not worth sending again yet.
+   */
+  recentlyQuarantined(scope: string, entity: string, kind: string, recordKeys: readonly string[], since: string): Promise<Set<string>>;
   listQuarantine(filter?: { scope?: string; includeResolved?: boolean; limit?: number }): Promise<QuarantineEntry[]>;
 }
 

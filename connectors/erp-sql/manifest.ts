@@ -13,6 +13,7 @@ export const erpSqlManifest: ConnectorManifest<typeof ErpSqlConfig> = {
   capabilities: ['stock.read'],
   configSchema: ErpSqlConfig,
   secretFields: ['database.connectionString', 'database.password'],
+  maxPageSize: (config) => config.pageSize,
   rateBudget: (config) =>
     config.maxQueriesPerSecond === undefined
       ? { kind: 'unlimited' }

@@ -25,7 +25,12 @@ export const ShopifyConfig = z.strictObject({
   bucketSize: z.number().positive().optional(),
   /** Per-request timeout. Default 30 s. */
   timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
-  /** Write calls one worker keeps in flight for this shop. Default 4. */
+  /**
+   * Minutes before a SKU Shopify did not list is looked up again (a product listed in the
+   * meantime is found after at most this long). Default 60.
+   */
+  missingSkuRecheckMinutes: z.number().min(0).max(7 * 24 * 60).default(60),
+  /** Write calls one push activity keeps in flight for this shop. Default 4. */
   maxConcurrentCalls: z.number().int().min(1).max(32).default(4),
 });
 export type ShopifyConfig = z.infer<typeof ShopifyConfig>;
@@ -64,7 +69,7 @@ export const shopifyManifest: ConnectorManifest<typeof ShopifyConfig> = {
     return {
       id,
       kind: 'shopify',
-      stockTarget: new ShopifyStockTarget(id, client, deps.crosswalk),
+      stockTarget: new ShopifyStockTarget(id, client, deps.crosswalk, config.missingSkuRecheckMinutes * 60_000, config.maxConcurrentCalls),
       async check() {
         const data = await client.request('check', SHOP_QUERY, {}, SHOP_QUERY_COST, CheckData);
         const active = data.locations.nodes.filter((l) => l.isActive);

@@ -26,6 +26,11 @@ import { quantityIndexOf, toQuantityInputs, type UserError } from './mapper';
 export const SHOPIFY_MAX_INPUT_ITEMS = 250;
 /** Crosswalk kind: channel SKU → inventory item GID. */
 export const INVENTORY_ITEM_CROSSWALK = 'sku->inventory-item';
+/**
+ * Crosswalk kind: channel SKU → when Shopify last had no variant for it. Many ERP products are
+ * never listed online; looking each of them up on every run would spend ~2 points per SKU.
+ */
+export const MISSING_SKU_CROSSWALK = 'sku->missing-since';
 /** Guards a lookup that keeps returning pages (e.g. thousands of variants sharing a SKU). */
 const MAX_LOOKUP_PAGES = 20;
 
@@ -52,6 +57,10 @@ export class ShopifyStockTarget implements StockTarget {
     private readonly connectorId: string,
     private readonly client: ShopifyGraphqlClient,
     private readonly crosswalk: CrosswalkStore,
+    /** How long a SKU Shopify did not know is not looked up again. */
+    private readonly missingSkuRecheckMs: number,
+    readonly maxConcurrentCalls: number,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async setStock(updates: StockUpdate[], idempotencyKey: string): Promise<ItemResult<StockUpdateKey>[]> {
@@ -128,10 +137,19 @@ export class ShopifyStockTarget implements StockTarget {
     const resolved = new Map<string, Resolution>();
     const cached = await this.crosswalk.get(INVENTORY_ITEM_CROSSWALK, skus);
     for (const [sku, id] of cached) resolved.set(sku, { kind: 'found', inventoryItemId: id });
-    const missing = skus.filter((sku) => !cached.has(sku));
+    const unknown = skus.filter((sku) => !cached.has(sku));
+    const missingSince = await this.crosswalk.get(MISSING_SKU_CROSSWALK, unknown);
+    const recheckAfter = this.now() - this.missingSkuRecheckMs;
+    const toLookUp: string[] = [];
+    for (const sku of unknown) {
+      const since = Date.parse(missingSince.get(sku) ?? '');
+      if (Number.isFinite(since) && since > recheckAfter) resolved.set(sku, { kind: 'missing' });
+      else toLookUp.push(sku);
+    }
     const learned = new Map<string, string>();
-    for (let start = 0; start < missing.length; start += VARIANT_LOOKUP_PAGE) {
-      const chunk = missing.slice(start, start + VARIANT_LOOKUP_PAGE);
+    const stillMissing = new Map<string, string>();
+    for (let start = 0; start < toLookUp.length; start += VARIANT_LOOKUP_PAGE) {
+      const chunk = toLookUp.slice(start, start + VARIANT_LOOKUP_PAGE);
       const found = await this.lookupVariants(chunk);
       for (const sku of chunk) {
         const matches = found.get(sku) ?? [];
@@ -142,10 +160,12 @@ export class ShopifyStockTarget implements StockTarget {
           resolved.set(sku, { kind: 'ambiguous', count: matches.length });
         } else {
           resolved.set(sku, { kind: 'missing' });
+          stillMissing.set(sku, new Date(this.now()).toISOString());
         }
       }
     }
     if (learned.size > 0) await this.crosswalk.put(INVENTORY_ITEM_CROSSWALK, learned);
+    if (stillMissing.size > 0) await this.crosswalk.put(MISSING_SKU_CROSSWALK, stillMissing);
     return resolved;
   }
 

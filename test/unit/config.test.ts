@@ -127,6 +127,12 @@ describe('config loading', () => {
     ]);
   });
 
+  it('refuses a sync page larger than its source reads at once', () => {
+    expect(problemsOf(VALID.replace('mapping: mappings/stock-erp-to-shopify.yaml', 'mapping: mappings/stock-erp-to-shopify.yaml\n    pageSize: 5000'))).toEqual([
+      'syncs.erp-stock-to-shopify.pageSize: 5000 is more than connector "erp" reads per page (1000); raise connectors.erp.config.pageSize or lower this',
+    ]);
+  });
+
   it('reports YAML syntax errors with line and column', () => {
     const problems = problemsOf('connectors:\n  erp: [unclosed\n');
     expect(problems).toHaveLength(1);
