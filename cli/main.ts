@@ -29,7 +29,8 @@ program
 program
   .command('worker')
   .description('run the omnisync worker against the configured Temporal server')
-  .action(() => runWorkerCommand(configFile()));
+  .option('--workflow-bundle <file>', 'a prebuilt workflow bundle (npm run build:workflows); default: bundle at start')
+  .action((options: { workflowBundle?: string }) => runWorkerCommand(configFile(), options.workflowBundle));
 
 const config = program.command('config').description('configuration');
 config

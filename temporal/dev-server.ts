@@ -23,8 +23,11 @@ export interface DevServerLogger {
 }
 
 export interface TemporalDevServerOptions {
-  /** Directory of the persistent state; the server keeps `<dataDir>/temporal.db` there. */
-  dataDir: string;
+  /**
+   * Directory of the persistent state; the server keeps `<dataDir>/temporal.db` there.
+   * Null keeps everything in memory (benchmarks: no fsync per history event; lost at stop).
+   */
+  dataDir: string | null;
   /** Frontend gRPC port. Default 7233; 0 picks a free port. */
   port?: number;
   /** Web UI port. Default 8233; 0 picks a free port. */
@@ -90,11 +93,11 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   const uiPort = await resolvePort(options.uiPort ?? DEFAULT_UI_PORT, 'TEMPORAL_UI_PORT');
   const cliPath =
     options.cliPath ?? (await ensureTemporalCli({ build: true, logger: (line) => logger.info({ line }, 'temporal cli') }));
-  await mkdir(options.dataDir, { recursive: true });
+  if (options.dataDir !== null) await mkdir(options.dataDir, { recursive: true });
 
   const args = [
     'server', 'start-dev',
-    '--db-filename', path.join(options.dataDir, 'temporal.db'),
+    ...(options.dataDir === null ? [] : ['--db-filename', path.join(options.dataDir, 'temporal.db')]),
     '--ip', HOST,
     '--port', String(port),
     '--ui-port', String(uiPort),

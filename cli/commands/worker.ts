@@ -4,12 +4,12 @@ import { connectWorkerConnection } from '../../temporal/connection';
 import { temporalTargetFromConfig } from '../../temporal/target';
 import { cliLogger, loadCliConfig } from '../context';
 
-export async function runWorkerCommand(configFile: string): Promise<void> {
+export async function runWorkerCommand(configFile: string, workflowBundlePath?: string): Promise<void> {
   const config = loadCliConfig(configFile);
   const logger = cliLogger();
   installTemporalRuntime(logger);
   const connection = await connectWorkerConnection(temporalTargetFromConfig(config.temporal));
-  const workers = await createHubWorkers({ config, logger, connection });
+  const workers = await createHubWorkers({ config, logger, connection, ...(workflowBundlePath ? { workflowBundle: { codePath: workflowBundlePath } } : {}) });
   const stop = () => {
     logger.info('shutting down worker (draining running activities)');
     workers.shutdown();
