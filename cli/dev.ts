@@ -5,7 +5,7 @@
  * Ctrl-C stops it all in order (worker drains, sandbox saves, server stops).
  */
 import { mkdirSync } from 'node:fs';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { startTemporalDevServer } from '../temporal/dev-server';
 import { applySchedules, scheduleId } from '../temporal/stock-sync-starts';
@@ -78,7 +78,8 @@ export async function runDev(configFile: string): Promise<void> {
     const client = new Client({ connection, namespace: config.temporal.namespace });
     await applySchedules(client, config, logger);
     for (const sync of config.syncs.values()) {
-      if (sync.schedule.delta && !sync.schedule.delta.paused) await client.schedule.getHandle(scheduleId(sync.name, 'delta')).trigger();
+      // SKIP: trigger() defaults to ALLOW_ALL, which would let this run overlap a running one.
+      if (sync.schedule.delta && !sync.schedule.delta.paused) await client.schedule.getHandle(scheduleId(sync.name, 'delta')).trigger(ScheduleOverlapPolicy.SKIP);
     }
 
     const syncs = [...config.syncs.keys()];

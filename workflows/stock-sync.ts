@@ -4,7 +4,7 @@
  * The history carries only cursors, batch ids and counts: each page is read, mapped and diffed
  * by an activity on the source connector's task queue, which stages the changes in the state
  * store; the push activity on each target's task queue (rate-limited by the server) sends them.
- * Pushes of a page overlap the staging of the next ones (a window of PAGES_IN_FLIGHT). A delta
+ * In full runs, pushes of a page overlap the staging of the next ones (PAGES_IN_FLIGHT). A delta
  * run commits its cursor only after every page up to it is pushed.
  */
 import { continueAsNew, defineQuery, log, proxyActivities, setHandler, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
@@ -34,8 +34,13 @@ const PUSH_PROFILE: ActivityOptions = {
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 40 },
 };
 
-/** Pages staged ahead of the oldest push still running. */
-const PAGES_IN_FLIGHT = 4;
+/**
+ * Pages staged ahead of the oldest push still running. Only full runs overlap pages: their
+ * pages cover disjoint SKUs. A delta page is ordered by stock row, so a SKU can come back in a
+ * later page; its pushes must not race, and an earlier push must be confirmed (in the snapshot)
+ * before the later page is diffed, or the same quantity would be pushed twice.
+ */
+const PAGES_IN_FLIGHT: Record<StockReadMode, number> = { full: 4, delta: 1 };
 
 export const STOCK_SYNC_WORKFLOW_TYPE = 'stockSync';
 
@@ -108,7 +113,7 @@ export async function stockSync(input: StockSyncInput): Promise<StockSyncProgres
     // Marked handled now; the failure is rethrown where the window awaits it.
     pagePush.catch(() => undefined);
     inFlight.push(pagePush);
-    while (inFlight.length >= PAGES_IN_FLIGHT) await inFlight.shift();
+    while (inFlight.length >= PAGES_IN_FLIGHT[plan.mode]) await inFlight.shift();
 
     if (staged.resumeCursor) resumeCursor = staged.resumeCursor;
     pageIndex += 1;

@@ -24,6 +24,7 @@ describe('stockSync workflow', () => {
   let hub: HubFixture;
   let workers: HubWorkers;
   let running: Promise<void>;
+  let workflowBundle: Awaited<ReturnType<typeof bundleWorkflowCode>>;
   let runCount = 0;
 
   const run = async (mode: 'full' | 'delta') => {
@@ -39,7 +40,7 @@ describe('stockSync workflow', () => {
     env = await createTestEnvironment();
     // 100 SKUs a page and 2 pages per execution: a full run continues as new twice.
     hub = await createHubFixture({ temporalAddress: env.address, products: PRODUCTS, pageSize: 100, pagesPerExecution: 2 });
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: temporalLoggerFor(createLogger({ level: 'warn' })) });
+    workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: temporalLoggerFor(createLogger({ level: 'warn' })) });
     workers = await createHubWorkers({ config: hub.config, logger: createLogger({ level: 'warn' }), connection: env.nativeConnection, workflowBundle });
     running = workers.run();
   });
@@ -114,5 +115,29 @@ describe('stockSync workflow', () => {
     }
     expect(found.length).toBeGreaterThanOrEqual(3);
     expect(found.every((id) => id.startsWith(`stock-sync:${SYNC}:delta:`))).toBe(true);
+  });
+
+  it('writes every quantity exactly once in a first delta run, although a SKU comes back in later pages', async () => {
+    // A delta page is a page of stock rows; a SKU whose rows are far apart in time shows up in
+    // several pages. A fresh hub (no snapshot) with small pages makes that happen a lot.
+    const fresh = await createHubFixture({ temporalAddress: env.address, products: 300, pageSize: 40, taskQueue: 'omnisync-test-fresh' });
+    const freshWorkers = await createHubWorkers({ config: fresh.config, logger: createLogger({ level: 'warn' }), connection: env.nativeConnection, workflowBundle });
+    const freshRunning = freshWorkers.run();
+    try {
+      const sync = fresh.config.syncs.get(SYNC)!;
+      const handle = await env.client.workflow.start(stockSync, { ...stockSyncStartOptions(fresh.config, sync, 'delta'), workflowId: `stock-sync:${SYNC}:delta:fresh` });
+      const result = await handle.result();
+      const listedItems = (300 - Math.floor(300 / DEMO_UNLISTED_EVERY)) * 2;
+      expect(result.itemsRead).toBeGreaterThan(300); // SKUs came back in later pages
+      expect(result.itemsPushed).toBe(listedItems);
+      const writes = Object.values(fresh.shopify.store.stats().writesBySku);
+      expect(writes.reduce((a, b) => a + b, 0)).toBe(listedItems);
+      expect(writes.every((count) => count === 2)).toBe(true);
+      expect(stockMismatches(fresh.expectedShopifyStock(), fresh.actualShopifyStock())).toEqual([]);
+    } finally {
+      freshWorkers.shutdown();
+      await freshRunning;
+      await fresh.close();
+    }
   });
 });
