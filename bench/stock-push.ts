@@ -27,6 +27,7 @@ import { parseConfig } from '../config/load';
 import { builtInConnectors } from '../connectors/registry';
 import { createLogger } from '../observability/logger';
 import { seedDemoErp } from '../sandbox/erp/seed';
+import { demoHubConfigYaml } from '../sandbox/demo-hub-config';
 import { openStateStore } from '../state/kysely-store';
 import { startTemporalDevServer } from '../temporal/dev-server';
 import { stockSyncStartOptions } from '../temporal/stock-sync-starts';
@@ -71,7 +72,10 @@ async function main(): Promise<void> {
     mkdirSync(join(dir, 'mappings'));
     copyFileSync(join(REPO, 'mappings/stock-erp-to-shopify.yaml'), join(dir, 'mappings/stock-erp-to-shopify.yaml'));
     const configFile = join(dir, 'omnisync.yaml');
-    writeFileSync(configFile, benchConfig(server.address, simulatorUrl, pageSize));
+    writeFileSync(
+      configFile,
+      demoHubConfigYaml({ temporalAddress: server.address, taskQueue: 'bench', shopifyUrl: simulatorUrl, restoreRate: RESTORE_RATE, bucketSize: BUCKET, pageSize, syncName: 'bench' }),
+    );
     const config = parseConfig(readFileSync(configFile, 'utf8'), configFile, { registry: builtInConnectors(), env: { SHOPIFY_ACCESS_TOKEN: TOKEN } });
 
     if (!values.cold) await preloadCrosswalk(config.stateStore, simulatorUrl);
@@ -135,37 +139,6 @@ async function main(): Promise<void> {
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
   }
-}
-
-function benchConfig(temporalAddress: string, shopUrl: string, pageSize: number): string {
-  return `
-temporal: { address: "${temporalAddress}", taskQueue: bench }
-stateStore: { driver: sqlite, file: ./state.sqlite }
-connectors:
-  erp:
-    kind: erp-sql
-    config:
-      database: { driver: sqlite, file: ./erp.sqlite }
-      pageSize: ${pageSize}
-      tables:
-        products: { table: towary, id: id, sku: indeks, name: nazwa }
-        locations: { table: magazyny, id: id, code: symbol }
-        stock: { table: stany, id: id, productId: towar_id, locationId: magazyn_id, onHand: ilosc, reserved: zarezerwowano, modifiedAt: zmodyfikowano }
-  shopify:
-    kind: shopify
-    config:
-      shopUrl: ${shopUrl}
-      accessToken: \${env:SHOPIFY_ACCESS_TOKEN}
-      restoreRate: ${RESTORE_RATE}
-      bucketSize: ${BUCKET}
-syncs:
-  bench:
-    entity: stock
-    source: erp
-    targets: [shopify]
-    mapping: mappings/stock-erp-to-shopify.yaml
-    pageSize: ${pageSize}
-`;
 }
 
 /** Starts the simulator in its own process (as a real shop is elsewhere) and returns its URL. */

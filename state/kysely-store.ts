@@ -121,17 +121,7 @@ export class KyselyStateStore implements StateStore {
    */
   async stageStockItems(batchId: string, target: string, items: readonly StagedStockItem[]): Promise<void> {
     const updatedAt = nowIso();
-    const rows = lastPerKey(items).map((item) => ({
-      batch_id: batchId,
-      target,
-      sku: item.sku,
-      location: item.location,
-      quantity: item.quantity,
-      previous_quantity: item.previousQuantity,
-      status: 'pending' as const,
-      reason: null,
-      updated_at: updatedAt,
-    }));
+    const rows = lastPerKey(items).map((item) => pushItemRow(batchId, target, item, { status: 'pending', reason: null, updated_at: updatedAt }));
     await this.db.transaction().execute(async (trx) => {
       for (const rowChunk of chunks(rows, rowsPerInsert(rows[0]))) {
         await trx
@@ -387,22 +377,29 @@ type QuarantineDatabaseRow = Omit<StateDatabase['omnisync_quarantine'], 'id'>;
  * which turned 60,000 confirmations into minutes; a conflict check is one index probe per row
  * whatever the statistics. An item that was never staged is recorded with its final status.
  */
-async function setStatus(
-  trx: Transaction<StateDatabase>,
-  batchId: string,
-  target: string,
-  items: readonly StagedStockItem[],
-  values: { status: 'pushed' | 'failed'; reason: string | null; updated_at: string },
-): Promise<void> {
-  const rows = items.map((item) => ({
+type PushItemState = { status: 'pending' | 'pushed' | 'failed'; reason: string | null; updated_at: string };
+
+/** One omnisync_stock_push_item row. */
+function pushItemRow(batchId: string, target: string, item: StagedStockItem, state: PushItemState) {
+  return {
     batch_id: batchId,
     target,
     sku: item.sku,
     location: item.location,
     quantity: item.quantity,
     previous_quantity: item.previousQuantity,
-    ...values,
-  }));
+    ...state,
+  };
+}
+
+async function setStatus(
+  trx: Transaction<StateDatabase>,
+  batchId: string,
+  target: string,
+  items: readonly StagedStockItem[],
+  values: PushItemState,
+): Promise<void> {
+  const rows = items.map((item) => pushItemRow(batchId, target, item, values));
   for (const rowChunk of chunks(rows, rowsPerInsert(rows[0]))) {
     await trx
       .insertInto('omnisync_stock_push_item')

@@ -15,6 +15,7 @@ import { builtInConnectors } from '../../connectors/registry';
 import { seedDemoErp } from '../../sandbox/erp/seed';
 import { startShopifySimulator, type FaultConfig, type ShopifySimulator } from '../../sandbox/shopify/server';
 import { DEMO_SHOPIFY_LOCATIONS } from '../../sandbox/demo-catalog';
+import { demoHubConfigYaml } from '../../sandbox/demo-hub-config';
 
 const REPO = resolve(__dirname, '../..');
 export const TEST_SHOPIFY_TOKEN = 'shpat_test_fixture_token';
@@ -61,38 +62,16 @@ export async function createHubFixture(options: HubFixtureOptions): Promise<HubF
   const configFile = join(dir, 'omnisync.yaml');
   writeFileSync(
     configFile,
-    `
-dataDir: ./data
-temporal:
-  address: ${options.temporalAddress}
-  taskQueue: ${options.taskQueue ?? 'omnisync-test'}
-stateStore: { driver: sqlite, file: ./state.sqlite }
-logging: { level: warn }
-connectors:
-  erp:
-    kind: erp-sql
-    config:
-      database: { driver: sqlite, file: ./erp.sqlite }
-      tables:
-        products: { table: towary, id: id, sku: indeks, name: nazwa, ean: kod_ean }
-        locations: { table: magazyny, id: id, code: symbol }
-        stock: { table: stany, id: id, productId: towar_id, locationId: magazyn_id, onHand: ilosc, reserved: zarezerwowano, modifiedAt: zmodyfikowano }
-  shopify:
-    kind: shopify
-    config:
-      shopUrl: ${shopify.url}
-      accessToken: \${env:SHOPIFY_ACCESS_TOKEN}
-      restoreRate: ${options.restoreRate ?? 1000}
-      timeoutMs: ${options.shopifyTimeoutMs ?? 30_000}
-syncs:
-  erp-stock-to-shopify:
-    entity: stock
-    source: erp
-    targets: [shopify]
-    mapping: mappings/stock-erp-to-shopify.yaml
-    pageSize: ${options.pageSize}
-    pagesPerExecution: ${options.pagesPerExecution ?? 400}
-`,
+    demoHubConfigYaml({
+      temporalAddress: options.temporalAddress,
+      taskQueue: options.taskQueue ?? 'omnisync-test',
+      shopifyUrl: shopify.url,
+      restoreRate: options.restoreRate ?? 1000,
+      shopifyTimeoutMs: options.shopifyTimeoutMs ?? 30_000,
+      pageSize: options.pageSize,
+      pagesPerExecution: options.pagesPerExecution ?? 400,
+      syncName: 'erp-stock-to-shopify',
+    }),
   );
   const config = parseConfig(readFileSync(configFile, 'utf8'), configFile, {
     registry: builtInConnectors(),
