@@ -294,7 +294,7 @@ export class KyselyStateStore implements StateStore {
     });
   }
 
-  /** Quarantined records, most recently seen first; open ones only unless `includeResolved`. `limit` defaults to 100. */
+  /** Keys with an open entry of this scope, entity and kind seen at or after `since` (chunked IN lists). */
   async recentlyQuarantined(scope: string, entity: string, kind: string, recordKeys: readonly string[], since: string): Promise<Set<string>> {
     const found = new Set<string>();
     for (const keyChunk of chunks(recordKeys, IN_LIST_CHUNK)) {

@@ -97,10 +97,12 @@ export class ShopifyGraphqlClient {
       minTimeout: 250,
       factor: 2,
       shouldRetry: ({ error }) => error instanceof OmnisyncError && error.retryable,
-      onFailedAttempt: async ({ error, attemptNumber }) => {
-        const retryAfter = error instanceof OmnisyncError ? error.retryAfterMs : undefined;
+      // p-retry calls this before deciding whether to retry: wait and say "retrying" only when
+      // it will (a last or permanent failure goes straight back to Temporal, Retry-After and all).
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+        if (retriesLeft === 0 || !(error instanceof OmnisyncError) || !error.retryable) return;
         this.options.logger.warn({ connector: this.options.connectorId, operation, attempt: attemptNumber, err: error.message }, 'shopify call failed, retrying');
-        if (retryAfter !== undefined && retryAfter > 0) await this.clock.sleep(retryAfter);
+        if (error.retryAfterMs !== undefined && error.retryAfterMs > 0) await this.clock.sleep(error.retryAfterMs);
       },
     });
   }

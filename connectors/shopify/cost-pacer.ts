@@ -7,6 +7,8 @@
  * (`extensions.cost.throttleStatus`) whenever that is lower, which is how it learns about other
  * workers spending from the same shop's bucket.
  */
+import { configError } from '../../core/errors';
+
 export interface ThrottleStatus {
   maximumAvailable: number;
   currentlyAvailable: number;
@@ -45,9 +47,15 @@ export class CostPacer {
     return this.available;
   }
 
-  /** Waits until `cost` points are available and takes them. */
+  /**
+   * Waits until `cost` points are available and takes them. A cost larger than the bucket can
+   * never be paid: it is refused at once rather than sent to be THROTTLED for ever.
+   */
   async acquire(cost: number): Promise<void> {
-    const needed = Math.min(cost, this.bucketSize);
+    if (cost > this.bucketSize) {
+      throw configError(`a Shopify call costing ${cost} points can never run: the shop's bucket holds ${this.bucketSize} points`);
+    }
+    const needed = cost;
     for (;;) {
       this.refill();
       if (this.available >= needed) {

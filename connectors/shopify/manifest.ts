@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { ConnectorInstance, ConnectorManifest } from '../contract';
 import { ShopifyGraphqlClient } from './client';
-import { SHOP_QUERY, SHOP_QUERY_COST, SET_QUANTITIES_COST } from './operations';
+import { SHOP_QUERY, SHOP_QUERY_COST, SET_QUANTITIES_COST, variantLookupPageFor } from './operations';
 import { SHOPIFY_MAX_INPUT_ITEMS, ShopifyStockTarget } from './stock-target';
 
 /** Restore rate in points/s per Shopify plan (bucket = 10 × restore rate). */
@@ -21,8 +21,11 @@ export const ShopifyConfig = z.strictObject({
   plan: z.enum(['standard', 'advanced', 'plus', 'enterprise']).default('standard'),
   /** Overrides the plan's restore rate (points/s), e.g. for a shop with a negotiated limit. */
   restoreRate: z.number().positive().optional(),
-  /** Overrides the bucket size (points). Default 10 × restore rate. */
-  bucketSize: z.number().positive().optional(),
+  /**
+   * Overrides the bucket size (points). Default 10 × restore rate. At least 60: the connector's
+   * check query costs 53 points, and a query costing more than the bucket can never run.
+   */
+  bucketSize: z.number().min(60).optional(),
   /** Per-request timeout. Default 30 s. */
   timeoutMs: z.number().int().min(100).max(300_000).default(30_000),
   /**
@@ -69,7 +72,7 @@ export const shopifyManifest: ConnectorManifest<typeof ShopifyConfig> = {
     return {
       id,
       kind: 'shopify',
-      stockTarget: new ShopifyStockTarget(id, client, deps.crosswalk, config.missingSkuRecheckMinutes * 60_000, config.maxConcurrentCalls),
+      stockTarget: new ShopifyStockTarget(id, client, deps.crosswalk, config.missingSkuRecheckMinutes * 60_000, config.maxConcurrentCalls, variantLookupPageFor(config.bucketSize ?? restoreRate * 10)),
       async check() {
         const data = await client.request('check', SHOP_QUERY, {}, SHOP_QUERY_COST, CheckData);
         const active = data.locations.nodes.filter((l) => l.isActive);

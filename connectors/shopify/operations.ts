@@ -16,6 +16,14 @@ export const SHOP_QUERY_COST = 1 + 2 + 50;
 /** Page size of SKU lookups: Shopify's maximum `first`. */
 export const VARIANT_LOOKUP_PAGE = 250;
 
+/**
+ * The largest lookup page whose cost fits the shop's bucket: a query costing more than the
+ * bucket holds is THROTTLED for ever (a 250-variant lookup costs 502 points).
+ */
+export function variantLookupPageFor(bucketSize: number): number {
+  return Math.max(1, Math.min(VARIANT_LOOKUP_PAGE, Math.floor((bucketSize - 2) / 2)));
+}
+
 export const VARIANTS_BY_SKU_QUERY = /* GraphQL */ `
   query OmnisyncVariantsBySku($query: String!, $first: Int!, $after: String) {
     productVariants(first: $first, after: $after, query: $query) {

@@ -60,6 +60,8 @@ export class ShopifyStockTarget implements StockTarget {
     /** How long a SKU Shopify did not know is not looked up again. */
     private readonly missingSkuRecheckMs: number,
     readonly maxConcurrentCalls: number,
+    /** Variants per lookup query; see variantLookupPageFor. */
+    private readonly lookupPage: number = VARIANT_LOOKUP_PAGE,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -148,8 +150,8 @@ export class ShopifyStockTarget implements StockTarget {
     }
     const learned = new Map<string, string>();
     const stillMissing = new Map<string, string>();
-    for (let start = 0; start < toLookUp.length; start += VARIANT_LOOKUP_PAGE) {
-      const chunk = toLookUp.slice(start, start + VARIANT_LOOKUP_PAGE);
+    for (let start = 0; start < toLookUp.length; start += this.lookupPage) {
+      const chunk = toLookUp.slice(start, start + this.lookupPage);
       const found = await this.lookupVariants(chunk);
       for (const sku of chunk) {
         const matches = found.get(sku) ?? [];
@@ -177,8 +179,8 @@ export class ShopifyStockTarget implements StockTarget {
       const data: z.infer<typeof VariantsPage> = await this.client.request(
         'productVariants',
         VARIANTS_BY_SKU_QUERY,
-        { query: skuSearchQuery(skus), first: VARIANT_LOOKUP_PAGE, after },
-        variantLookupCost(VARIANT_LOOKUP_PAGE),
+        { query: skuSearchQuery(skus), first: this.lookupPage, after },
+        variantLookupCost(this.lookupPage),
         VariantsPage,
       );
       for (const node of data.productVariants.nodes) {

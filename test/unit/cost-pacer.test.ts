@@ -51,3 +51,17 @@ describe('shopify mapper', () => {
     expect(skuSearchQuery(['PL-1', 'A "B"'])).toBe('sku:"PL-1" OR sku:"A \\"B\\""');
   });
 });
+
+describe('CostPacer limits', () => {
+  it('refuses a call that costs more than the bucket can ever hold', async () => {
+    const pacer = new CostPacer({ restoreRate: 50, bucketSize: 100 }, fakeClock());
+    await expect(pacer.acquire(502)).rejects.toThrow("a Shopify call costing 502 points can never run: the shop's bucket holds 100 points");
+  });
+
+  it('sizes SKU lookups to fit the bucket', async () => {
+    const { variantLookupPageFor } = await import('../../connectors/shopify/operations');
+    expect(variantLookupPageFor(10_000)).toBe(250);
+    expect(variantLookupPageFor(500)).toBe(249);
+    expect(variantLookupPageFor(100)).toBe(49);
+  });
+});
