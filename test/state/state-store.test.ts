@@ -324,6 +324,75 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
       expect(entry!.reason).toBe(reason);
       expect(entry!.occurrences).toBe(2);
     });
+
+    describe('recentlyQuarantined', () => {
+      const pause = () => new Promise((resolve) => setTimeout(resolve, 5));
+      /** An ISO time strictly between what was recorded before and what is recorded after. */
+      async function instant(): Promise<string> {
+        await pause();
+        const at = new Date().toISOString();
+        await pause();
+        return at;
+      }
+
+      it('returns the asked keys with an open entry of that scope, entity and kind seen at or after `since`', async () => {
+        const before = await instant();
+        await store.quarantine([
+          record({ scope: 'recent', recordKey: 'A', kind: 'unmappable' }),
+          record({ scope: 'recent', recordKey: 'B', kind: 'unmappable' }),
+          record({ scope: 'recent', recordKey: 'OLD', kind: 'unmappable' }),
+          // Same keys, other scope / entity / kind: never returned for ('recent', 'stock', 'unmappable').
+          record({ scope: 'recent-other', recordKey: 'C', kind: 'unmappable' }),
+          record({ scope: 'recent', entity: 'price', recordKey: 'D', kind: 'unmappable' }),
+          record({ scope: 'recent', recordKey: 'E', kind: 'validation' }),
+        ]);
+        const between = await instant();
+        await store.quarantine([
+          record({ scope: 'recent', recordKey: 'A', kind: 'unmappable' }), // seen again: last_seen_at moves
+          record({ scope: 'recent', recordKey: 'NEW', kind: 'unmappable' }),
+        ]);
+
+        const asked = ['A', 'B', 'C', 'D', 'E', 'OLD', 'NEW', 'never-quarantined'];
+        expect(await store.recentlyQuarantined('recent', 'stock', 'unmappable', asked, before)).toEqual(new Set(['A', 'B', 'OLD', 'NEW']));
+        expect(await store.recentlyQuarantined('recent', 'stock', 'unmappable', asked, between)).toEqual(new Set(['A', 'NEW']));
+        expect(await store.recentlyQuarantined('recent', 'stock', 'unmappable', asked, await instant())).toEqual(new Set());
+        // Only keys that were asked for.
+        expect(await store.recentlyQuarantined('recent', 'stock', 'unmappable', ['B', 'C'], before)).toEqual(new Set(['B']));
+        expect(await store.recentlyQuarantined('recent', 'stock', 'unmappable', [], before)).toEqual(new Set());
+        // The other scope, entity and kind are found under their own names.
+        expect(await store.recentlyQuarantined('recent-other', 'stock', 'unmappable', asked, before)).toEqual(new Set(['C']));
+        expect(await store.recentlyQuarantined('recent', 'price', 'unmappable', asked, before)).toEqual(new Set(['D']));
+        expect(await store.recentlyQuarantined('recent', 'stock', 'validation', asked, before)).toEqual(new Set(['E']));
+      });
+
+      it('leaves out resolved entries until the record is quarantined again', async () => {
+        const before = await instant();
+        await store.quarantine([
+          record({ scope: 'recent-resolved', recordKey: 'FIXED', kind: 'unmappable' }),
+          record({ scope: 'recent-resolved', recordKey: 'OPEN', kind: 'unmappable' }),
+        ]);
+        const fixed = (await store.listQuarantine({ scope: 'recent-resolved' })).find((entry) => entry.recordKey === 'FIXED');
+        expect(await store.resolveQuarantine([fixed!.id])).toBe(1);
+
+        expect(await store.recentlyQuarantined('recent-resolved', 'stock', 'unmappable', ['FIXED', 'OPEN'], before)).toEqual(new Set(['OPEN']));
+
+        await store.quarantine([record({ scope: 'recent-resolved', recordKey: 'FIXED', kind: 'unmappable' })]);
+        expect(await store.recentlyQuarantined('recent-resolved', 'stock', 'unmappable', ['FIXED', 'OPEN'], before)).toEqual(new Set(['FIXED', 'OPEN']));
+      });
+
+      it('answers for more than 2,000 keys (several IN lists)', async () => {
+        const before = await instant();
+        const keys = Array.from({ length: 2_500 }, (_, i) => `BULKQ-${String(i).padStart(5, '0')}`);
+        // Every other key is quarantined; the rest are asked for but absent.
+        await store.quarantine(keys.filter((_, i) => i % 2 === 0).map((recordKey) => record({ scope: 'recent-bulk', recordKey, kind: 'unmappable' })));
+        const found = await store.recentlyQuarantined('recent-bulk', 'stock', 'unmappable', [...keys, ...keys.slice(0, 10)], before);
+        expect(found.size).toBe(1_250);
+        expect(found.has('BULKQ-00000')).toBe(true);
+        expect(found.has('BULKQ-02498')).toBe(true);
+        expect(found.has('BULKQ-02499')).toBe(false);
+        expect([...found].every((key) => Number(key.slice('BULKQ-'.length)) % 2 === 0)).toBe(true);
+      });
+    });
   });
 });
 

@@ -1,0 +1,85 @@
+/**
+ * The omnisync CLI as an operator runs it: real processes, real exit codes, output verbatim.
+ */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHubFixture, TEST_SHOPIFY_TOKEN, type HubFixture } from '../support/hub-fixture';
+
+const REPO = resolve(__dirname, '../..');
+
+/** Runs the CLI without blocking this process, which hosts the simulator the CLI may call. */
+function omnisync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'cli/main.ts', ...args],
+      { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'error', ...env }, encoding: 'utf8', timeout: 60_000 },
+      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('omnisync CLI', () => {
+  let hub: HubFixture;
+
+  beforeAll(async () => {
+    // No Temporal needed: these commands talk to the ERP, the shop and the state store only.
+    hub = await createHubFixture({ temporalAddress: '127.0.0.1:1', products: 300, pageSize: 100 });
+  });
+
+  afterAll(async () => {
+    await hub?.close();
+  });
+
+  it('config validate: ok for the shipped demo config', async () => {
+    const run = await omnisync(['config', 'validate'], { SHOPIFY_ACCESS_TOKEN: 'shpat_x' });
+    expect(run.stdout).toBe('omnisync.yaml: ok (2 connectors, 1 syncs)\n');
+    expect(run.code).toBe(0);
+  });
+
+  it('config validate: one line per problem and exit code 2', async () => {
+    const bad = join(hub.dir, 'bad.yaml');
+    writeFileSync(bad, 'connectors:\n  erp:\n    kind: erp-sql\n    config: {}\n    colour: blue\nsyncs: {}\n');
+    const run = await omnisync(['--config', bad, 'config', 'validate']);
+    expect(run.code).toBe(2);
+    const name = run.stderr.split(':')[0]!;
+    expect(name.endsWith('bad.yaml')).toBe(true);
+    expect(run.stderr).toBe(`${name}: connectors.erp.colour: unknown key\n`);
+    expect(run.stdout).toBe('');
+  });
+
+  it('connectors check: one line per connector; a refused token fails with exit code 1', async () => {
+    const ok = await omnisync(['--config', hub.configFile, 'connectors', 'check'], { SHOPIFY_ACCESS_TOKEN: TEST_SHOPIFY_TOKEN });
+    expect(ok.code).toBe(0);
+    const lines = ok.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^ok {3}erp \(erp-sql\): /);
+    expect(lines[1]).toBe(
+      'ok   shopify (shopify): connected to shop "omnisync demo" (omnisync-demo.myshopify.com), 2 active location(s): Magazyn Warszawa gid://shopify/Location/71001, Sklep Kraków gid://shopify/Location/71002',
+    );
+    const refused = await omnisync(['--config', hub.configFile, 'connectors', 'check', 'shopify'], { SHOPIFY_ACCESS_TOKEN: 'shpat_wrong' });
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('FAIL shopify (shopify) [auth]: shopify shopify: check was refused (HTTP 401): check the access token and its scopes\n');
+  });
+
+  it('sync run --dry-run prints what would change and writes nothing', async () => {
+    hub.shopify.store.resetStats();
+    const run = await omnisync(['--config', hub.configFile, 'sync', 'run', 'erp-stock-to-shopify', '--dry-run'], { SHOPIFY_ACCESS_TOKEN: TEST_SHOPIFY_TOKEN });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^would set shopify PL-000001 @ gid:\/\/shopify\/Location\/71001: never pushed → \d+$/m);
+    expect(run.stdout.trim().split('\n').at(-1)).toBe(
+      'dry run erp-stock-to-shopify (full): 300 SKUs read in 4 pages, 600 quantities would change, 0 records would be quarantined; nothing was written',
+    );
+    const state = new Database(join(hub.dir, 'state.sqlite'), { readonly: true });
+    try {
+      for (const table of ['omnisync_stock_snapshot', 'omnisync_stock_push_item', 'omnisync_quarantine', 'omnisync_sync_cursor', 'omnisync_crosswalk']) {
+        expect((state.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n, table).toBe(0);
+      }
+    } finally {
+      state.close();
+    }
+    expect(hub.shopify.store.stats().requests).toBe(0);
+  });
+});

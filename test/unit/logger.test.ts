@@ -1,0 +1,42 @@
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, temporalLoggerFor } from '../../observability/logger';
+
+function capture() {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { lines, destination };
+}
+
+describe('logger', () => {
+  it('redacts secret fields by name', () => {
+    const { lines, destination } = capture();
+    const logger = createLogger({ level: 'info', destination });
+    logger.info({ config: { accessToken: 'shpat_abc', shopUrl: 'https://x' }, headers: { 'x-shopify-access-token': 'shpat_abc' } }, 'connecting');
+    expect(lines[0]!.config).toEqual({ accessToken: '[REDACTED]', shopUrl: 'https://x' });
+    expect(lines[0]!.headers).toEqual({ 'x-shopify-access-token': '[REDACTED]' });
+  });
+
+  it('scrubs resolved secret values wherever they appear, messages and errors included', () => {
+    const { lines, destination } = capture();
+    const secret = 'postgres://omnisync:s3cr3t-pass@db:5432/hub';
+    const logger = createLogger({ level: 'info', destination, secretValues: [secret] });
+    logger.error({ err: new Error(`cannot connect to ${secret}`), detail: { note: `url=${secret}` } }, `failed: ${secret}`);
+    const line = JSON.stringify(lines[0]);
+    expect(line).not.toContain('s3cr3t-pass');
+    expect(lines[0]!.msg).toBe('failed: [REDACTED]');
+    expect((lines[0]!.detail as { note: string }).note).toBe('url=[REDACTED]');
+  });
+
+  it('routes Temporal SDK logs into the same stream with their metadata', () => {
+    const { lines, destination } = capture();
+    const temporal = temporalLoggerFor(createLogger({ level: 'info', destination }));
+    temporal.warn('Activity failed', { workflowId: 'stock-sync:x:delta', activityType: 'pushStockBatch' });
+    expect(lines[0]).toMatchObject({ level: 'warn', component: 'temporal', workflowId: 'stock-sync:x:delta', activityType: 'pushStockBatch', msg: 'Activity failed' });
+  });
+});
