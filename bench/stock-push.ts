@@ -5,8 +5,9 @@
  *   npm run bench:stock                    # 100,000 SKUs
  *   npm run bench:stock -- --products 20000
  *
- * Processes: the Temporal dev server and the Shopify simulator run as their own processes; the
- * worker runs in this one, so the RSS figure is the worker's (plus this small driver).
+ * Processes: the Temporal dev server, the Shopify simulator and the worker (`omnisync worker`
+ * with a prebuilt workflow bundle) each run as their own process; this one seeds, starts and
+ * measures. The RSS figure is the worker process's peak (VmHWM).
  *
  * The simulator's bucket is set to one second of restore (1,000 points) rather than Plus's
  * 10,000, so the run measures the sustained rate and not a burst. The theoretical ceiling over
@@ -22,7 +23,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { parseConfig } from '../config/load';
 import { builtInConnectors } from '../connectors/registry';
 import { createLogger } from '../observability/logger';
@@ -32,7 +32,6 @@ import { openStateStore } from '../state/kysely-store';
 import { startTemporalDevServer } from '../temporal/dev-server';
 import { stockSyncStartOptions } from '../temporal/stock-sync-starts';
 import { INVENTORY_ITEM_CROSSWALK } from '../connectors/shopify/stock-target';
-import { createHubWorkers, installTemporalRuntime } from '../worker';
 import { stockSync, type StockSyncProgress } from '../workflows/stock-sync';
 
 const REPO = resolve(__dirname, '..');
@@ -48,6 +47,13 @@ async function main(): Promise<void> {
       products: { type: 'string', default: '100000' },
       'page-size': { type: 'string', default: '2500' },
       cold: { type: 'boolean', default: false },
+      /**
+       * V8 old-space limit of the worker process in MB (0: Node's default). V8 grows its heap
+       * lazily while memory is plentiful; a cap makes it collect sooner (docs/operations.md).
+       */
+      'worker-heap-mb': { type: 'string', default: '128' },
+      /** Prints, per activity type, how long activities waited to start and how long they ran. */
+      timeline: { type: 'boolean', default: false },
       /** file: the dev server persists to SQLite (as `npm start`); memory: no fsync per event. */
       'temporal-db': { type: 'string', default: 'memory' },
     },
@@ -59,7 +65,7 @@ async function main(): Promise<void> {
   const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
   try {
     const say = (line: string) => process.stdout.write(`${line}\n`);
-    say(`omnisync bench:stock — ${products} SKUs, restore ${RESTORE_RATE} points/s, bucket ${BUCKET}, page ${pageSize} SKUs, Temporal dev server db: ${values['temporal-db']}`);
+    say(`omnisync bench:stock — ${products} SKUs, restore ${RESTORE_RATE} points/s, bucket ${BUCKET}, page ${pageSize} SKUs, Temporal dev server db: ${values['temporal-db']}, worker heap ${values['worker-heap-mb'] === '0' ? 'Node default' : `${values['worker-heap-mb']} MB`}`);
 
     const seedStart = Date.now();
     await seedDemoErp({ driver: 'sqlite', file: join(dir, 'erp.sqlite') }, { productCount: products, seed: 3 });
@@ -80,26 +86,32 @@ async function main(): Promise<void> {
 
     if (!values.cold) await preloadCrosswalk(config.stateStore, simulatorUrl);
 
-    installTemporalRuntime(logger);
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
-    // Bundled by another process, as a production worker loads a prebuilt bundle.
+    // The worker runs as its own process, as in production, loading a bundle prebuilt by
+    // another process; its peak RSS is read from the kernel (VmHWM) at the end.
+    const heapMb = Number(values['worker-heap-mb']);
+    const workerNodeFlags = heapMb > 0 ? [`--max-old-space-size=${heapMb}`, '--max-semi-space-size=4'] : [];
     const bundleFile = join(dir, 'workflow-bundle.js');
     await runToCompletion(['--import', 'tsx', 'temporal/workflow-bundle.ts', bundleFile]);
-    const workers = await createHubWorkers({ config, logger, connection: nativeConnection, workflowBundle: { codePath: bundleFile } });
-    const running = workers.run();
-    cleanups.push(async () => {
-      workers.shutdown();
-      await running;
-      await nativeConnection.close();
+    const worker = spawn(process.execPath, [...workerNodeFlags, '--import', 'tsx', 'cli/main.ts', '--config', configFile, 'worker', '--workflow-bundle', bundleFile], {
+      cwd: REPO,
+      env: { ...process.env, SHOPIFY_ACCESS_TOKEN: TOKEN, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'inherit'],
     });
+    cleanups.push(
+      () =>
+        new Promise<void>((done) => {
+          if (worker.exitCode !== null) return done();
+          worker.once('exit', () => done());
+          worker.kill('SIGTERM');
+        }),
+    );
     const connection = await Connection.connect({ address: server.address });
     cleanups.push(() => connection.close());
     const client = new Client({ connection });
+    for (const taskQueue of ['bench', 'bench.connector.erp', 'bench.connector.shopify']) await waitForPollers(client, taskQueue);
+    const rssAtStart = residentMemory(worker.pid!).current;
     const sync = config.syncs.get('bench')!;
 
-    let peakRss = process.memoryUsage().rss;
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
-    cleanups.push(() => clearInterval(sampler));
 
     const runOnce = async (label: string): Promise<{ result: StockSyncProgress; seconds: number; events: number; activities: number }> => {
       const workflowId = `bench:${label}`;
@@ -129,13 +141,16 @@ async function main(): Promise<void> {
     say(`  history events         ${first.events} (${((first.events / items) * 1000).toFixed(2)} per 1,000 items)`);
     say(`  activity executions    ${first.activities} (${((first.activities / items) * 1000).toFixed(2)} per 1,000 items)`);
 
+    if (values.timeline) for (const line of await activityTimeline(client, 'bench:first-full')) say(line);
+
     const second = await runOnce('steady-state');
     say('');
     say(`second full sync (nothing changed):`);
     say(`  items pushed           ${second.result.itemsPushed}, SKUs compared ${second.result.itemsRead} in ${second.seconds.toFixed(2)} s (${Math.round(second.result.itemsRead / second.seconds)} SKUs/s)`);
     say(`  history events         ${second.events}`);
     say('');
-    say(`peak RSS of the worker process  ${(peakRss / 1024 / 1024).toFixed(0)} MB`);
+    const peakRss = residentMemory(worker.pid!).peak;
+    say(`peak RSS of the worker process  ${(peakRss / 1024 / 1024).toFixed(0)} MB (${(rssAtStart / 1024 / 1024).toFixed(0)} MB when it was ready, before any sync)`);
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
   }
@@ -166,6 +181,26 @@ async function startSimulatorProcess(products: number, cleanups: Array<() => Pro
   });
 }
 
+/** A process's current and peak resident memory in bytes, from /proc (Linux). */
+function residentMemory(pid: number): { current: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+  return { current: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+/** Waits until a worker polls the task queue (for workflow or activity tasks). */
+async function waitForPollers(client: Client, taskQueue: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    for (const taskQueueType of [1, 2]) {
+      const response = await client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType });
+      if ((response.pollers ?? []).length > 0) return;
+    }
+    if (Date.now() > deadline) throw new Error(`no worker polled ${taskQueue} within 2 minutes`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 function runToCompletion(args: string[]): Promise<void> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -181,6 +216,35 @@ async function preloadCrosswalk(stateStore: Parameters<typeof openStateStore>[0]
   await store.migrate();
   await store.crosswalk('shopify').put(INVENTORY_ITEM_CROSSWALK, new Map(items.map((i) => [i.sku, i.inventoryItemId])));
   await store.close();
+}
+
+/** Per activity type: count, mean schedule-to-start wait and mean run time (from history timestamps). */
+async function activityTimeline(client: Client, workflowId: string): Promise<string[]> {
+  const stats = new Map<string, { count: number; waitMs: number; runMs: number }>();
+  for await (const execution of client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
+    const history = await client.workflow.getHandle(workflowId, execution.runId).fetchHistory();
+    const scheduled = new Map<string, { type: string; at: number }>();
+    const started = new Map<string, number>();
+    const at = (event: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
+      Number(event.eventTime?.seconds ?? 0) * 1000 + (event.eventTime?.nanos ?? 0) / 1e6;
+    for (const event of history.events ?? []) {
+      const id = String(event.eventId);
+      if (event.activityTaskScheduledEventAttributes) scheduled.set(id, { type: event.activityTaskScheduledEventAttributes.activityType?.name ?? '?', at: at(event) });
+      if (event.activityTaskStartedEventAttributes) started.set(String(event.activityTaskStartedEventAttributes.scheduledEventId), at(event));
+      if (event.activityTaskCompletedEventAttributes) {
+        const scheduledId = String(event.activityTaskCompletedEventAttributes.scheduledEventId);
+        const s = scheduled.get(scheduledId);
+        const st = started.get(scheduledId);
+        if (!s || st === undefined) continue;
+        const entry = stats.get(s.type) ?? { count: 0, waitMs: 0, runMs: 0 };
+        entry.count++;
+        entry.waitMs += st - s.at;
+        entry.runMs += at(event) - st;
+        stats.set(s.type, entry);
+      }
+    }
+  }
+  return [...stats].map(([type, s]) => `  ${type.padEnd(20)} ${String(s.count).padStart(4)} × waited ${(s.waitMs / s.count).toFixed(0)} ms, ran ${(s.runMs / s.count).toFixed(0)} ms on average`);
 }
 
 /** History events and activity executions over every run of the workflow id (continue-as-new chain). */

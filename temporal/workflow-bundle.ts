@@ -11,10 +11,20 @@ import { dirname, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../worker';
 
+/** webpack's statistics are noise here; its warnings and errors are not. */
+const quietLogger = {
+  log: (level: string, message: string) => (level === 'WARN' || level === 'ERROR' ? process.stderr.write(`${message}\n`) : undefined),
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => process.stderr.write(`${message}\n`),
+  error: (message: string) => process.stderr.write(`${message}\n`),
+};
+
 export const DEFAULT_WORKFLOW_BUNDLE = resolve(__dirname, '..', '.build', 'workflow-bundle.js');
 
 export async function writeWorkflowBundle(outFile: string = DEFAULT_WORKFLOW_BUNDLE): Promise<string> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH });
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, code);
   return outFile;
