@@ -22,7 +22,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { connectClient } from '../temporal/connection';
 import { parseConfig } from '../config/load';
 import { builtInConnectors } from '../connectors/registry';
 import { createLogger } from '../observability/logger';
@@ -105,9 +106,8 @@ async function main(): Promise<void> {
           worker.kill('SIGTERM');
         }),
     );
-    const connection = await Connection.connect({ address: server.address });
+    const { connection, client } = await connectClient({ address: server.address, namespace: 'default' });
     cleanups.push(() => connection.close());
-    const client = new Client({ connection });
     for (const taskQueue of ['bench', 'bench.connector.erp', 'bench.connector.shopify']) await waitForPollers(client, taskQueue);
     const rssAtStart = residentMemory(worker.pid!).current;
     const sync = config.syncs.get('bench')!;

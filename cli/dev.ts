@@ -5,8 +5,8 @@
  * Ctrl-C stops it all in order (worker drains, sandbox saves, server stops).
  */
 import { mkdirSync } from 'node:fs';
-import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { connectClient, connectWorkerConnection } from '../temporal/connection';
 import { startTemporalDevServer } from '../temporal/dev-server';
 import { applySchedules, scheduleId } from '../temporal/stock-sync-starts';
 import { createHubWorkers, installTemporalRuntime } from '../worker';
@@ -60,7 +60,8 @@ export async function runDev(configFile: string): Promise<void> {
     stopping.push(() => sandbox.stop());
 
     installTemporalRuntime(logger);
-    const nativeConnection = await NativeConnection.connect({ address: server.address });
+    const target = { address: server.address, namespace: config.temporal.namespace };
+    const nativeConnection = await connectWorkerConnection(target);
     const workers = await createHubWorkers({ config, logger, connection: nativeConnection });
     const running = workers.run();
     stopping.push(async () => {
@@ -73,9 +74,8 @@ export async function runDev(configFile: string): Promise<void> {
       void shutdown(1);
     });
 
-    const connection = await Connection.connect({ address: server.address });
+    const { connection, client } = await connectClient(target);
     stopping.push(() => connection.close());
-    const client = new Client({ connection, namespace: config.temporal.namespace });
     await applySchedules(client, config, logger);
     for (const sync of config.syncs.values()) {
       // SKIP: trigger() defaults to ALLOW_ALL, which would let this run overlap a running one.
