@@ -174,13 +174,16 @@ export class ShopifyStockTarget implements StockTarget {
   private async lookupVariants(skus: string[]): Promise<Map<string, string[]>> {
     const bySku = new Map<string, string[]>();
     const wanted = new Set(skus);
+    // Shopify charges the requested page up front (2 points a variant): ask for as many variants
+    // as SKUs, not a full page, or looking up 10 new SKUs holds 500 points of the bucket.
+    const first = Math.min(this.lookupPage, skus.length);
     let after: string | null = null;
     for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
       const data: z.infer<typeof VariantsPage> = await this.client.request(
         'productVariants',
         VARIANTS_BY_SKU_QUERY,
-        { query: skuSearchQuery(skus), first: this.lookupPage, after },
-        variantLookupCost(this.lookupPage),
+        { query: skuSearchQuery(skus), first, after },
+        variantLookupCost(first),
         VariantsPage,
       );
       for (const node of data.productVariants.nodes) {
