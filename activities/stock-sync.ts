@@ -212,7 +212,7 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
       });
       if (ok.length > 0) await store.markStockItemsPushed(input.batchId, input.target, ok);
       if (bad.length > 0) {
-        for (const { item, message } of bad) await store.markStockItemsFailed(input.batchId, input.target, [item], message);
+        await store.markStockItemsFailed(input.batchId, input.target, bad.map(({ item, message }) => ({ item, reason: message })));
         await store.quarantine(
           bad.map(({ item, kind, message }) => ({
             scope: input.syncName,

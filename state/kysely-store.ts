@@ -164,7 +164,7 @@ export class KyselyStateStore implements StateStore {
     const pushedAt = nowIso();
     const confirmed = lastPerKey(items);
     await this.db.transaction().execute(async (trx) => {
-      await setStatus(trx, batchId, target, confirmed, { status: 'pushed', reason: null, updated_at: pushedAt });
+      await setStatus(trx, batchId, target, confirmed.map((item) => ({ item, reason: null })), 'pushed', pushedAt);
       const snapshotRows = confirmed.map((item) => ({ target, sku: item.sku, location: item.location, quantity: item.quantity, pushed_at: pushedAt }));
       for (const rowChunk of chunks(snapshotRows, rowsPerInsert(snapshotRows[0]))) {
         await trx
@@ -181,10 +181,12 @@ export class KyselyStateStore implements StateStore {
     });
   }
 
-  async markStockItemsFailed(batchId: string, target: string, items: readonly StagedStockItem[], reason: string): Promise<void> {
+  async markStockItemsFailed(batchId: string, target: string, failures: ReadonlyArray<{ item: StagedStockItem; reason: string }>): Promise<void> {
     const updatedAt = nowIso();
+    const lastFailure = new Map<string, { item: StagedStockItem; reason: string }>();
+    for (const failure of failures) lastFailure.set(snapshotKey(failure.item.sku, failure.item.location), failure);
     await this.db.transaction().execute(async (trx) => {
-      await setStatus(trx, batchId, target, lastPerKey(items), { status: 'failed', reason, updated_at: updatedAt });
+      await setStatus(trx, batchId, target, [...lastFailure.values()], 'failed', updatedAt);
     });
   }
 
@@ -396,10 +398,11 @@ async function setStatus(
   trx: Transaction<StateDatabase>,
   batchId: string,
   target: string,
-  items: readonly StagedStockItem[],
-  values: PushItemState,
+  entries: ReadonlyArray<{ item: StagedStockItem; reason: string | null }>,
+  status: 'pushed' | 'failed',
+  updatedAt: string,
 ): Promise<void> {
-  const rows = items.map((item) => pushItemRow(batchId, target, item, values));
+  const rows = entries.map(({ item, reason }) => pushItemRow(batchId, target, item, { status, reason, updated_at: updatedAt }));
   for (const rowChunk of chunks(rows, rowsPerInsert(rows[0]))) {
     await trx
       .insertInto('omnisync_stock_push_item')

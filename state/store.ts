@@ -68,7 +68,7 @@ export interface StateStore {
    */
   markStockItemsPushed(batchId: string, target: string, items: readonly StagedStockItem[]): Promise<void>;
   /** Marks items failed permanently (they are quarantined by the caller); they are not retried. */
-  markStockItemsFailed(batchId: string, target: string, items: readonly StagedStockItem[], reason: string): Promise<void>;
+  markStockItemsFailed(batchId: string, target: string, failures: ReadonlyArray<{ item: StagedStockItem; reason: string }>): Promise<void>;
   /** Drops staged rows of finished batches older than the cutoff (ISO time). Returns rows removed. */
   pruneStagedBatches(olderThan: string): Promise<number>;
 

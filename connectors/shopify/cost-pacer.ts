@@ -55,14 +55,13 @@ export class CostPacer {
     if (cost > this.bucketSize) {
       throw configError(`a Shopify call costing ${cost} points can never run: the shop's bucket holds ${this.bucketSize} points`);
     }
-    const needed = cost;
     for (;;) {
       this.refill();
-      if (this.available >= needed) {
+      if (this.available >= cost) {
         this.available -= cost;
         return;
       }
-      const waitMs = Math.ceil(((needed - this.available) / this.restoreRate) * 1000);
+      const waitMs = Math.ceil(((cost - this.available) / this.restoreRate) * 1000);
       await this.clock.sleep(Math.max(1, waitMs));
     }
   }

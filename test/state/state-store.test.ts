@@ -207,7 +207,7 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
     it('marks items failed: they are no longer pending and not in the snapshot', async () => {
       const batch = items(3, { skuPrefix: 'FAIL' });
       await store.stageStockItems('batch-fail', 'shop', batch);
-      await store.markStockItemsFailed('batch-fail', 'shop', batch.slice(1, 2), 'unknown SKU in the shop');
+      await store.markStockItemsFailed('batch-fail', 'shop', batch.slice(1, 2).map((item) => ({ item, reason: 'unknown SKU in the shop' })));
       expect((await store.loadPendingStockItems('batch-fail', 'shop')).map((item) => item.sku)).toEqual(['FAIL-000000', 'FAIL-000002']);
       expect(await store.loadSnapshot('shop', ['FAIL-000001'])).toEqual(new Map());
     });
@@ -217,7 +217,7 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
       const unfinished = items(3, { skuPrefix: 'PRUNE-OPEN' });
       await store.stageStockItems('batch-prune-done', 'prune-target', done);
       await store.markStockItemsPushed('batch-prune-done', 'prune-target', done.slice(0, 2));
-      await store.markStockItemsFailed('batch-prune-done', 'prune-target', done.slice(2), 'rejected');
+      await store.markStockItemsFailed('batch-prune-done', 'prune-target', done.slice(2).map((item) => ({ item, reason: 'rejected' })));
       await store.stageStockItems('batch-prune-open', 'prune-target', unfinished);
       await store.markStockItemsPushed('batch-prune-open', 'prune-target', unfinished.slice(0, 1));
 
