@@ -81,8 +81,42 @@ function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionN
   return fragments;
 }
 
+/** Distinct query texts kept parsed and validated (clients send the same few documents). */
+const DOCUMENT_CACHE_SIZE = 100;
+
+/** A query text's parse and validation outcome: a document, or the errors to answer with. */
+type PreparedDocument = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
+
 export class GraphQLEndpoint {
+  private readonly documents = new Map<string, PreparedDocument>();
+
   constructor(private readonly deps: GraphQLEndpointDeps) {}
+
+  /**
+   * Parses and validates a query text, once per distinct text (least recently used texts are
+   * dropped past DOCUMENT_CACHE_SIZE), as GraphQL servers do: both depend only on the text and
+   * the schema, and together they cost more than executing a 250-item mutation.
+   */
+  private prepare(query: string): PreparedDocument {
+    const cached = this.documents.get(query);
+    if (cached !== undefined) {
+      this.documents.delete(query);
+      this.documents.set(query, cached);
+      return cached;
+    }
+    let prepared: PreparedDocument;
+    try {
+      const document = parse(query);
+      const validationErrors = validate(this.deps.schema, document);
+      prepared = validationErrors.length > 0 ? { errors: validationErrors.map(toShopifyValidationError) } : { document };
+    } catch (error) {
+      if (!(error instanceof GraphQLError)) throw error;
+      prepared = { errors: [error] };
+    }
+    this.documents.set(query, prepared);
+    if (this.documents.size > DOCUMENT_CACHE_SIZE) this.documents.delete(this.documents.keys().next().value!);
+    return prepared;
+  }
 
   private rejected(errors: readonly GraphQLError[], requestedQueryCost = 0): GraphQLResponse {
     return {
@@ -93,15 +127,9 @@ export class GraphQLEndpoint {
 
   async handle(request: GraphQLRequest, apiVersion: string): Promise<GraphQLResponse> {
     const { schema, store, bucket } = this.deps;
-    let document: DocumentNode;
-    try {
-      document = parse(request.query);
-    } catch (error) {
-      if (error instanceof GraphQLError) return this.rejected([error]);
-      throw error;
-    }
-    const validationErrors = validate(schema, document);
-    if (validationErrors.length > 0) return this.rejected(validationErrors.map(toShopifyValidationError));
+    const prepared = this.prepare(request.query);
+    if (prepared.errors !== undefined) return this.rejected(prepared.errors);
+    const { document } = prepared;
 
     const operation = getOperationAST(document, request.operationName ?? undefined);
     if (!operation) {

@@ -357,6 +357,17 @@ export class SimulatorStore {
     return this.levelsByItem.get(inventoryItemId) ?? [];
   }
 
+  /**
+   * The level of an item at a location. Looked up through the item's own few levels rather than
+   * a map keyed by a joined id string: mutations do this for every quantity they carry.
+   */
+  private levelAt(inventoryItemId: string, locationId: string): InventoryLevelRecord | undefined {
+    const levels = this.levelsByItem.get(inventoryItemId);
+    if (levels === undefined) return undefined;
+    for (const level of levels) if (level.locationId === locationId) return level;
+    return undefined;
+  }
+
   quantity(level: InventoryLevelRecord, name: QuantityName): number {
     return name === 'on_hand' ? onHand(level) : level.quantities[name];
   }
@@ -528,40 +539,45 @@ export class SimulatorStore {
       fail('INVALID_REFERENCE_DOCUMENT', ['input', 'referenceDocumentUri']);
     }
     const name = input.name === 'on_hand' ? 'on_hand' : 'available';
-    const seen = new Set<string>();
-    input.quantities.forEach((line, index) => {
+    const compareRequired = !rules.changeFromQuantityRequired && input.ignoreCompareQuantity !== true;
+    /** Levels (or, for unknown ones, their keys) already named by an earlier line. */
+    const seen = new Set<InventoryLevelRecord | string>();
+    // A plain loop that builds an error's field path only when it fails: this runs for every
+    // quantity of every mutation.
+    for (let index = 0; index < input.quantities.length; index++) {
+      const line = input.quantities[index]!;
       const path = (...rest: string[]): string[] => ['input', 'quantities', String(index), ...rest];
       const item = this.inventoryItemsById.get(line.inventoryItemId);
       const location = this.locationsById.get(line.locationId);
       if (!item) fail('INVALID_INVENTORY_ITEM', path('inventoryItemId'));
       if (!location) fail('INVALID_LOCATION', path('locationId'));
-      const key = levelKey(line.inventoryItemId, line.locationId);
-      if (seen.has(key)) fail('NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR', path());
-      seen.add(key);
+      const level = this.levelAt(line.inventoryItemId, line.locationId);
+      const pair = level ?? levelKey(line.inventoryItemId, line.locationId);
+      if (seen.has(pair)) fail('NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR', path());
+      seen.add(pair);
       if (line.quantity > MAX_QUANTITY) fail('INVALID_QUANTITY_TOO_HIGH', path('quantity'));
       else if (line.quantity < MIN_QUANTITY) fail('INVALID_QUANTITY_TOO_LOW', path('quantity'));
       // Shopify allows negative available stock (oversold), not negative on-hand stock.
       else if (name === 'on_hand' && line.quantity < 0) fail('INVALID_QUANTITY_NEGATIVE', path('quantity'));
 
       if (rules.changeFromQuantityRequired && line.changeFromQuantity === undefined) fail('CHANGE_FROM_QUANTITY_REQUIRED', path('changeFromQuantity'));
-      if (!rules.changeFromQuantityRequired && line.changeFromQuantity === undefined && input.ignoreCompareQuantity !== true) {
-        if (line.compareQuantity === null || line.compareQuantity === undefined) fail('COMPARE_QUANTITY_REQUIRED', path('compareQuantity'));
-      }
-      if (!item || !location) return;
-      const level = this.levelsByKey.get(key);
+      const compareApplies = compareRequired && line.changeFromQuantity === undefined;
+      if (compareApplies && (line.compareQuantity === null || line.compareQuantity === undefined)) fail('COMPARE_QUANTITY_REQUIRED', path('compareQuantity'));
+      if (!item || !location) continue;
       if (!level) {
         fail('ITEM_NOT_STOCKED_AT_LOCATION', path('locationId'));
-        return;
+        continue;
       }
+      const checksPersisted = typeof line.changeFromQuantity === 'number' || (compareApplies && typeof line.compareQuantity === 'number');
+      if (!checksPersisted) continue;
       const persisted = this.quantity(level, name);
       if (typeof line.changeFromQuantity === 'number' && line.changeFromQuantity !== persisted) {
         fail('CHANGE_FROM_QUANTITY_STALE', path('changeFromQuantity'));
       }
-      const compareApplies = !rules.changeFromQuantityRequired && line.changeFromQuantity === undefined && input.ignoreCompareQuantity !== true;
       if (compareApplies && typeof line.compareQuantity === 'number' && line.compareQuantity !== persisted) {
         fail('COMPARE_QUANTITY_STALE', path('compareQuantity'));
       }
-    });
+    }
     return errors;
   }
 
@@ -571,7 +587,7 @@ export class SimulatorStore {
     const derived = name === 'available' ? 'on_hand' : 'available';
     const changes: InventoryChangeRecord[] = [];
     for (const line of input.quantities) {
-      const level = this.levelsByKey.get(levelKey(line.inventoryItemId, line.locationId))!;
+      const level = this.levelAt(line.inventoryItemId, line.locationId)!;
       const delta = line.quantity - this.quantity(level, name);
       // Setting either state moves the other by the same delta (on_hand = available + held states).
       level.quantities.available += delta;

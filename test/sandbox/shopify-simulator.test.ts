@@ -119,6 +119,20 @@ describe('endpoint and auth', () => {
     expect(body.extensions.cost).toMatchObject({ requestedQueryCost: 0, actualQueryCost: null });
   });
 
+  it('answers a query text it has seen before (parsed and validated once) exactly as the first time', async () => {
+    const simulator = await start();
+    const invalid = '{ shop { id nickname } }';
+    const [firstInvalid, secondInvalid] = [await graphql(simulator, invalid), await graphql(simulator, invalid)];
+    expect(secondInvalid.errors).toEqual(firstInvalid.errors);
+    const unparsable = '{ shop { id }';
+    const [firstUnparsable, secondUnparsable] = [await graphql(simulator, unparsable), await graphql(simulator, unparsable)];
+    expect(firstUnparsable.errors[0].message).toBe('Syntax Error: Expected Name, found <EOF>.');
+    expect(secondUnparsable.errors).toEqual(firstUnparsable.errors);
+    const valid = '{ shop { name } }';
+    expect((await graphql(simulator, valid)).data.shop.name).toBe('omnisync demo');
+    expect((await graphql(simulator, valid)).data.shop.name).toBe('omnisync demo');
+  });
+
   it('serves the shop', async () => {
     const simulator = await start();
     const body = await graphql(simulator, '{ shop { name myshopifyDomain } }');
