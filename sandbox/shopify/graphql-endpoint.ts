@@ -23,6 +23,7 @@ import { checkInputArraySizes } from './input-limits';
 import { type ResolverContext } from './schema';
 import { type SimulatorStore } from './store';
 import { type LeakyBucket, type ThrottleStatus } from './throttle';
+import { LruMap } from '../../core/lru-map';
 
 export const THROTTLED_DOCUMENTATION_URL = 'https://shopify.dev/api/usage/rate-limits';
 
@@ -88,7 +89,7 @@ const DOCUMENT_CACHE_SIZE = 100;
 type PreparedDocument = { document: DocumentNode; errors?: undefined } | { document?: undefined; errors: readonly GraphQLError[] };
 
 export class GraphQLEndpoint {
-  private readonly documents = new Map<string, PreparedDocument>();
+  private readonly documents = new LruMap<string, PreparedDocument>(DOCUMENT_CACHE_SIZE);
 
   constructor(private readonly deps: GraphQLEndpointDeps) {}
 
@@ -98,24 +99,16 @@ export class GraphQLEndpoint {
    * the schema, and together they cost more than executing a 250-item mutation.
    */
   private prepare(query: string): PreparedDocument {
-    const cached = this.documents.get(query);
-    if (cached !== undefined) {
-      this.documents.delete(query);
-      this.documents.set(query, cached);
-      return cached;
-    }
-    let prepared: PreparedDocument;
-    try {
-      const document = parse(query);
-      const validationErrors = validate(this.deps.schema, document);
-      prepared = validationErrors.length > 0 ? { errors: validationErrors.map(toShopifyValidationError) } : { document };
-    } catch (error) {
-      if (!(error instanceof GraphQLError)) throw error;
-      prepared = { errors: [error] };
-    }
-    this.documents.set(query, prepared);
-    if (this.documents.size > DOCUMENT_CACHE_SIZE) this.documents.delete(this.documents.keys().next().value!);
-    return prepared;
+    return this.documents.getOrCreate(query, (text) => {
+      try {
+        const document = parse(text);
+        const validationErrors = validate(this.deps.schema, document);
+        return validationErrors.length > 0 ? { errors: validationErrors.map(toShopifyValidationError) } : { document };
+      } catch (error) {
+        if (!(error instanceof GraphQLError)) throw error;
+        return { errors: [error] };
+      }
+    });
   }
 
   private rejected(errors: readonly GraphQLError[], requestedQueryCost = 0): GraphQLResponse {
