@@ -195,6 +195,7 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
   async function pushBatch(input: PushBatchInput, progress: PushBatchResult): Promise<PushBatchResult> {
     const target = connectors.stockTarget(input.target);
     const pending = await store.loadPendingStockItems(input.batchId, input.target);
+    if (target.prepareSkus && pending.length > 0) await target.prepareSkus(pending.map((item) => item.sku));
     const chunks: StagedStockItem[][] = [];
     for (let i = 0; i < pending.length; i += target.maxBatchSize) chunks.push(pending.slice(i, i + target.maxBatchSize));
 

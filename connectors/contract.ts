@@ -112,6 +112,13 @@ export interface StockTarget {
   /** Write calls one activity may keep in flight (the client's pacer still governs the rate). */
   readonly maxConcurrentCalls: number;
   /**
+   * Optional. Called once per push with the SKUs of all its updates, before any setStock: a
+   * target that maps SKUs to ids of its own resolves the ones it does not know yet here, in as
+   * few requests as its API allows, rather than a few in every write call (each lookup request
+   * spends rate budget that writes could use). Throws like setStock.
+   */
+  prepareSkus?(skus: readonly string[]): Promise<void>;
+  /**
    * Sets absolute quantities. Idempotent per `idempotencyKey` where the API supports it.
    * Returns one result per update; throws only when the whole call failed (transient or auth),
    * never because one item was bad.

@@ -65,6 +65,16 @@ export class ShopifyStockTarget implements StockTarget {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /**
+   * Resolves every SKU of a push up front: SKUs Shopify has are learned into the crosswalk and
+   * SKUs it lacks are remembered as missing, so the write calls that follow need no lookup. A
+   * lookup request costs 2 points plus 2 per SKU asked for, whatever it finds; asked per write
+   * call, the few new SKUs of each call cost a request and its base points every time.
+   */
+  async prepareSkus(skus: readonly string[]): Promise<void> {
+    await this.resolveInventoryItems([...new Set(skus)]);
+  }
+
   async setStock(updates: StockUpdate[], idempotencyKey: string): Promise<ItemResult<StockUpdateKey>[]> {
     if (updates.length > SHOPIFY_MAX_INPUT_ITEMS) {
       throw validationError(`shopify ${this.connectorId}: ${updates.length} updates in one call, at most ${SHOPIFY_MAX_INPUT_ITEMS}`);

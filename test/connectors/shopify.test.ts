@@ -374,6 +374,28 @@ describe('shopify connector against the simulator', () => {
       expect(sim.store.stats().requests).toBe(6);
     });
 
+    it('prepareSkus resolves a whole push in few lookups; its write calls then send only mutations', async () => {
+      const sim = await simulator();
+      const shop = connector(sim);
+      // 600 SKUs, 2 unlisted (PL-000250, PL-000500): lookups of at most 250 SKUs, so 3 requests.
+      const skus = Array.from({ length: 600 }, (_, index) => sku(index + 1));
+      await target(shop).prepareSkus!(skus);
+      expect(sim.store.stats().requests).toBe(3);
+
+      const known = await state.crosswalk(shop.id).get(INVENTORY_ITEM_CROSSWALK, skus);
+      expect(known.size).toBe(598);
+      expect([...(await state.crosswalk(shop.id).get(MISSING_SKU_CROSSWALK, skus)).keys()]).toEqual([UNLISTED_SKU, 'PL-000500']);
+
+      // Three write calls of 200 quantities each, unlisted SKUs included: three mutations, no lookup.
+      for (let call = 0; call < 3; call++) {
+        const updates = skus.slice(call * 200, call * 200 + 200).map((s, index) => ({ sku: s, location: KRK, quantity: index }));
+        const results = await target(shop).setStock(updates, `prepared:${call}`);
+        expect(results.filter((result) => !result.ok).map((result) => result.key.sku)).toEqual(call === 1 ? [UNLISTED_SKU] : call === 2 ? ['PL-000500'] : []);
+      }
+      expect(sim.store.stats().requests).toBe(6);
+      expect(sim.store.stats().mutationsApplied).toBe(3);
+    });
+
     it('looks a missing SKU up again once the recheck window has passed', async () => {
       const sim = await simulator();
       // 0.005 minutes = 300 ms.
