@@ -4,6 +4,8 @@
  *
  *   npm run bench:stock                    # 100,000 SKUs
  *   npm run bench:stock -- --products 20000
+ *   npm run bench:stock -- --restore-rate 100000   # the throttle never binds: the machine's own limit
+ *   npm run bench:stock -- --cpu-profile prof      # V8 CPU profiles of the worker and the simulator
  *
  * Processes: the Temporal dev server, the Shopify simulator and the worker (`omnisync worker`
  * with a prebuilt workflow bundle) each run as their own process; this one seeds, starts and
@@ -19,7 +21,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Client } from '@temporalio/client';
@@ -37,8 +39,8 @@ import { stockSync, type StockSyncProgress } from '../workflows/stock-sync';
 
 const REPO = resolve(__dirname, '..');
 const TOKEN = 'shpat_bench';
-const RESTORE_RATE = 1000;
-const BUCKET = 1000;
+/** Shopify Plus's restore rate; the bucket is one second of it (see the file comment). */
+const DEFAULT_RESTORE_RATE = 1000;
 const WRITE_COST = 10;
 const ITEMS_PER_CALL = 250;
 
@@ -47,6 +49,11 @@ async function main(): Promise<void> {
     options: {
       products: { type: 'string', default: '100000' },
       'page-size': { type: 'string', default: '2500' },
+      /**
+       * Points per second the simulated shop restores (bucket: one second's worth). A rate far
+       * above the ceiling (e.g. 100000) shows what the machine does when the throttle never binds.
+       */
+      'restore-rate': { type: 'string', default: String(DEFAULT_RESTORE_RATE) },
       cold: { type: 'boolean', default: false },
       /**
        * V8 old-space limit of the worker process in MB (0: Node's default). V8 grows its heap
@@ -57,16 +64,21 @@ async function main(): Promise<void> {
       timeline: { type: 'boolean', default: false },
       /** file: the dev server persists to SQLite (as `npm start`); memory: no fsync per event. */
       'temporal-db': { type: 'string', default: 'memory' },
+      /** Writes V8 CPU profiles of the worker and the simulator (on exit) into this folder. */
+      'cpu-profile': { type: 'string' },
     },
   });
+  const cpuProfileDir = values['cpu-profile'] === undefined ? undefined : resolve(values['cpu-profile']);
   const products = Number(values.products);
   const pageSize = Number(values['page-size']);
+  const restoreRate = Number(values['restore-rate']);
+  const bucket = restoreRate;
   const logger = createLogger({ level: 'warn' });
   const dir = mkdtempSync(join(tmpdir(), 'omnisync-bench-'));
   const cleanups: Array<() => Promise<void> | void> = [() => rmSync(dir, { recursive: true, force: true })];
   try {
     const say = (line: string) => process.stdout.write(`${line}\n`);
-    say(`omnisync bench:stock — ${products} SKUs, restore ${RESTORE_RATE} points/s, bucket ${BUCKET}, page ${pageSize} SKUs, Temporal dev server db: ${values['temporal-db']}, worker heap ${values['worker-heap-mb'] === '0' ? 'Node default' : `${values['worker-heap-mb']} MB`}`);
+    say(`omnisync bench:stock — ${products} SKUs, restore ${restoreRate} points/s, bucket ${bucket}, page ${pageSize} SKUs, Temporal dev server db: ${values['temporal-db']}, worker heap ${values['worker-heap-mb'] === '0' ? 'Node default' : `${values['worker-heap-mb']} MB`}`);
 
     const seedStart = Date.now();
     await seedDemoErp({ driver: 'sqlite', file: join(dir, 'erp.sqlite') }, { productCount: products, seed: 3 });
@@ -74,14 +86,15 @@ async function main(): Promise<void> {
 
     const server = await startTemporalDevServer({ dataDir: values['temporal-db'] === 'file' ? join(dir, 'temporal') : null, port: 0, uiPort: 0, logger });
     cleanups.push(() => server.stop());
-    const simulatorUrl = await startSimulatorProcess(products, cleanups);
+    const simulator = await startSimulatorProcess(products, restoreRate, cpuProfileDir, cleanups);
+    const simulatorUrl = simulator.url;
 
     mkdirSync(join(dir, 'mappings'));
     copyFileSync(join(REPO, 'mappings/stock-erp-to-shopify.yaml'), join(dir, 'mappings/stock-erp-to-shopify.yaml'));
     const configFile = join(dir, 'omnisync.yaml');
     writeFileSync(
       configFile,
-      demoHubConfigYaml({ temporalAddress: server.address, taskQueue: 'bench', shopifyUrl: simulatorUrl, restoreRate: RESTORE_RATE, bucketSize: BUCKET, pageSize, syncName: 'bench' }),
+      demoHubConfigYaml({ temporalAddress: server.address, taskQueue: 'bench', shopifyUrl: simulatorUrl, restoreRate, bucketSize: bucket, pageSize, syncName: 'bench' }),
     );
     const config = parseConfig(readFileSync(configFile, 'utf8'), configFile, { registry: builtInConnectors(), env: { SHOPIFY_ACCESS_TOKEN: TOKEN } });
 
@@ -90,7 +103,7 @@ async function main(): Promise<void> {
     // The worker runs as its own process, as in production, loading a bundle prebuilt by
     // another process; its peak RSS is read from the kernel (VmHWM) at the end.
     const heapMb = Number(values['worker-heap-mb']);
-    const workerNodeFlags = heapMb > 0 ? [`--max-old-space-size=${heapMb}`, '--max-semi-space-size=4'] : [];
+    const workerNodeFlags = [...profileFlags(cpuProfileDir, 'worker'), ...(heapMb > 0 ? [`--max-old-space-size=${heapMb}`, '--max-semi-space-size=4'] : [])];
     const bundleFile = join(dir, 'workflow-bundle.js');
     await runToCompletion(['--import', 'tsx', 'temporal/workflow-bundle.ts', bundleFile]);
     const worker = spawn(process.execPath, [...workerNodeFlags, '--import', 'tsx', 'cli/main.ts', '--config', configFile, 'worker', '--workflow-bundle', bundleFile], {
@@ -113,20 +126,23 @@ async function main(): Promise<void> {
     const sync = config.syncs.get('bench')!;
 
 
-    const runOnce = async (label: string): Promise<{ result: StockSyncProgress; seconds: number; events: number; activities: number }> => {
+    const runOnce = async (label: string): Promise<{ result: StockSyncProgress; seconds: number; events: number; activities: number; workerCpu: number; simulatorCpu: number }> => {
+      const cpuBefore = { worker: cpuSeconds(worker.pid!), simulator: cpuSeconds(simulator.pid) };
       const workflowId = `bench:${label}`;
       const started = Date.now();
       const handle = await client.workflow.start(stockSync, { ...stockSyncStartOptions(config, sync, 'full'), workflowId });
       const result = await handle.result();
       const seconds = (Date.now() - started) / 1000;
+      const workerCpu = cpuSeconds(worker.pid!) - cpuBefore.worker;
+      const simulatorCpu = cpuSeconds(simulator.pid) - cpuBefore.simulator;
       const { events, activities } = await countHistory(client, workflowId);
-      return { result, seconds, events, activities };
+      return { result, seconds, events, activities, workerCpu, simulatorCpu };
     };
 
     const first = await runOnce('first-full');
     const items = first.result.itemsPushed;
-    const ceiling = ((BUCKET + RESTORE_RATE * first.seconds) / WRITE_COST) * ITEMS_PER_CALL / first.seconds;
-    const sustainedCeiling = (RESTORE_RATE / WRITE_COST) * ITEMS_PER_CALL;
+    const ceiling = ((bucket + restoreRate * first.seconds) / WRITE_COST) * ITEMS_PER_CALL / first.seconds;
+    const sustainedCeiling = (restoreRate / WRITE_COST) * ITEMS_PER_CALL;
     const rate = items / first.seconds;
     const stats = (await (await fetch(`${simulatorUrl}/_sandbox/stats`, { headers: { 'X-Shopify-Access-Token': TOKEN } })).json()) as { throttled: number; requests: number };
     say('');
@@ -140,6 +156,7 @@ async function main(): Promise<void> {
     say(`  THROTTLED answers      ${stats.throttled} of ${stats.requests} requests`);
     say(`  history events         ${first.events} (${((first.events / items) * 1000).toFixed(2)} per 1,000 items)`);
     say(`  activity executions    ${first.activities} (${((first.activities / items) * 1000).toFixed(2)} per 1,000 items)`);
+    say(`  CPU used               worker ${first.workerCpu.toFixed(2)} s (${((first.workerCpu / items) * 1e6).toFixed(1)} µs per item), simulator ${first.simulatorCpu.toFixed(2)} s, over ${first.seconds.toFixed(2)} s on ${availableParallelism()} cores`);
 
     if (values.timeline) for (const line of await activityTimeline(client, 'bench:first-full')) say(line);
 
@@ -157,11 +174,12 @@ async function main(): Promise<void> {
 }
 
 /** Starts the simulator in its own process (as a real shop is elsewhere) and returns its URL. */
-async function startSimulatorProcess(products: number, cleanups: Array<() => Promise<void> | void>): Promise<string> {
+async function startSimulatorProcess(products: number, restoreRate: number, cpuProfileDir: string | undefined, cleanups: Array<() => Promise<void> | void>): Promise<{ url: string; pid: number }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'sandbox/shopify/main.ts', '--port', '0', '--token', TOKEN, '--restore-rate', String(RESTORE_RATE), '--bucket-size', String(BUCKET), '--product-count', String(products)],
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] },
+    [...profileFlags(cpuProfileDir, 'simulator'), '--import', 'tsx', 'sandbox/shopify/main.ts', '--port', '0', '--token', TOKEN, '--restore-rate', String(restoreRate), '--bucket-size', String(restoreRate), '--product-count', String(products)],
+    // NODE_ENV=production: graphql-js skips its development-only checks, as a real server would.
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } },
   );
   cleanups.push(
     () =>
@@ -175,10 +193,23 @@ async function startSimulatorProcess(products: number, cleanups: Array<() => Pro
     child.stdout!.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) resolveUrl(match[1]!);
+      if (match) resolveUrl({ url: match[1]!, pid: child.pid! });
     });
     child.once('exit', (code) => reject(new Error(`simulator exited with code ${code}: ${output}`)));
   });
+}
+
+/** Node flags that make a child process write its CPU profile into `dir`/`name` on exit. */
+function profileFlags(dir: string | undefined, name: string): string[] {
+  return dir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(dir, name)}`];
+}
+
+/** CPU seconds a process has used so far (user + system, all threads), from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** A process's current and peak resident memory in bytes, from /proc (Linux). */
