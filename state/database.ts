@@ -59,8 +59,35 @@ export interface StockSnapshotTable {
   pushed_at: string;
 }
 
-export type StockPushStatus = 'pending' | 'pushed' | 'failed';
+/**
+ * One page's staged stock writes for one target: the items as a JSON array of
+ * [sku, location, quantity, previousQuantity], in (sku, location) order. One row per page and
+ * target, not one per item: staging 5,000 quantities is one row write.
+ */
+export interface StockPushBatchTable {
+  batch_id: string;
+  target: string;
+  items_json: string;
+  staged_at: string;
+}
 
+export type StockPushOutcomeStatus = 'pushed' | 'failed';
+
+/**
+ * What happened to some items of a staged batch: one row per write call (or per set of
+ * failures), the items as a JSON array of [sku, location] keys, or of [sku, location, reason]
+ * for failures. An item of a batch is pending while no outcome row names it.
+ */
+export interface StockPushOutcomeTable {
+  id: Generated<number>;
+  batch_id: string;
+  target: string;
+  status: StockPushOutcomeStatus;
+  items_json: string;
+  recorded_at: string;
+}
+
+/** The per-item staging table of migrations 0001-0002, replaced by the two above in 0003. */
 export interface StockPushItemTable {
   batch_id: string;
   target: string;
@@ -68,7 +95,7 @@ export interface StockPushItemTable {
   location: string;
   quantity: number;
   previous_quantity: number | null;
-  status: StockPushStatus;
+  status: 'pending' | 'pushed' | 'failed';
   reason: string | null;
   updated_at: string;
 }
@@ -104,7 +131,8 @@ export interface QuarantineTable {
 export interface StateDatabase {
   omnisync_sync_cursor: SyncCursorTable;
   omnisync_stock_snapshot: StockSnapshotTable;
-  omnisync_stock_push_item: StockPushItemTable;
+  omnisync_stock_push_batch: StockPushBatchTable;
+  omnisync_stock_push_outcome: StockPushOutcomeTable;
   omnisync_crosswalk: CrosswalkTable;
   omnisync_quarantine: QuarantineTable;
 }

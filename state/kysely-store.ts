@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import type { StockCursor } from '../connectors/contract';
-import { openStateDatabase, type StateDatabase, type StateStoreConfig, type StockPushStatus } from './database';
+import { openStateDatabase, type StateDatabase, type StateStoreConfig } from './database';
 import { createStateMigrator } from './migrations';
 import { paddedKeyLists, StatementTemplate, templateChunks } from './statement-template';
 import {
@@ -42,6 +42,8 @@ const IN_LIST_CHUNK = 900;
 const ROWS_PER_STATEMENT = 64;
 /** Keys per templated IN-list lookup (a power of two, below IN_LIST_CHUNK). */
 const KEYS_PER_LOOKUP = 512;
+/** Staged batches examined per query while pruning. */
+const PRUNE_PAGE = 100;
 /** Default page size of listQuarantine. */
 const DEFAULT_QUARANTINE_LIMIT = 100;
 
@@ -122,79 +124,114 @@ export class KyselyStateStore implements StateStore {
   }
 
   /**
-   * Stages items as pending. Re-staging the same batch (an activity retry) refreshes items that
-   * are still pending and leaves pushed or failed ones alone, so a retry never un-confirms a write.
+   * Stages items as pending, as one row. Re-staging the same batch (an activity retry) replaces
+   * the staged items, but items with an outcome stay done, so a retry never un-confirms a write.
    * When the same (sku, location) appears twice, the last one wins.
    */
   async stageStockItems(batchId: string, target: string, items: readonly StagedStockItem[]): Promise<void> {
-    const updatedAt = nowIso();
-    const rows = lastPerKey(items).map((item) => pushItemRow(batchId, target, item, 'pending', null, updatedAt));
-    await this.db.transaction().execute(async (trx) => {
-      for (const rowChunk of templateChunks(rows, ROWS_PER_STATEMENT)) await trx.executeQuery(this.statements.stagePushItems.bind([], rowChunk));
-    });
+    const staged = lastPerKey(items).sort(compareItemKeys);
+    if (staged.length === 0) return;
+    const itemsJson = JSON.stringify(staged.map((item): StagedItemJson => [item.sku, item.location, item.quantity, item.previousQuantity]));
+    await this.db
+      .insertInto('omnisync_stock_push_batch')
+      .values({ batch_id: batchId, target, items_json: itemsJson, staged_at: nowIso() })
+      .onConflict((oc) =>
+        oc.columns(['batch_id', 'target']).doUpdateSet((eb) => ({ items_json: eb.ref('excluded.items_json'), staged_at: eb.ref('excluded.staged_at') })),
+      )
+      .execute();
   }
 
   async loadPendingStockItems(batchId: string, target: string): Promise<StagedStockItem[]> {
-    const rows = await this.db
-      .selectFrom('omnisync_stock_push_item')
-      .select(['sku', 'location', 'quantity', 'previous_quantity'])
+    const batch = await this.db
+      .selectFrom('omnisync_stock_push_batch')
+      .select('items_json')
       .where('batch_id', '=', batchId)
       .where('target', '=', target)
-      .where('status', '=', 'pending')
-      .orderBy('sku')
-      .orderBy('location')
-      .execute();
-    return rows.map((row) => ({
-      sku: row.sku,
-      location: row.location,
-      quantity: Number(row.quantity),
-      previousQuantity: row.previous_quantity === null ? null : Number(row.previous_quantity),
-    }));
+      .executeTakeFirst();
+    if (batch === undefined) return [];
+    const done = await this.itemsWithOutcome(this.db, batchId, target);
+    const pending: StagedStockItem[] = [];
+    for (const [sku, location, quantity, previousQuantity] of JSON.parse(batch.items_json) as StagedItemJson[]) {
+      if (!done.has(snapshotKey(sku, location))) pending.push({ sku, location, quantity, previousQuantity });
+    }
+    return pending;
   }
 
+  /** Records the items' outcome and their quantities in the target's snapshot, in one transaction. */
   async markStockItemsPushed(batchId: string, target: string, items: readonly StagedStockItem[]): Promise<void> {
     const pushedAt = nowIso();
     const confirmed = lastPerKey(items);
-    const statusRows = confirmed.map((item) => pushItemRow(batchId, target, item, 'pushed', null, pushedAt));
+    if (confirmed.length === 0) return;
     const snapshotRows = confirmed.map((item): SnapshotTuple => [target, item.sku, item.location, item.quantity, pushedAt]);
+    const keys = JSON.stringify(confirmed.map((item): OutcomeKeyJson => [item.sku, item.location]));
     await this.db.transaction().execute(async (trx) => {
-      for (const rowChunk of templateChunks(statusRows, ROWS_PER_STATEMENT)) await trx.executeQuery(this.statements.setPushItemStatus.bind([], rowChunk));
+      await trx.insertInto('omnisync_stock_push_outcome').values({ batch_id: batchId, target, status: 'pushed', items_json: keys, recorded_at: pushedAt }).execute();
       for (const rowChunk of templateChunks(snapshotRows, ROWS_PER_STATEMENT)) await trx.executeQuery(this.statements.upsertSnapshot.bind([], rowChunk));
     });
   }
 
   async markStockItemsFailed(batchId: string, target: string, failures: ReadonlyArray<{ item: StagedStockItem; reason: string }>): Promise<void> {
-    const updatedAt = nowIso();
-    const lastFailure = new Map<string, { item: StagedStockItem; reason: string }>();
-    for (const failure of failures) lastFailure.set(snapshotKey(failure.item.sku, failure.item.location), failure);
-    const rows = [...lastFailure.values()].map(({ item, reason }) => pushItemRow(batchId, target, item, 'failed', reason, updatedAt));
-    await this.db.transaction().execute(async (trx) => {
-      for (const rowChunk of templateChunks(rows, ROWS_PER_STATEMENT)) await trx.executeQuery(this.statements.setPushItemStatus.bind([], rowChunk));
-    });
+    const lastFailure = new Map<string, OutcomeKeyJson>();
+    for (const { item, reason } of failures) lastFailure.set(snapshotKey(item.sku, item.location), [item.sku, item.location, reason]);
+    if (lastFailure.size === 0) return;
+    await this.db
+      .insertInto('omnisync_stock_push_outcome')
+      .values({ batch_id: batchId, target, status: 'failed', items_json: JSON.stringify([...lastFailure.values()]), recorded_at: nowIso() })
+      .execute();
   }
 
   /**
-   * A batch (batch id and target) is finished when none of its items is pending. Batches with
-   * pending items are kept whatever their age: they are the evidence of an interrupted push.
+   * Drops batches (batch id and target) staged before the cutoff, with no outcome recorded since,
+   * and none of whose items is pending. Batches with pending items are kept whatever their age:
+   * they are the evidence of an interrupted push. Returns the staged items dropped.
    */
   async pruneStagedBatches(olderThan: string): Promise<number> {
-    const result = await this.db
-      .deleteFrom('omnisync_stock_push_item')
-      .where((eb) =>
-        eb(
-          eb.refTuple('batch_id', 'target'),
-          'in',
-          eb
-            .selectFrom('omnisync_stock_push_item as finished')
-            .select(['finished.batch_id', 'finished.target'])
-            .groupBy(['finished.batch_id', 'finished.target'])
-            .having((having) => having(having.fn.max('finished.updated_at'), '<', olderThan))
-            .having(sql<boolean>`sum(case when ${sql.ref('finished.status')} = 'pending' then 1 else 0 end) = 0`)
-            .$asTuple('batch_id', 'target'),
-        ),
-      )
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+    let removed = 0;
+    let after = { batchId: '', target: '' };
+    for (;;) {
+      const candidates = await this.db
+        .selectFrom('omnisync_stock_push_batch')
+        .select(['batch_id', 'target', 'items_json'])
+        .where('staged_at', '<', olderThan)
+        .where((eb) => eb.or([eb('batch_id', '>', after.batchId), eb.and([eb('batch_id', '=', after.batchId), eb('target', '>', after.target)])]))
+        .orderBy('batch_id')
+        .orderBy('target')
+        .limit(PRUNE_PAGE)
+        .execute();
+      for (const candidate of candidates) {
+        removed += await this.db.transaction().execute(async (trx) => {
+          const outcomes = await trx
+            .selectFrom('omnisync_stock_push_outcome')
+            .select((eb) => eb.fn.max('recorded_at').as('last'))
+            .where('batch_id', '=', candidate.batch_id)
+            .where('target', '=', candidate.target)
+            .executeTakeFirst();
+          if (outcomes?.last != null && outcomes.last >= olderThan) return 0;
+          const done = await this.itemsWithOutcome(trx, candidate.batch_id, candidate.target);
+          const staged = JSON.parse(candidate.items_json) as StagedItemJson[];
+          if (staged.some(([sku, location]) => !done.has(snapshotKey(sku, location)))) return 0;
+          await trx.deleteFrom('omnisync_stock_push_outcome').where('batch_id', '=', candidate.batch_id).where('target', '=', candidate.target).execute();
+          await trx.deleteFrom('omnisync_stock_push_batch').where('batch_id', '=', candidate.batch_id).where('target', '=', candidate.target).execute();
+          return staged.length;
+        });
+      }
+      const last = candidates.at(-1);
+      if (last === undefined || candidates.length < PRUNE_PAGE) return removed;
+      after = { batchId: last.batch_id, target: last.target };
+    }
+  }
+
+  /** Keys (snapshotKey) of a batch's items that have an outcome, pushed or failed. */
+  private async itemsWithOutcome(db: Kysely<StateDatabase>, batchId: string, target: string): Promise<Set<string>> {
+    const outcomes = await db
+      .selectFrom('omnisync_stock_push_outcome')
+      .select('items_json')
+      .where('batch_id', '=', batchId)
+      .where('target', '=', target)
+      .execute();
+    const done = new Set<string>();
+    for (const outcome of outcomes) for (const [sku, location] of JSON.parse(outcome.items_json) as OutcomeKeyJson[]) done.add(snapshotKey(sku, location));
+    return done;
   }
 
   // ---- crosswalk --------------------------------------------------------------------------
@@ -334,80 +371,23 @@ export class KyselyStateStore implements StateStore {
 
 type QuarantineDatabaseRow = Omit<StateDatabase['omnisync_quarantine'], 'id'>;
 
-type PushItemTuple = [
-  batchId: string,
-  target: string,
-  sku: string,
-  location: string,
-  quantity: number,
-  previousQuantity: number | null,
-  status: StockPushStatus,
-  reason: string | null,
-  updatedAt: string,
-];
 type SnapshotTuple = [target: string, sku: string, location: string, quantity: number, pushedAt: string];
 type CrosswalkTuple = [connectorId: string, kind: string, localKey: string, remoteId: string];
 
-/** One omnisync_stock_push_item row, in the column order of PushItemTuple. */
-function pushItemRow(batchId: string, target: string, item: StagedStockItem, status: StockPushStatus, reason: string | null, updatedAt: string): PushItemTuple {
-  return [batchId, target, item.sku, item.location, item.quantity, item.previousQuantity, status, reason, updatedAt];
-}
+/** A staged item in omnisync_stock_push_batch.items_json. */
+type StagedItemJson = [sku: string, location: string, quantity: number, previousQuantity: number | null];
+/** An item named in omnisync_stock_push_outcome.items_json (failures carry their reason). */
+type OutcomeKeyJson = [sku: string, location: string, reason?: string];
 
-function pushItemValues(rows: readonly PushItemTuple[]) {
-  return rows.map(([batch_id, target, sku, location, quantity, previous_quantity, status, reason, updated_at]) => ({
-    batch_id,
-    target,
-    sku,
-    location,
-    quantity,
-    previous_quantity,
-    status,
-    reason,
-    updated_at,
-  }));
+/** Orders items by (sku, location), by UTF-16 code units: the same on every database. */
+function compareItemKeys(a: StagedStockItem, b: StagedStockItem): number {
+  if (a.sku !== b.sku) return a.sku < b.sku ? -1 : 1;
+  return a.location < b.location ? -1 : a.location > b.location ? 1 : 0;
 }
 
 /** The statements of the stock path, as templates over this database (see the file comment). */
 function stockPathStatements(db: Kysely<StateDatabase>) {
   return {
-    /**
-     * Stages items as pending. A row already there (an activity retry) gets the new quantity
-     * only while it is still pending: a retry never un-confirms a write.
-     */
-    stagePushItems: new StatementTemplate<[], PushItemTuple>({ args: 0, columns: 9 }, (_args, rows) =>
-      db
-        .insertInto('omnisync_stock_push_item')
-        .values(pushItemValues(rows))
-        .onConflict((oc) =>
-          oc
-            .columns(['batch_id', 'target', 'sku', 'location'])
-            .doUpdateSet((eb) => ({
-              quantity: eb.ref('excluded.quantity'),
-              previous_quantity: eb.ref('excluded.previous_quantity'),
-              updated_at: eb.ref('excluded.updated_at'),
-            }))
-            .where('omnisync_stock_push_item.status', '=', 'pending'),
-        ),
-    ),
-    /**
-     * Sets the final status of items of one batch, as an upsert on the primary key. An UPDATE
-     * with a (sku, location) IN list would do the same, but PostgreSQL plans it as a nested loop
-     * over the whole batch when the table's statistics are stale (a freshly staged batch always
-     * is), which turned 60,000 confirmations into minutes; a conflict check is one index probe
-     * per row whatever the statistics. An item that was never staged is recorded with its status.
-     */
-    setPushItemStatus: new StatementTemplate<[], PushItemTuple>({ args: 0, columns: 9 }, (_args, rows) =>
-      db
-        .insertInto('omnisync_stock_push_item')
-        .values(pushItemValues(rows))
-        .onConflict((oc) =>
-          oc.columns(['batch_id', 'target', 'sku', 'location']).doUpdateSet((eb) => ({
-            status: eb.ref('excluded.status'),
-            reason: eb.ref('excluded.reason'),
-            updated_at: eb.ref('excluded.updated_at'),
-          })),
-        ),
-    ),
     upsertSnapshot: new StatementTemplate<[], SnapshotTuple>({ args: 0, columns: 5 }, (_args, rows) =>
       db
         .insertInto('omnisync_stock_snapshot')

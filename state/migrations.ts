@@ -105,6 +105,64 @@ export function stateMigrations(dialect: StateDialect): Record<string, Migration
           .execute();
       },
     },
+    // Staged batches as one row per page and target, and outcomes as one row per write call,
+    // instead of a row per item that every confirmation updated: per pushed item, only its
+    // snapshot row is written now (see database.ts). Batches that still had pending items are
+    // carried over; finished ones were history only and go with the old table.
+    '0003_stock_push_batches': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a migration sees the schema of its own time
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('omnisync_stock_push_batch')
+          .addColumn('batch_id', 'text', (col) => col.notNull())
+          .addColumn('target', 'text', (col) => col.notNull())
+          .addColumn('items_json', 'text', (col) => col.notNull())
+          .addColumn('staged_at', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint('omnisync_stock_push_batch_pk', ['batch_id', 'target'])
+          .execute();
+        await db.schema
+          .createTable('omnisync_stock_push_outcome')
+          .addColumn('id', dialect === 'postgres' ? 'serial' : 'integer', (col) =>
+            dialect === 'postgres' ? col.primaryKey() : col.primaryKey().autoIncrement(),
+          )
+          .addColumn('batch_id', 'text', (col) => col.notNull())
+          .addColumn('target', 'text', (col) => col.notNull())
+          .addColumn('status', 'text', (col) => col.notNull().check(sql`status in ('pushed', 'failed')`))
+          .addColumn('items_json', 'text', (col) => col.notNull())
+          .addColumn('recorded_at', 'text', (col) => col.notNull())
+          .execute();
+        await db.schema.createIndex('omnisync_stock_push_outcome_batch_idx').on('omnisync_stock_push_outcome').columns(['batch_id', 'target']).execute();
+
+        const open = (await db.selectFrom('omnisync_stock_push_item').select(['batch_id', 'target']).where('status', '=', 'pending').distinct().execute()) as Array<{
+          batch_id: string;
+          target: string;
+        }>;
+        const now = new Date().toISOString();
+        for (const { batch_id, target } of open) {
+          const rows = (await db
+            .selectFrom('omnisync_stock_push_item')
+            .select(['sku', 'location', 'quantity', 'previous_quantity', 'status', 'reason'])
+            .where('batch_id', '=', batch_id)
+            .where('target', '=', target)
+            .orderBy('sku')
+            .orderBy('location')
+            .execute()) as Array<{ sku: string; location: string; quantity: number; previous_quantity: number | null; status: string; reason: string | null }>;
+          const items = rows.map((row) => [row.sku, row.location, Number(row.quantity), row.previous_quantity === null ? null : Number(row.previous_quantity)]);
+          await db.insertInto('omnisync_stock_push_batch').values({ batch_id, target, items_json: JSON.stringify(items), staged_at: now }).execute();
+          const pushed = rows.filter((row) => row.status === 'pushed').map((row) => [row.sku, row.location]);
+          const failed = rows.filter((row) => row.status === 'failed').map((row) => [row.sku, row.location, row.reason ?? '']);
+          for (const [status, keys] of [
+            ['pushed', pushed],
+            ['failed', failed],
+          ] as const) {
+            if (keys.length > 0) {
+              await db.insertInto('omnisync_stock_push_outcome').values({ batch_id, target, status, items_json: JSON.stringify(keys), recorded_at: now }).execute();
+            }
+          }
+        }
+        await db.schema.dropTable('omnisync_stock_push_item').execute();
+      },
+    },
   };
 }
 

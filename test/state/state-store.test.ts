@@ -7,7 +7,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql, type Kysely } from 'kysely';
+import { openStateDatabase } from '../../state/database';
 import { openStateStore, type KyselyStateStore, type StateStoreConfig } from '../../state/kysely-store';
+import { createStateMigrator } from '../../state/migrations';
 import { snapshotKey, type QuarantineRecord, type StagedStockItem } from '../../state/store';
 import { startPostgresTestServer, type PostgresTestServer } from '../support/postgres';
 
@@ -228,6 +231,53 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
       expect(await store.loadPendingStockItems('batch-prune-open', 'prune-target')).toHaveLength(2);
       // Pruning batches never touches the snapshot.
       expect((await store.loadSnapshot('prune-target', done.map((item) => item.sku))).size).toBe(2);
+    });
+
+    // Needs a database of its own at migration 0002: plain 'postgres' is the one shared public schema.
+    it.skipIf(backend === 'postgres')('migration 0003 carries over batches with pending items, with their outcomes, and drops finished ones', async () => {
+      const oldConfig = await freshConfig(backend);
+      const db = openStateDatabase(oldConfig);
+      const schema = oldConfig.driver === 'postgres' ? oldConfig.schema : undefined;
+      try {
+        if (schema !== undefined) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+        const upTo0002 = await createStateMigrator(db, oldConfig.driver, schema).migrateTo('0002_quarantine_record_key');
+        expect(upTo0002.error).toBeUndefined();
+        const row = (batch: string, sku: string, status: string, reason: string | null = null) => ({
+          batch_id: batch,
+          target: 'shop',
+          sku,
+          location: 'L1',
+          quantity: 5,
+          previous_quantity: null,
+          status,
+          reason,
+          updated_at: '2026-01-01T00:00:00.000Z',
+        });
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the table of migrations 0001-0002
+        await (db as Kysely<any>)
+          .insertInto('omnisync_stock_push_item')
+          .values([
+            row('open', 'A', 'pushed'),
+            row('open', 'B', 'failed', 'no such SKU'),
+            row('open', 'C', 'pending'),
+            row('open', 'D', 'pending'),
+            row('finished', 'E', 'pushed'),
+          ])
+          .execute();
+      } finally {
+        await db.destroy();
+      }
+      const upgraded = openStateStore(oldConfig);
+      try {
+        await upgraded.migrate();
+        expect((await upgraded.loadPendingStockItems('open', 'shop')).map((item) => item.sku)).toEqual(['C', 'D']);
+        expect(await upgraded.loadPendingStockItems('finished', 'shop')).toEqual([]);
+        // Carried-over outcomes count as done for pruning: after C and D, the batch is finished.
+        await upgraded.markStockItemsPushed('open', 'shop', await upgraded.loadPendingStockItems('open', 'shop'));
+        expect(await upgraded.pruneStagedBatches(new Date(Date.now() + 60_000).toISOString())).toBe(4);
+      } finally {
+        await upgraded.close();
+      }
     });
 
     it('handles key sets larger than one IN list or one INSERT (2,500 SKUs × 2 locations)', async () => {
