@@ -20,7 +20,17 @@ export interface StockSyncDeps {
   store: StateStore;
   connectors: ConnectorPool;
   logger: Logger;
+  /**
+   * How long finished staged batches are kept (evidence of what was pushed) before they are
+   * pruned. Default STAGED_BATCH_RETENTION_MS.
+   */
+  stagedBatchRetentionMs?: number;
 }
+
+/** Finished staged batches are kept a week: long enough to investigate a week-old push. */
+export const STAGED_BATCH_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
+/** A worker prunes staged batches at most once an hour, from the first plan after that. */
+const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
 export interface StockSyncPlan {
   syncName: string;
@@ -125,6 +135,7 @@ export async function planStockPage(deps: Pick<StockSyncDeps, 'config' | 'store'
 
 export function createStockSyncActivities(deps: StockSyncDeps) {
   const { store, connectors, config } = deps;
+  let nextPruneAt = 0;
 
   /** Runs an activity body, converting errors to typed ApplicationFailures. */
   async function typed<T>(body: () => Promise<T>): Promise<T> {
@@ -139,6 +150,7 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
     async planStockSync(input: { syncName: string; mode: StockReadMode }): Promise<StockSyncPlan> {
       return typed(async () => {
         const sync = findSync(config, input.syncName);
+        await pruneStagedBatchesNowAndThen();
         const hub = config.temporal.taskQueue;
         return {
           syncName: sync.name,
@@ -173,6 +185,23 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
       return typed(() => store.saveCursor(input.syncName, input.mode, input.cursor));
     },
   };
+
+  /**
+   * Staged batches would otherwise pile up run after run. Pruning is housekeeping: it runs at
+   * most every PRUNE_INTERVAL_MS per worker, and a failure is logged, never failing the run.
+   */
+  async function pruneStagedBatchesNowAndThen(): Promise<void> {
+    const now = Date.now();
+    if (now < nextPruneAt) return;
+    nextPruneAt = now + PRUNE_INTERVAL_MS;
+    const cutoff = new Date(now - (deps.stagedBatchRetentionMs ?? STAGED_BATCH_RETENTION_MS)).toISOString();
+    try {
+      const removed = await store.pruneStagedBatches(cutoff);
+      if (removed > 0) deps.logger.info({ removed, stagedBefore: cutoff }, 'pruned finished staged batches');
+    } catch (err) {
+      deps.logger.warn({ err: (err as Error).message }, 'pruning staged batches failed; retried in an hour');
+    }
+  }
 
   async function stagePage(input: StagePageInput): Promise<StagePageResult> {
     const plan = await planStockPage(deps, input);

@@ -1,0 +1,58 @@
+/**
+ * Housekeeping done by the stock sync activities themselves, against a real SQLite state store.
+ */
+import Database from 'better-sqlite3';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStockSyncActivities } from '../../activities/stock-sync';
+import { ConnectorPool } from '../../connectors/pool';
+import { openStateStore, type KyselyStateStore } from '../../state/kysely-store';
+import { createHubFixture, type HubFixture } from '../support/hub-fixture';
+
+let hub: HubFixture;
+let store: KyselyStateStore;
+
+beforeAll(async () => {
+  hub = await createHubFixture({ temporalAddress: '127.0.0.1:1', products: 20, pageSize: 10 });
+  store = openStateStore(hub.config.stateStore);
+  await store.migrate();
+});
+
+afterAll(async () => {
+  await store?.close();
+  await hub?.close();
+});
+
+function stagedBatches(): string[] {
+  const file = (hub.config.stateStore as { file: string }).file;
+  const db = new Database(file, { readonly: true });
+  try {
+    return (db.prepare('select batch_id from omnisync_stock_push_batch order by batch_id').all() as Array<{ batch_id: string }>).map((row) => row.batch_id);
+  } finally {
+    db.close();
+  }
+}
+
+describe('staged batch pruning', () => {
+  it('planning a run prunes finished batches past retention, keeps unfinished ones, and prunes at most hourly', async () => {
+    const logger = pino({ level: 'silent' });
+    const connectors = new ConnectorPool(hub.config, store, logger);
+    const activities = createStockSyncActivities({ config: hub.config, store, connectors, logger, stagedBatchRetentionMs: 0 });
+    const item = (sku: string) => ({ sku, location: 'L1', quantity: 1, previousQuantity: null });
+    await store.stageStockItems('finished', 'shopify', [item('A'), item('B')]);
+    await store.markStockItemsPushed('finished', 'shopify', [item('A')]);
+    await store.markStockItemsFailed('finished', 'shopify', [{ item: item('B'), reason: 'rejected' }]);
+    await store.stageStockItems('unfinished', 'shopify', [item('C')]);
+    await new Promise((resolve) => setTimeout(resolve, 5)); // staged strictly before the cutoff
+
+    const syncName = [...hub.config.syncs.keys()][0]!;
+    await activities.planStockSync({ syncName, mode: 'full' });
+    expect(stagedBatches()).toEqual(['unfinished']);
+
+    // Within the hour the next plan does not prune again.
+    await store.markStockItemsPushed('unfinished', 'shopify', [item('C')]);
+    await activities.planStockSync({ syncName, mode: 'full' });
+    expect(stagedBatches()).toEqual(['unfinished']);
+    await connectors.closeAll();
+  });
+});
