@@ -25,6 +25,34 @@ export interface HubWorkerOptions {
   workflowBundle?: WorkflowBundleOption;
   /** An open state store to share; default: opened (and closed) by the worker. */
   store?: StateStore;
+  /**
+   * What this process serves (see servedTaskQueues): `hub` (workflows and hub activities) and
+   * connector ids. Default: everything the config uses.
+   */
+  serve?: readonly string[];
+}
+
+/** What `--serve` calls the hub's own task queue (workflows and hub activities). */
+export const HUB_QUEUE_NAME = 'hub';
+
+/**
+ * Which workers a process runs, from `--serve`: the hub, and the connectors whose task queues
+ * it polls. Splitting them lets the work of one connector run elsewhere, e.g. the ERP reader on
+ * a machine next to the ERP, or a target's pushes on cores of their own.
+ *
+ * @throws Error naming what may be served when an entry is neither `hub` nor a connector a
+ *   sync uses, or when nothing is left to serve.
+ */
+export function servedTaskQueues(config: Pick<LoadedConfig, 'syncs'>, serve?: readonly string[]): { hub: boolean; connectors: string[] } {
+  const used = new Set<string>();
+  for (const sync of config.syncs.values()) [sync.source, ...sync.targets].forEach((id) => used.add(id));
+  if (serve === undefined) return { hub: true, connectors: [...used] };
+  const unknown = serve.filter((entry) => entry !== HUB_QUEUE_NAME && !used.has(entry));
+  if (unknown.length > 0 || serve.length === 0) {
+    const what = unknown.length > 0 ? `cannot serve ${unknown.map((entry) => `"${entry}"`).join(', ')}` : 'nothing to serve';
+    throw new Error(`${what}: --serve takes "${HUB_QUEUE_NAME}" and ids of connectors a sync uses (${[...used].join(', ') || 'none'})`);
+  }
+  return { hub: serve.includes(HUB_QUEUE_NAME), connectors: [...used].filter((id) => serve.includes(id)) };
 }
 
 export interface HubWorkers {
@@ -79,22 +107,23 @@ export async function createHubWorkers(options: HubWorkerOptions): Promise<HubWo
   const activities = createStockSyncActivities({ config, store, connectors: pool, logger });
   const namespace = config.temporal.namespace;
 
+  const served = servedTaskQueues(config, options.serve);
   const workers = new Map<string, Worker>();
-  workers.set(
-    config.temporal.taskQueue,
-    await Worker.create({
-      connection,
-      namespace,
-      taskQueue: config.temporal.taskQueue,
-      ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-      activities,
-      shutdownGraceTime: '10 seconds',
-    }),
-  );
+  if (served.hub) {
+    workers.set(
+      config.temporal.taskQueue,
+      await Worker.create({
+        connection,
+        namespace,
+        taskQueue: config.temporal.taskQueue,
+        ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+        activities,
+        shutdownGraceTime: '10 seconds',
+      }),
+    );
+  }
 
-  const used = new Set<string>();
-  for (const sync of config.syncs.values()) [sync.source, ...sync.targets].forEach((id) => used.add(id));
-  for (const id of used) {
+  for (const id of served.connectors) {
     const entry = config.connectors.get(id)!;
     const exact = taskQueueActivityRate(entry.manifest.rateBudget(entry.config), callsPerActivity(config, id));
     // The server's limit assumes every activity is as big as the biggest page; real pages are

@@ -6,6 +6,7 @@
  *   npm run bench:stock -- --products 20000
  *   npm run bench:stock -- --restore-rate 100000   # the throttle never binds: the machine's own limit
  *   npm run bench:stock -- --cpu-profile prof      # V8 CPU profiles of the worker and the simulator
+ *   npm run bench:stock -- --split-workers         # hub + ERP queues in one worker, Shopify's in another
  *
  * Processes: the Temporal dev server, the Shopify simulator and the worker (`omnisync worker`
  * with a prebuilt workflow bundle) each run as their own process; this one seeds, starts and
@@ -64,6 +65,8 @@ async function main(): Promise<void> {
       timeline: { type: 'boolean', default: false },
       /** file: the dev server persists to SQLite (as `npm start`); memory: no fsync per event. */
       'temporal-db': { type: 'string', default: 'memory' },
+      /** Two worker processes: one serving the hub and the ERP's queues, one Shopify's. */
+      'split-workers': { type: 'boolean', default: false },
       /** Writes V8 CPU profiles of the worker and the simulator (on exit) into this folder. */
       'cpu-profile': { type: 'string' },
     },
@@ -100,40 +103,49 @@ async function main(): Promise<void> {
 
     if (!values.cold) await preloadCrosswalk(config.stateStore, simulatorUrl);
 
-    // The worker runs as its own process, as in production, loading a bundle prebuilt by
-    // another process; its peak RSS is read from the kernel (VmHWM) at the end.
+    // Workers run as their own processes, as in production, loading a bundle prebuilt by
+    // another process; their peak RSS is read from the kernel (VmHWM) at the end. By default one
+    // worker serves every task queue; --split-workers gives the target's queue a process of its
+    // own (omnisync worker --serve).
     const heapMb = Number(values['worker-heap-mb']);
-    const workerNodeFlags = [...profileFlags(cpuProfileDir, 'worker'), ...(heapMb > 0 ? [`--max-old-space-size=${heapMb}`, '--max-semi-space-size=4'] : [])];
     const bundleFile = join(dir, 'workflow-bundle.js');
     await runToCompletion(['--import', 'tsx', 'temporal/workflow-bundle.ts', bundleFile]);
-    const worker = spawn(process.execPath, [...workerNodeFlags, '--import', 'tsx', 'cli/main.ts', '--config', configFile, 'worker', '--workflow-bundle', bundleFile], {
-      cwd: REPO,
-      env: { ...process.env, SHOPIFY_ACCESS_TOKEN: TOKEN, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
+    const servings = values['split-workers'] ? [['hub', 'erp'], ['shopify']] : [undefined];
+    const workers = servings.map((serve, index) => {
+      const name = serve ? serve.join('+') : 'worker';
+      const nodeFlags = [...profileFlags(cpuProfileDir, `worker-${index}`), ...(heapMb > 0 ? [`--max-old-space-size=${heapMb}`, '--max-semi-space-size=4'] : [])];
+      const serveArgs = serve ? ['--serve', serve.join(',')] : [];
+      const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'cli/main.ts', '--config', configFile, 'worker', '--workflow-bundle', bundleFile, ...serveArgs], {
+        cwd: REPO,
+        env: { ...process.env, SHOPIFY_ACCESS_TOKEN: TOKEN, LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
+      cleanups.push(
+        () =>
+          new Promise<void>((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      );
+      return { name, pid: child.pid! };
     });
-    cleanups.push(
-      () =>
-        new Promise<void>((done) => {
-          if (worker.exitCode !== null) return done();
-          worker.once('exit', () => done());
-          worker.kill('SIGTERM');
-        }),
-    );
+    const workersCpu = () => workers.reduce((sum, worker) => sum + cpuSeconds(worker.pid), 0);
     const { connection, client } = await connectClient({ address: server.address, namespace: 'default' });
     cleanups.push(() => connection.close());
     for (const taskQueue of ['bench', 'bench.connector.erp', 'bench.connector.shopify']) await waitForPollers(client, taskQueue);
-    const rssAtStart = residentMemory(worker.pid!).current;
+    const rssAtStart = workers.map((worker) => residentMemory(worker.pid).current);
     const sync = config.syncs.get('bench')!;
 
 
     const runOnce = async (label: string): Promise<{ result: StockSyncProgress; seconds: number; events: number; activities: number; workerCpu: number; simulatorCpu: number }> => {
-      const cpuBefore = { worker: cpuSeconds(worker.pid!), simulator: cpuSeconds(simulator.pid) };
+      const cpuBefore = { workers: workersCpu(), simulator: cpuSeconds(simulator.pid) };
       const workflowId = `bench:${label}`;
       const started = Date.now();
       const handle = await client.workflow.start(stockSync, { ...stockSyncStartOptions(config, sync, 'full'), workflowId });
       const result = await handle.result();
       const seconds = (Date.now() - started) / 1000;
-      const workerCpu = cpuSeconds(worker.pid!) - cpuBefore.worker;
+      const workerCpu = workersCpu() - cpuBefore.workers;
       const simulatorCpu = cpuSeconds(simulator.pid) - cpuBefore.simulator;
       const { events, activities } = await countHistory(client, workflowId);
       return { result, seconds, events, activities, workerCpu, simulatorCpu };
@@ -156,7 +168,7 @@ async function main(): Promise<void> {
     say(`  THROTTLED answers      ${stats.throttled} of ${stats.requests} requests`);
     say(`  history events         ${first.events} (${((first.events / items) * 1000).toFixed(2)} per 1,000 items)`);
     say(`  activity executions    ${first.activities} (${((first.activities / items) * 1000).toFixed(2)} per 1,000 items)`);
-    say(`  CPU used               worker ${first.workerCpu.toFixed(2)} s (${((first.workerCpu / items) * 1e6).toFixed(1)} µs per item), simulator ${first.simulatorCpu.toFixed(2)} s, over ${first.seconds.toFixed(2)} s on ${availableParallelism()} cores`);
+    say(`  CPU used               ${workers.length === 1 ? 'worker' : `${workers.length} workers`} ${first.workerCpu.toFixed(2)} s (${((first.workerCpu / items) * 1e6).toFixed(1)} µs per item), simulator ${first.simulatorCpu.toFixed(2)} s, over ${first.seconds.toFixed(2)} s on ${availableParallelism()} cores`);
 
     if (values.timeline) for (const line of await activityTimeline(client, 'bench:first-full')) say(line);
 
@@ -166,8 +178,11 @@ async function main(): Promise<void> {
     say(`  items pushed           ${second.result.itemsPushed}, SKUs compared ${second.result.itemsRead} in ${second.seconds.toFixed(2)} s (${Math.round(second.result.itemsRead / second.seconds)} SKUs/s)`);
     say(`  history events         ${second.events}`);
     say('');
-    const peakRss = residentMemory(worker.pid!).peak;
-    say(`peak RSS of the worker process  ${(peakRss / 1024 / 1024).toFixed(0)} MB (${(rssAtStart / 1024 / 1024).toFixed(0)} MB when it was ready, before any sync)`);
+    workers.forEach((worker, index) => {
+      const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(0);
+      const label = workers.length === 1 ? 'the worker process' : `worker ${worker.name}`;
+      say(`peak RSS of ${label}  ${mb(residentMemory(worker.pid).peak)} MB (${mb(rssAtStart[index]!)} MB when it was ready, before any sync)`);
+    });
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
   }

@@ -30,7 +30,8 @@ program
   .command('worker')
   .description('run the omnisync worker against the configured Temporal server')
   .option('--workflow-bundle <file>', 'a prebuilt workflow bundle (npm run build:workflows); default: bundle at start')
-  .action((options: { workflowBundle?: string }) => runWorkerCommand(configFile(), options.workflowBundle));
+  .option('--serve <list>', 'serve only these task queues: "hub" (workflows) and/or connector ids, comma-separated; default: all')
+  .action((options: { workflowBundle?: string; serve?: string }) => runWorkerCommand(configFile(), options));
 
 const config = program.command('config').description('configuration');
 config

@@ -117,6 +117,28 @@ describe('stockSync workflow', () => {
     expect(found.every((id) => id.startsWith(`stock-sync:${SYNC}:delta:`))).toBe(true);
   });
 
+  it('completes with its task queues split over two workers (--serve): hub and ERP in one, Shopify in the other', async () => {
+    const split = await createHubFixture({ temporalAddress: env.address, products: 200, pageSize: 50, taskQueue: 'omnisync-test-split' });
+    const logger = createLogger({ level: 'warn' });
+    const hubAndSource = await createHubWorkers({ config: split.config, logger, connection: env.nativeConnection, workflowBundle, serve: ['hub', 'erp'] });
+    const target = await createHubWorkers({ config: split.config, logger, connection: env.nativeConnection, serve: ['shopify'] });
+    expect([...hubAndSource.workers.keys()]).toEqual(['omnisync-test-split', 'omnisync-test-split.connector.erp']);
+    expect([...target.workers.keys()]).toEqual(['omnisync-test-split.connector.shopify']);
+    const running = [hubAndSource.run(), target.run()];
+    try {
+      const sync = split.config.syncs.get(SYNC)!;
+      const handle = await env.client.workflow.start(stockSync, { ...stockSyncStartOptions(split.config, sync, 'full'), workflowId: `stock-sync:${SYNC}:full:split` });
+      const result = await handle.result();
+      expect(result.itemsPushed).toBe((200 - Math.floor(200 / DEMO_UNLISTED_EVERY)) * 2);
+      expect(stockMismatches(split.expectedShopifyStock(), split.actualShopifyStock())).toEqual([]);
+    } finally {
+      hubAndSource.shutdown();
+      target.shutdown();
+      await Promise.all(running);
+      await split.close();
+    }
+  });
+
   it('writes every quantity exactly once in a first delta run, although a SKU comes back in later pages', async () => {
     // A delta page is a page of stock rows; a SKU whose rows are far apart in time shows up in
     // several pages. A fresh hub (no snapshot) with small pages makes that happen a lot.
