@@ -193,7 +193,7 @@ export class KyselyStateStore implements StateStore {
     for (;;) {
       const candidates = await this.db
         .selectFrom('omnisync_stock_push_batch')
-        .select(['batch_id', 'target', 'items_json'])
+        .select(['batch_id', 'target'])
         .where('staged_at', '<', olderThan)
         .where((eb) => eb.or([eb('batch_id', '>', after.batchId), eb.and([eb('batch_id', '=', after.batchId), eb('target', '>', after.target)])]))
         .orderBy('batch_id')
@@ -209,8 +209,16 @@ export class KyselyStateStore implements StateStore {
             .where('target', '=', candidate.target)
             .executeTakeFirst();
           if (outcomes?.last != null && outcomes.last >= olderThan) return 0;
+          const batch = await trx
+            .selectFrom('omnisync_stock_push_batch')
+            .select('items_json')
+            .where('batch_id', '=', candidate.batch_id)
+            .where('target', '=', candidate.target)
+            .executeTakeFirst();
+          if (batch === undefined) return 0;
           const done = await this.itemsWithOutcome(trx, candidate.batch_id, candidate.target);
-          const staged = JSON.parse(candidate.items_json) as StagedItemJson[];
+          // One batch's items at a time: a page of 5,000 items is about 300 KB of JSON.
+          const staged = JSON.parse(batch.items_json) as StagedItemJson[];
           if (staged.some(([sku, location]) => !done.has(snapshotKey(sku, location)))) return 0;
           await trx.deleteFrom('omnisync_stock_push_outcome').where('batch_id', '=', candidate.batch_id).where('target', '=', candidate.target).execute();
           await trx.deleteFrom('omnisync_stock_push_batch').where('batch_id', '=', candidate.batch_id).where('target', '=', candidate.target).execute();
