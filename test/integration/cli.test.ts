@@ -40,6 +40,12 @@ describe('omnisync CLI', () => {
     expect(run.code).toBe(0);
   });
 
+  it('worker --serve: refuses a queue nobody uses with exit code 2, before connecting anywhere', async () => {
+    const run = await omnisync(['--config', hub.configFile, 'worker', '--serve', 'hub,shopfy'], { SHOPIFY_ACCESS_TOKEN: TEST_SHOPIFY_TOKEN });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('cannot serve "shopfy": --serve takes "hub" and ids of connectors a sync uses (erp, shopify)\n');
+  });
+
   it('config validate: one line per problem and exit code 2', async () => {
     const bad = join(hub.dir, 'bad.yaml');
     writeFileSync(bad, 'connectors:\n  erp:\n    kind: erp-sql\n    config: {}\n    colour: blue\nsyncs: {}\n');
