@@ -87,19 +87,6 @@ export interface StockPushOutcomeTable {
   recorded_at: string;
 }
 
-/** The per-item staging table of migrations 0001-0002, replaced by the two above in 0003. */
-export interface StockPushItemTable {
-  batch_id: string;
-  target: string;
-  sku: string;
-  location: string;
-  quantity: number;
-  previous_quantity: number | null;
-  status: 'pending' | 'pushed' | 'failed';
-  reason: string | null;
-  updated_at: string;
-}
-
 export interface CrosswalkTable {
   connector_id: string;
   kind: string;
