@@ -151,7 +151,7 @@ export class KyselyStateStore implements StateStore {
       .where('target', '=', target)
       .executeTakeFirst();
     if (batch === undefined) return [];
-    const done = await this.itemsWithOutcome(this.db, batchId, target);
+    const { done } = await this.outcomesOf(this.db, batchId, target);
     const pending: StagedStockItem[] = [];
     for (const [sku, location, quantity, previousQuantity] of JSON.parse(batch.items_json) as StagedItemJson[]) {
       if (!done.has(snapshotKey(sku, location))) pending.push({ sku, location, quantity, previousQuantity });
@@ -202,13 +202,8 @@ export class KyselyStateStore implements StateStore {
         .execute();
       for (const candidate of candidates) {
         removed += await this.db.transaction().execute(async (trx) => {
-          const outcomes = await trx
-            .selectFrom('omnisync_stock_push_outcome')
-            .select((eb) => eb.fn.max('recorded_at').as('last'))
-            .where('batch_id', '=', candidate.batch_id)
-            .where('target', '=', candidate.target)
-            .executeTakeFirst();
-          if (outcomes?.last != null && outcomes.last >= olderThan) return 0;
+          const outcomes = await this.outcomesOf(trx, candidate.batch_id, candidate.target);
+          if (outcomes.lastRecordedAt !== null && outcomes.lastRecordedAt >= olderThan) return 0;
           const batch = await trx
             .selectFrom('omnisync_stock_push_batch')
             .select('items_json')
@@ -216,7 +211,7 @@ export class KyselyStateStore implements StateStore {
             .where('target', '=', candidate.target)
             .executeTakeFirst();
           if (batch === undefined) return 0;
-          const done = await this.itemsWithOutcome(trx, candidate.batch_id, candidate.target);
+          const { done } = outcomes;
           // One batch's items at a time: a page of 5,000 items is about 300 KB of JSON.
           const staged = JSON.parse(batch.items_json) as StagedItemJson[];
           if (staged.some(([sku, location]) => !done.has(snapshotKey(sku, location)))) return 0;
@@ -231,17 +226,21 @@ export class KyselyStateStore implements StateStore {
     }
   }
 
-  /** Keys (snapshotKey) of a batch's items that have an outcome, pushed or failed. */
-  private async itemsWithOutcome(db: Kysely<StateDatabase>, batchId: string, target: string): Promise<Set<string>> {
+  /** A batch's outcomes: keys (snapshotKey) of its items that have one, and when the last was recorded. */
+  private async outcomesOf(db: Kysely<StateDatabase>, batchId: string, target: string): Promise<{ done: Set<string>; lastRecordedAt: string | null }> {
     const outcomes = await db
       .selectFrom('omnisync_stock_push_outcome')
-      .select('items_json')
+      .select(['items_json', 'recorded_at'])
       .where('batch_id', '=', batchId)
       .where('target', '=', target)
       .execute();
     const done = new Set<string>();
-    for (const outcome of outcomes) for (const [sku, location] of JSON.parse(outcome.items_json) as OutcomeKeyJson[]) done.add(snapshotKey(sku, location));
-    return done;
+    let lastRecordedAt: string | null = null;
+    for (const outcome of outcomes) {
+      for (const [sku, location] of JSON.parse(outcome.items_json) as OutcomeKeyJson[]) done.add(snapshotKey(sku, location));
+      if (lastRecordedAt === null || outcome.recorded_at > lastRecordedAt) lastRecordedAt = outcome.recorded_at;
+    }
+    return { done, lastRecordedAt };
   }
 
   // ---- crosswalk --------------------------------------------------------------------------

@@ -14,7 +14,6 @@ export async function runWorkerCommand(configFile: string, options: { workflowBu
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
-  const workflowBundlePath = options.workflowBundle;
   installTemporalRuntime(logger);
   const connection = await connectWorkerConnection(temporalTargetFromConfig(config.temporal));
   const workers = await createHubWorkers({
@@ -22,7 +21,7 @@ export async function runWorkerCommand(configFile: string, options: { workflowBu
     logger,
     connection,
     ...(serve ? { serve } : {}),
-    ...(workflowBundlePath ? { workflowBundle: { codePath: workflowBundlePath } } : {}),
+    ...(options.workflowBundle ? { workflowBundle: { codePath: options.workflowBundle } } : {}),
   });
   const stop = () => {
     logger.info('shutting down worker (draining running activities)');
