@@ -224,7 +224,7 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
   async function pushBatch(input: PushBatchInput, progress: PushBatchResult): Promise<PushBatchResult> {
     const target = connectors.stockTarget(input.target);
     const pending = await store.loadPendingStockItems(input.batchId, input.target);
-    if (target.prepareSkus && pending.length > 0) await target.prepareSkus(pending.map((item) => item.sku));
+    const writer = target.preparePush && pending.length > 0 ? await target.preparePush(pending.map((item) => item.sku)) : target;
     const chunks: StagedStockItem[][] = [];
     for (let i = 0; i < pending.length; i += target.maxBatchSize) chunks.push(pending.slice(i, i + target.maxBatchSize));
 
@@ -232,7 +232,7 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
     const pushChunk = async (chunk: StagedStockItem[]) => {
       const updates: StockUpdate[] = chunk.map(({ sku, location, quantity }) => ({ sku, location, quantity }));
       const key = idempotencyKey(`${input.batchId}|${input.target}`, updates.map((u) => [u.sku, u.location, u.quantity]));
-      const results = await target.setStock(updates, key);
+      const results = await writer.setStock(updates, key);
       const ok: StagedStockItem[] = [];
       const bad: Array<{ item: StagedStockItem; kind: string; message: string }> = [];
       results.forEach((result, index) => {

@@ -106,24 +106,30 @@ export interface StockUpdate {
 
 export type StockUpdateKey = Pick<StockUpdate, 'sku' | 'location'>;
 
-export interface StockTarget {
-  /** Most updates one write call accepts (Shopify: 250 input items). */
-  readonly maxBatchSize: number;
-  /** Write calls one activity may keep in flight (the client's pacer still governs the rate). */
-  readonly maxConcurrentCalls: number;
-  /**
-   * Optional. Called once per push with the SKUs of all its updates, before any setStock: a
-   * target that maps SKUs to ids of its own resolves the ones it does not know yet here, in as
-   * few requests as its API allows, rather than a few in every write call (each lookup request
-   * spends rate budget that writes could use). Throws like setStock.
-   */
-  prepareSkus?(skus: readonly string[]): Promise<void>;
+/** Writes absolute stock quantities. */
+export interface StockWriter {
   /**
    * Sets absolute quantities. Idempotent per `idempotencyKey` where the API supports it.
    * Returns one result per update; throws only when the whole call failed (transient or auth),
    * never because one item was bad.
    */
   setStock(updates: StockUpdate[], idempotencyKey: string): Promise<ItemResult<StockUpdateKey>[]>;
+}
+
+export interface StockTarget extends StockWriter {
+  /** Most updates one write call accepts (Shopify: 250 input items). */
+  readonly maxBatchSize: number;
+  /** Write calls one activity may keep in flight (the client's pacer still governs the rate). */
+  readonly maxConcurrentCalls: number;
+  /**
+   * Optional. Called once per push with the SKUs of all its updates, before any write: a
+   * target that maps SKUs to ids of its own resolves them here, the unknown ones in as few
+   * requests as its API allows rather than a few in every write call (each lookup request
+   * spends rate budget that writes could use). The push then writes through the returned
+   * writer, which reuses these resolutions instead of reading them again for every call.
+   * Throws like setStock.
+   */
+  preparePush?(skus: readonly string[]): Promise<StockWriter>;
 }
 
 export interface ConnectorInstance {

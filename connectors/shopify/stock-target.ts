@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import type { ItemResult } from '../../core/errors';
 import { validationError } from '../../core/errors';
-import type { StockTarget, StockUpdate, StockUpdateKey } from '../contract';
+import type { StockTarget, StockUpdate, StockUpdateKey, StockWriter } from '../contract';
 import type { CrosswalkStore } from '../../state/store';
 import type { ShopifyGraphqlClient } from './client';
 import {
@@ -69,18 +69,36 @@ export class ShopifyStockTarget implements StockTarget {
    * Resolves every SKU of a push up front: SKUs Shopify has are learned into the crosswalk and
    * SKUs it lacks are remembered as missing, so the write calls that follow need no lookup. A
    * lookup request costs 2 points plus 2 per SKU asked for, whatever it finds; asked per write
-   * call, the few new SKUs of each call cost a request and its base points every time.
+   * call, the few new SKUs of each call cost a request and its base points every time. The
+   * returned writer keeps the resolutions for the push's write calls.
    */
-  async prepareSkus(skus: readonly string[]): Promise<void> {
-    await this.resolveInventoryItems([...new Set(skus)]);
+  async preparePush(skus: readonly string[]): Promise<StockWriter> {
+    const resolved = await this.resolveInventoryItems([...new Set(skus)]);
+    return {
+      setStock: async (updates, idempotencyKey) => {
+        this.checkCallSize(updates);
+        // A SKU the push did not announce is resolved now, as setStock would.
+        const unannounced = [...new Set(updates.map((u) => u.sku).filter((sku) => !resolved.has(sku)))];
+        if (unannounced.length > 0) for (const [sku, resolution] of await this.resolveInventoryItems(unannounced)) resolved.set(sku, resolution);
+        return this.writeResolved(updates, idempotencyKey, resolved);
+      },
+    };
   }
 
   async setStock(updates: StockUpdate[], idempotencyKey: string): Promise<ItemResult<StockUpdateKey>[]> {
+    this.checkCallSize(updates);
+    return this.writeResolved(updates, idempotencyKey, await this.resolveInventoryItems([...new Set(updates.map((u) => u.sku))]));
+  }
+
+  private checkCallSize(updates: readonly StockUpdate[]): void {
     if (updates.length > SHOPIFY_MAX_INPUT_ITEMS) {
       throw validationError(`shopify ${this.connectorId}: ${updates.length} updates in one call, at most ${SHOPIFY_MAX_INPUT_ITEMS}`);
     }
+  }
+
+  /** One write call with every SKU of `updates` already resolved. */
+  private async writeResolved(updates: StockUpdate[], idempotencyKey: string, itemIds: ReadonlyMap<string, Resolution>): Promise<ItemResult<StockUpdateKey>[]> {
     const results = new Map<number, ItemResult<StockUpdateKey>>();
-    const itemIds = await this.resolveInventoryItems([...new Set(updates.map((u) => u.sku))]);
     const sendable: number[] = [];
     updates.forEach((update, index) => {
       const resolution = itemIds.get(update.sku);
@@ -123,11 +141,14 @@ export class ShopifyStockTarget implements StockTarget {
 
   private async sendQuantities(
     updates: StockUpdate[],
-    itemIds: Map<string, Resolution>,
+    itemIds: ReadonlyMap<string, Resolution>,
     idempotencyKey: string,
   ): Promise<UserError[]> {
     const ids = new Map<string, string>();
-    for (const [sku, resolution] of itemIds) if (resolution.kind === 'found') ids.set(sku, resolution.inventoryItemId);
+    for (const { sku } of updates) {
+      const resolution = itemIds.get(sku);
+      if (resolution?.kind === 'found') ids.set(sku, resolution.inventoryItemId);
+    }
     const data = await this.client.request(
       'inventorySetQuantities',
       SET_QUANTITIES_MUTATION,

@@ -374,26 +374,49 @@ describe('shopify connector against the simulator', () => {
       expect(sim.store.stats().requests).toBe(6);
     });
 
-    it('prepareSkus resolves a whole push in few lookups; its write calls then send only mutations', async () => {
+    it('preparePush resolves a whole push in few lookups; its writer then sends only mutations', async () => {
       const sim = await simulator();
-      const shop = connector(sim);
+      const id = `shop-${++connectorCounter}`;
+      // The crosswalk as the worker gives it, counting its reads.
+      let crosswalkReads = 0;
+      const stored = state.crosswalk(id);
+      const crosswalk = { get: (kind: string, keys: readonly string[]) => (crosswalkReads++, stored.get(kind, keys)), put: stored.put.bind(stored) };
+      const parsed = ShopifyConfig.parse({ shopUrl: sim.url, accessToken: TOKEN });
+      const shop = shopifyManifest.create(id, parsed, { logger: pino({ level: 'silent' }), crosswalk, baseDir: stateDir });
+      cleanups.push(() => shop.close());
       // 600 SKUs, 2 unlisted (PL-000250, PL-000500): lookups of at most 250 SKUs, so 3 requests.
       const skus = Array.from({ length: 600 }, (_, index) => sku(index + 1));
-      await target(shop).prepareSkus!(skus);
+      const writer = await target(shop).preparePush!(skus);
       expect(sim.store.stats().requests).toBe(3);
 
-      const known = await state.crosswalk(shop.id).get(INVENTORY_ITEM_CROSSWALK, skus);
+      const known = await stored.get(INVENTORY_ITEM_CROSSWALK, skus);
       expect(known.size).toBe(598);
-      expect([...(await state.crosswalk(shop.id).get(MISSING_SKU_CROSSWALK, skus)).keys()]).toEqual([UNLISTED_SKU, 'PL-000500']);
+      expect([...(await stored.get(MISSING_SKU_CROSSWALK, skus)).keys()]).toEqual([UNLISTED_SKU, 'PL-000500']);
 
-      // Three write calls of 200 quantities each, unlisted SKUs included: three mutations, no lookup.
+      // Three write calls of 200 quantities each, unlisted SKUs included: three mutations, no
+      // lookup, and no crosswalk read: the writer reuses what preparePush resolved.
+      const readsBeforeWrites = crosswalkReads;
       for (let call = 0; call < 3; call++) {
         const updates = skus.slice(call * 200, call * 200 + 200).map((s, index) => ({ sku: s, location: KRK, quantity: index }));
-        const results = await target(shop).setStock(updates, `prepared:${call}`);
+        const results = await writer.setStock(updates, `prepared:${call}`);
         expect(results.filter((result) => !result.ok).map((result) => result.key.sku)).toEqual(call === 1 ? [UNLISTED_SKU] : call === 2 ? ['PL-000500'] : []);
       }
+      expect(crosswalkReads).toBe(readsBeforeWrites);
       expect(sim.store.stats().requests).toBe(6);
       expect(sim.store.stats().mutationsApplied).toBe(3);
+    });
+
+    it("preparePush's writer resolves a SKU the push did not announce, and checks the call size", async () => {
+      const sim = await simulator();
+      const shop = connector(sim);
+      const writer = await target(shop).preparePush!([sku(1)]);
+      expect(sim.store.stats().requests).toBe(1);
+      const updates = [{ sku: sku(1), location: WAW, quantity: 4 }, { sku: sku(2), location: WAW, quantity: 5 }, { sku: UNLISTED_SKU, location: WAW, quantity: 6 }];
+      const results = await writer.setStock(updates, 'unannounced:0');
+      expect(results.map((result) => result.ok)).toEqual([true, true, false]);
+      // One lookup for the two unannounced SKUs, then the mutation.
+      expect(sim.store.stats().requests).toBe(3);
+      expect((await failureOf(writer.setStock(updatesFor(1, 251), 'too-many'))).message).toMatch(/251 updates in one call, at most 250/);
     });
 
     it('looks a missing SKU up again once the recheck window has passed', async () => {
