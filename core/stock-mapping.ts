@@ -87,11 +87,14 @@ export function computeTargetStock(skus: readonly string[], levels: readonly Sto
 
   const updates: StockUpdate[] = [];
   const rejected: RejectedRecord[] = [];
+  const noLevels: StockLevel[] = [];
+  // One buffer of per-target sums, reset for each SKU: a page maps thousands of SKUs.
+  const sums = new Array<number>(mapping.locations.length);
   for (const sku of skus) {
     if (excluded.has(sku)) continue;
-    const skuLevels = levelsBySku.get(sku) ?? [];
-    const unmapped = skuLevels.filter((level) => !targetBySource.has(level.location) && !ignored.has(level.location));
-    if (unmapped.length > 0) {
+    const skuLevels = levelsBySku.get(sku) ?? noLevels;
+    if (skuLevels.some((level) => !targetBySource.has(level.location) && !ignored.has(level.location))) {
+      const unmapped = skuLevels.filter((level) => !targetBySource.has(level.location) && !ignored.has(level.location));
       const codes = [...new Set(unmapped.map((level) => level.location))].sort().join(', ');
       rejected.push({
         recordKey: sku,
@@ -100,15 +103,15 @@ export function computeTargetStock(skus: readonly string[], levels: readonly Sto
       });
       continue;
     }
-    const sums = mapping.locations.map(() => 0);
+    sums.fill(0);
     for (const level of skuLevels) {
       const index = targetBySource.get(level.location);
-      if (index !== undefined) sums[index] = (sums[index] ?? 0) + (level.onHand - level.reserved);
+      if (index !== undefined) sums[index]! += level.onHand - level.reserved;
     }
-    const channelSku = mapping.skus.rename[sku] ?? sku;
-    mapping.locations.forEach((rule, index) => {
-      updates.push({ sku: channelSku, location: rule.target, quantity: Math.max(0, (sums[index] ?? 0) - rule.safetyBuffer) });
-    });
+    const channelSku = Object.hasOwn(mapping.skus.rename, sku) ? mapping.skus.rename[sku]! : sku;
+    for (let index = 0; index < mapping.locations.length; index++) {
+      updates.push({ sku: channelSku, location: mapping.locations[index]!.target, quantity: Math.max(0, sums[index]! - mapping.locations[index]!.safetyBuffer) });
+    }
   }
   return { updates, rejected };
 }

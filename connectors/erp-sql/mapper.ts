@@ -40,34 +40,42 @@ export function mapStockRow(row: ErpStockRow, tables: ErpTables): StockRowResult
   const stock = tables.stock;
   const sku = trimmedText(row.sku);
   const location = trimmedText(row.location_code);
-  const where = `in ${stock.table} row ${String(row.stock_id)}`;
-  const reject = (reason: string): StockRowResult => ({
+
+  if (isEmpty(row.product_found)) return rejectRow(row, tables, sku, location, `${stock.productId} ${String(row.product_id)} matches no row in ${tables.products.table}`);
+  if (isEmpty(row.location_found)) return rejectRow(row, tables, sku, location, `${stock.locationId} ${String(row.location_id)} matches no row in ${tables.locations.table}`);
+  if (!sku) return rejectRow(row, tables, sku, location, `the product's ${tables.products.sku} is empty`);
+  if (sku.length > MAX_SKU_LENGTH) return rejectRow(row, tables, sku, location, `the product's ${tables.products.sku} is longer than ${MAX_SKU_LENGTH} characters`);
+  if (!location) return rejectRow(row, tables, sku, location, `the location's ${tables.locations.code} is empty`);
+
+  // Whole units: a fraction on hand cannot be sold (floor); a reserved fraction blocks a whole unit (ceil).
+  const onHand = wholeUnitsOrProblem(row.on_hand, 'floor');
+  if (typeof onHand === 'string') return rejectRow(row, tables, sku, location, `${stock.onHand} ${onHand}`);
+  const reserved = wholeUnitsOrProblem(row.reserved, 'ceil');
+  if (typeof reserved === 'string') return rejectRow(row, tables, sku, location, `${stock.reserved} ${reserved}`);
+  if (reserved < 0) return rejectRow(row, tables, sku, location, `${stock.reserved} is negative (${String(row.reserved)})`);
+
+  if (typeof row.modified_at !== 'string' || !ISO_UTC_MILLIS.test(row.modified_at)) {
+    const reason = isEmpty(row.modified_at_raw) ? `${stock.modifiedAt} is empty (NULL)` : `${stock.modifiedAt} is not a date and time (${JSON.stringify(row.modified_at_raw)})`;
+    return rejectRow(row, tables, sku, location, reason);
+  }
+  return { ok: true, level: { sku, location, onHand, reserved, at: row.modified_at } };
+}
+
+/**
+ * The rejection of a row, built only for bad rows: the good path of mapStockRow allocates no
+ * more than the level it returns (a page maps thousands of rows).
+ */
+function rejectRow(row: ErpStockRow, tables: ErpTables, sku: string | undefined, location: string | undefined, reason: string): StockRowResult {
+  const stock = tables.stock;
+  return {
     ok: false,
     sku: isEmpty(row.product_found) ? undefined : sku,
     rejection: {
       recordKey: sku && location ? `${sku}|${location}` : `${stock.table}#${String(row.stock_id)}`,
-      reason: `${reason} ${where}`,
+      reason: `${reason} in ${stock.table} row ${String(row.stock_id)}`,
       payload: payloadOf(row, tables),
     },
-  });
-
-  if (isEmpty(row.product_found)) return reject(`${stock.productId} ${String(row.product_id)} matches no row in ${tables.products.table}`);
-  if (isEmpty(row.location_found)) return reject(`${stock.locationId} ${String(row.location_id)} matches no row in ${tables.locations.table}`);
-  if (!sku) return reject(`the product's ${tables.products.sku} is empty`);
-  if (sku.length > MAX_SKU_LENGTH) return reject(`the product's ${tables.products.sku} is longer than ${MAX_SKU_LENGTH} characters`);
-  if (!location) return reject(`the location's ${tables.locations.code} is empty`);
-
-  // Whole units: a fraction on hand cannot be sold (floor); a reserved fraction blocks a whole unit (ceil).
-  const onHand = wholeUnits(row.on_hand, 'floor');
-  if (!onHand.ok) return reject(`${stock.onHand} ${onHand.problem}`);
-  const reserved = wholeUnits(row.reserved, 'ceil');
-  if (!reserved.ok) return reject(`${stock.reserved} ${reserved.problem}`);
-  if (reserved.value < 0) return reject(`${stock.reserved} is negative (${String(row.reserved)})`);
-
-  if (typeof row.modified_at !== 'string' || !ISO_UTC_MILLIS.test(row.modified_at)) {
-    return reject(isEmpty(row.modified_at_raw) ? `${stock.modifiedAt} is empty (NULL)` : `${stock.modifiedAt} is not a date and time (${JSON.stringify(row.modified_at_raw)})`);
-  }
-  return { ok: true, level: { sku, location, onHand: onHand.value, reserved: reserved.value, at: row.modified_at } };
+  };
 }
 
 /**
@@ -76,17 +84,23 @@ export function mapStockRow(row: ErpStockRow, tables: ErpTables): StockRowResult
  * binary float (Number("12.9999999999999999") would be 13).
  */
 export function wholeUnits(value: unknown, rounding: 'floor' | 'ceil'): { ok: true; value: number } | { ok: false; problem: string } {
-  if (isEmpty(value)) return { ok: false, problem: 'is empty (NULL)' };
+  const whole = wholeUnitsOrProblem(value, rounding);
+  return typeof whole === 'string' ? { ok: false, problem: whole } : { ok: true, value: whole };
+}
+
+/** wholeUnits without a result object: the whole number, or what is wrong with the value. */
+function wholeUnitsOrProblem(value: unknown, rounding: 'floor' | 'ceil'): number | string {
+  if (isEmpty(value)) return 'is empty (NULL)';
   let whole: number;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return { ok: false, problem: `is not a finite number (${value})` };
+    if (!Number.isFinite(value)) return `is not a finite number (${value})`;
     whole = rounding === 'floor' ? Math.floor(value) : Math.ceil(value);
   } else if (typeof value === 'bigint') {
     whole = Number(value);
   } else if (typeof value === 'string') {
     const match = DECIMAL.exec(value.trim());
     const [, sign = '', integerDigits = '', fractionDigits = ''] = match ?? [];
-    if (!match || (integerDigits === '' && fractionDigits === '')) return { ok: false, problem: `is not a number (${JSON.stringify(value)})` };
+    if (!match || (integerDigits === '' && fractionDigits === '')) return `is not a number (${JSON.stringify(value)})`;
     const magnitude = Number(integerDigits || '0');
     const hasFraction = /[1-9]/.test(fractionDigits);
     const negative = sign === '-';
@@ -94,10 +108,10 @@ export function wholeUnits(value: unknown, rounding: 'floor' | 'ceil'): { ok: tr
     const awayFromZero = hasFraction && ((rounding === 'floor' && negative) || (rounding === 'ceil' && !negative)) ? 1 : 0;
     whole = negative ? -(magnitude + awayFromZero) : magnitude + awayFromZero;
   } else {
-    return { ok: false, problem: `is not a number (${JSON.stringify(value)})` };
+    return `is not a number (${JSON.stringify(value)})`;
   }
-  if (!Number.isSafeInteger(whole)) return { ok: false, problem: `is out of range (${String(value)})` };
-  return { ok: true, value: whole === 0 ? 0 : whole }; // no -0
+  if (!Number.isSafeInteger(whole)) return `is out of range (${String(value)})`;
+  return whole === 0 ? 0 : whole; // no -0
 }
 
 /** The row under the ERP's own column names, so the quarantine shows what the ERP holds. */

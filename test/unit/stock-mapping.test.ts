@@ -53,6 +53,15 @@ describe('computeTargetStock', () => {
     expect(result.updates).toEqual([{ sku: 'A-WEB', location: 'T', quantity: 4 }]);
   });
 
+  it('takes renames only from the mapping, not from what every object inherits', () => {
+    const m = StockMapping.parse({ entity: 'stock', locations: [{ target: 'T', sources: ['WAW'] }], skus: { rename: { A: 'A-WEB' } } });
+    const result = computeTargetStock(['constructor', 'toString'], [level('constructor', 'WAW', 1), level('toString', 'WAW', 2)], m);
+    expect(result.updates).toEqual([
+      { sku: 'constructor', location: 'T', quantity: 1 },
+      { sku: 'toString', location: 'T', quantity: 2 },
+    ]);
+  });
+
   it('property: every quantity is a non-negative integer and there is one per SKU and target location', () => {
     fc.assert(
       fc.property(
