@@ -10,12 +10,15 @@ import { createHubFixture, TEST_SHOPIFY_TOKEN, type HubFixture } from '../suppor
 
 const REPO = resolve(__dirname, '../..');
 
-/** Runs the CLI without blocking this process, which hosts the simulator the CLI may call. */
+/**
+ * Runs the CLI through the package's `omnisync` bin (as `npx omnisync` does), without blocking
+ * this process, which hosts the simulator the CLI may call.
+ */
 function omnisync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'cli/main.ts', ...args],
+      ['cli/bin.cjs', ...args],
       { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'error', ...env }, encoding: 'utf8', timeout: 60_000 },
       (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
