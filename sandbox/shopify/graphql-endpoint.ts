@@ -3,6 +3,12 @@
  * parse → validate → coerce variables → requested cost (single-query max) → input array limits
  * → leaky bucket → execute → actual cost and refund.
  *
+ * Variables are coerced once, by graphql-js `execute`: a 250-item input costs about as much to
+ * coerce as the mutation costs to run. The steps from requested cost to the bucket ("admission")
+ * need the coerced variables and must come before any resolver works, so every root field calls
+ * `ResolverContext.admit` before it resolves (see schema.ts); the first call admits or refuses
+ * the whole request, and a refused request is answered with the refusal alone.
+ *
  * Every answer, error or not, carries `extensions.cost`; `actualQueryCost` is null when nothing
  * executed (throttled, rejected before execution), as on Shopify.
  */
@@ -82,6 +88,12 @@ function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionN
   return fragments;
 }
 
+/**
+ * Shopify's decision before executing: go ahead, having taken `requested` points from the bucket,
+ * or the answer that refuses the request.
+ */
+type Admission = { refusal?: undefined; costInput: CostInput; requested: number } | { refusal: GraphQLResponse };
+
 /** Distinct query texts kept parsed and validated (clients send the same few documents). */
 const DOCUMENT_CACHE_SIZE = 100;
 
@@ -118,6 +130,26 @@ export class GraphQLEndpoint {
     };
   }
 
+  /** Requested cost, single-query max cost, input array limits, then the bucket. */
+  private admit(costInput: CostInput): Admission {
+    const { store, bucket } = this.deps;
+    const requested = requestedQueryCost(costInput);
+    if (requested > MAX_SINGLE_QUERY_COST) {
+      const message = `Query cost is ${requested}, which exceeds the single query max cost limit (${MAX_SINGLE_QUERY_COST}).`;
+      const extensions = { code: 'MAX_COST_EXCEEDED', cost: requested, maxCost: MAX_SINGLE_QUERY_COST };
+      return { refusal: this.rejected([new GraphQLError(message, { extensions })], requested) };
+    }
+    const { schema, operation, fragments, variables } = costInput;
+    const oversized = checkInputArraySizes(schema, operation, fragments, variables);
+    if (oversized) return { refusal: this.rejected([oversized], requested) };
+    if (!bucket.tryTake(requested)) {
+      store.recordThrottled();
+      const extensions = { code: 'THROTTLED', documentation: THROTTLED_DOCUMENTATION_URL };
+      return { refusal: this.rejected([new GraphQLError('Throttled', { extensions })], requested) };
+    }
+    return { costInput, requested };
+  }
+
   async handle(request: GraphQLRequest, apiVersion: string): Promise<GraphQLResponse> {
     const { schema, store, bucket } = this.deps;
     const prepared = this.prepare(request.query);
@@ -132,45 +164,44 @@ export class GraphQLEndpoint {
       return this.rejected([new GraphQLError(message)]);
     }
     if (operation.operation === 'subscription') return this.rejected([new GraphQLError('Subscriptions are not supported.')]);
-    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
-    if (coerced.errors) return this.rejected(coerced.errors);
 
-    const costInput: CostInput = { schema, operation, fragments: fragmentsOf(document), variables: coerced.coerced };
-    const requested = requestedQueryCost(costInput);
-    if (requested > MAX_SINGLE_QUERY_COST) {
-      return this.rejected(
-        [
-          new GraphQLError(`Query cost is ${requested}, which exceeds the single query max cost limit (${MAX_SINGLE_QUERY_COST}).`, {
-            extensions: { code: 'MAX_COST_EXCEEDED', cost: requested, maxCost: MAX_SINGLE_QUERY_COST },
-          }),
-        ],
-        requested,
-      );
-    }
-    const oversized = checkInputArraySizes(schema, operation, costInput.fragments, coerced.coerced);
-    if (oversized) return this.rejected([oversized], requested);
-
-    if (!bucket.tryTake(requested)) {
-      store.recordThrottled();
-      return this.rejected(
-        [new GraphQLError('Throttled', { extensions: { code: 'THROTTLED', documentation: THROTTLED_DOCUMENTATION_URL } })],
-        requested,
-      );
-    }
-    const contextValue: ResolverContext = { store, apiVersion };
+    let admission: Admission | undefined;
+    const contextValue: ResolverContext = {
+      store,
+      apiVersion,
+      admit: (info) => {
+        admission ??= this.admit({ schema, operation: info.operation, fragments: info.fragments, variables: info.variableValues });
+        // Stops this root field (and every other one) from resolving; the client gets the refusal.
+        if (admission.refusal) throw new GraphQLError('Refused before execution.');
+      },
+    };
     const result = await execute({
       schema,
       document,
       operationName: request.operationName ?? undefined,
       variableValues: request.variables ?? {},
       contextValue,
+      // Report every variable that fails to coerce (execute stops at 50 by default).
+      options: { maxCoercionErrors: Number.POSITIVE_INFINITY },
     });
-    const actual = Math.min(requested, actualQueryCost(costInput, result.data));
-    bucket.refund(requested - actual);
+    // No data at all: the variables did not coerce, and nothing executed.
+    if (result.data === undefined) return this.rejected(result.errors ?? []);
+    if (admission === undefined) {
+      // No root field got as far as resolving: only introspection fields were selected (they cost
+      // nothing and are never refused), or each root field failed first. Nothing admission guards
+      // has run, so admission runs now, on variables coerced again on this rare path.
+      const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], request.variables ?? {});
+      if (coerced.errors) return this.rejected(coerced.errors);
+      admission = this.admit({ schema, operation, fragments: fragmentsOf(document), variables: coerced.coerced });
+    }
+    if (admission.refusal) return admission.refusal;
+
+    const actual = Math.min(admission.requested, actualQueryCost(admission.costInput, result.data));
+    bucket.refund(admission.requested - actual);
     return {
-      data: result.data ?? null,
+      data: result.data,
       ...(result.errors?.length ? { errors: result.errors.map((error) => error.toJSON()) } : {}),
-      extensions: { cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: bucket.status() } },
+      extensions: { cost: { requestedQueryCost: admission.requested, actualQueryCost: actual, throttleStatus: bucket.status() } },
     };
   }
 }

@@ -4,6 +4,7 @@
  * same parameters) within the retention window gets the original result and changes nothing; the
  * same key with different parameters is refused.
  */
+import { createHash } from 'node:crypto';
 
 /** Shopify keeps idempotency keys for 24 hours. */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -77,6 +78,30 @@ export class IdempotencyCache<T> {
       this.entries.delete(key);
     }
   }
+}
+
+/** Marks a fingerprint as a digest (state files written before digests hold the JSON itself). */
+const FINGERPRINT_PREFIX = 'sha256:';
+
+function digestOf(canonical: string): string {
+  return FINGERPRINT_PREFIX + createHash('sha256').update(canonical).digest('base64');
+}
+
+/**
+ * What tells a request's parameters apart: SHA-256 of their canonical JSON. Kept instead of the
+ * JSON itself because an entry lives 24 h and a 250-item mutation's JSON is tens of kilobytes.
+ */
+export function requestFingerprint(parameters: unknown): string {
+  return digestOf(canonicalJson(parameters));
+}
+
+/**
+ * A fingerprint read from a state file, as requestFingerprint gives it. Files written before
+ * fingerprints were digests hold the canonical JSON itself, which is digested here, so their
+ * keys still replay.
+ */
+export function storedFingerprint(stored: string): string {
+  return stored.startsWith(FINGERPRINT_PREFIX) ? stored : digestOf(stored);
 }
 
 /**

@@ -21,18 +21,32 @@ interface OversizedArray {
   path: (string | number)[];
 }
 
+/**
+ * The first array in `value` longer than the limit, depth first. `path` is where `value` sits; it
+ * is extended in place while walking and copied only for the answer, since this walks every field
+ * of every quantity of every mutation.
+ */
 function findOversized(value: unknown, path: (string | number)[]): OversizedArray | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
   if (Array.isArray(value)) {
-    if (value.length > MAX_INPUT_ARRAY_SIZE) return { size: value.length, path };
-    for (const [index, item] of value.entries()) {
-      const found = findOversized(item, [...path, index]);
+    if (value.length > MAX_INPUT_ARRAY_SIZE) return { size: value.length, path: [...path] };
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
+      if (typeof item !== 'object' || item === null) continue;
+      path.push(index);
+      const found = findOversized(item, path);
+      path.pop();
       if (found) return found;
     }
-  } else if (typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value)) {
-      const found = findOversized(item, [...path, key]);
-      if (found) return found;
-    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    const field: unknown = (value as Record<string, unknown>)[key];
+    if (typeof field !== 'object' || field === null) continue;
+    path.push(key);
+    const found = findOversized(field, path);
+    path.pop();
+    if (found) return found;
   }
   return undefined;
 }

@@ -6,10 +6,12 @@
  */
 import {
   buildSchema,
+  defaultFieldResolver,
   getDirectiveValues,
   GraphQLError,
   GraphQLObjectType,
   type GraphQLFieldResolver,
+  type GraphQLResolveInfo,
   type GraphQLSchema,
 } from 'graphql';
 import { rulesForVersion } from './api-versions';
@@ -167,10 +169,16 @@ export const SHOPIFY_SDL = /* GraphQL */ `
   }
 `;
 
-/** What every resolver gets: the store and the API version of the request. */
+/** What every resolver gets: the store, the API version of the request, and its admission. */
 export interface ResolverContext {
   store: SimulatorStore;
   apiVersion: string;
+  /**
+   * Called by every root field before it resolves, with its info (which carries the variables
+   * graphql-js coerced). Runs Shopify's checks that precede execution (cost, input limits,
+   * bucket) once per request, and throws when they refuse it (see graphql-endpoint.ts).
+   */
+  admit(info: GraphQLResolveInfo): void;
 }
 
 type Resolver<TSource = unknown, TArgs = Record<string, unknown>> = GraphQLFieldResolver<TSource, ResolverContext, TArgs>;
@@ -261,6 +269,20 @@ function attachResolvers(schema: GraphQLSchema, typeName: string, resolvers: Rec
   }
 }
 
+/**
+ * Makes every field of a root type admit the request before resolving, those without a resolver
+ * of their own included: no field added to the SDL later can execute unadmitted.
+ */
+function admitBeforeResolving(rootType: GraphQLObjectType): void {
+  for (const field of Object.values(rootType.getFields())) {
+    const resolve: GraphQLFieldResolver<unknown, ResolverContext> = field.resolve ?? defaultFieldResolver;
+    field.resolve = (source, args, context: ResolverContext, info) => {
+      context.admit(info);
+      return resolve(source, args, context, info);
+    };
+  }
+}
+
 /** Builds the executable schema. Fields without a resolver read the record property of the same name. */
 export function buildShopifySchema(): GraphQLSchema {
   const schema = buildSchema(SHOPIFY_SDL);
@@ -270,5 +292,8 @@ export function buildShopifySchema(): GraphQLSchema {
   attachResolvers(schema, 'InventoryItem', inventoryItemResolvers);
   attachResolvers(schema, 'InventoryLevel', inventoryLevelResolvers);
   attachResolvers(schema, 'InventoryChange', inventoryChangeResolvers);
+  for (const rootType of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
+    if (rootType) admitBeforeResolving(rootType);
+  }
   return schema;
 }

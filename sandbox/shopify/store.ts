@@ -8,7 +8,7 @@
 import { DEMO_SHOPIFY_LOCATIONS, demoProducts, isListedInShopify } from '../demo-catalog';
 import { type ApiVersionRules } from './api-versions';
 import { type FaultKind } from './faults';
-import { canonicalJson, IdempotencyCache, type IdempotencyEntry } from './idempotency';
+import { IdempotencyCache, requestFingerprint, storedFingerprint, type IdempotencyEntry } from './idempotency';
 
 /** Numeric id offsets: Shopify ids deliberately differ from the ERP's product ids. */
 const PRODUCT_ID_OFFSET = 7_100_000_000;
@@ -253,7 +253,73 @@ function legacyIdOf(gid: string): number {
 }
 
 function onHand(level: InventoryLevelRecord): number {
-  return ON_HAND_PARTS.reduce((sum, part) => sum + level.quantities[part], 0);
+  let sum = 0;
+  for (const part of ON_HAND_PARTS) sum += level.quantities[part];
+  return sum;
+}
+
+/**
+ * An adjustment group applied here. Its changes are kept compact and built anew on each read of
+ * `changes`: an idempotency replay may answer with them for 24 h, and for a 250-item call the
+ * levels and three number arrays cost the GC far less than 500 change records. Each quantity
+ * makes two changes, as on Shopify: the state it set, then the one that moved with it.
+ */
+class AppliedAdjustmentGroup implements AdjustmentGroupRecord {
+  // Float64Array holds any number exactly, outside the heap the GC walks.
+  private readonly deltas: Float64Array;
+  private readonly availableAfter: Float64Array;
+  private readonly onHandAfter: Float64Array;
+
+  constructor(
+    readonly id: string,
+    readonly reason: string,
+    readonly referenceDocumentUri: string | null,
+    readonly createdAt: string,
+    /** The state the mutation set. */
+    private readonly name: 'available' | 'on_hand',
+    /** The levels written, one per quantity, in input order. */
+    private readonly levels: readonly InventoryLevelRecord[],
+  ) {
+    this.deltas = new Float64Array(levels.length);
+    this.availableAfter = new Float64Array(levels.length);
+    this.onHandAfter = new Float64Array(levels.length);
+  }
+
+  /** Notes that the level of quantity `index` moved by `delta`, once it has. */
+  recordWrite(index: number, delta: number): void {
+    const level = this.levels[index]!;
+    this.deltas[index] = delta;
+    this.availableAfter[index] = level.quantities.available;
+    this.onHandAfter[index] = onHand(level);
+  }
+
+  get changes(): InventoryChangeRecord[] {
+    const changes: InventoryChangeRecord[] = [];
+    for (let index = 0; index < this.levels.length; index++) {
+      const { inventoryItemId, locationId } = this.levels[index]!;
+      const delta = this.deltas[index]!;
+      const available: InventoryChangeRecord = { name: 'available', delta, quantityAfterChange: this.availableAfter[index]!, inventoryItemId, locationId };
+      const onHandChange: InventoryChangeRecord = { name: 'on_hand', delta, quantityAfterChange: this.onHandAfter[index]!, inventoryItemId, locationId };
+      if (this.name === 'available') changes.push(available, onHandChange);
+      else changes.push(onHandChange, available);
+    }
+    return changes;
+  }
+}
+
+/** A payload as plain data for the state file: an applied group's changes are built on read. */
+function plainPayload(payload: SetQuantitiesPayload): SetQuantitiesPayload {
+  const group = payload.inventoryAdjustmentGroup;
+  if (group === null) return payload;
+  const { id, reason, referenceDocumentUri, createdAt, changes } = group;
+  return { ...payload, inventoryAdjustmentGroup: { id, reason, referenceDocumentUri, createdAt, changes } };
+}
+
+/** A user error's field path for one quantity, e.g. `["input", "quantities", "3", "quantity"]`. */
+function quantityField(index: number, field?: string): string[] {
+  const path = ['input', 'quantities', String(index)];
+  if (field !== undefined) path.push(field);
+  return path;
 }
 
 export class SimulatorStore {
@@ -358,13 +424,14 @@ export class SimulatorStore {
   }
 
   /**
-   * The level of an item at a location. Looked up through the item's own few levels rather than
-   * a map keyed by a joined id string: mutations do this for every quantity they carry.
+   * The level of an item at a location, if stocked there. Looked up through the item's own few
+   * levels by the catalog's id strings, which the levels share, rather than through a map keyed
+   * by a joined id string: mutations do this for every quantity they carry.
    */
-  private levelAt(inventoryItemId: string, locationId: string): InventoryLevelRecord | undefined {
-    const levels = this.levelsByItem.get(inventoryItemId);
+  private levelAt(item: InventoryItemRecord, location: LocationRecord): InventoryLevelRecord | undefined {
+    const levels = this.levelsByItem.get(item.id);
     if (levels === undefined) return undefined;
-    for (const level of levels) if (level.locationId === locationId) return level;
+    for (const level of levels) if (level.locationId === location.id) return level;
     return undefined;
   }
 
@@ -421,7 +488,7 @@ export class SimulatorStore {
           quantities: { ...level.quantities },
         })),
       ),
-      idempotency: this.idempotency.export(),
+      idempotency: this.idempotency.export().map((entry) => ({ ...entry, result: plainPayload(entry.result) })),
       nextAdjustmentGroupId: this.nextAdjustmentGroupId,
     };
   }
@@ -469,7 +536,7 @@ export class SimulatorStore {
     for (const persisted of state.levels) {
       this.levelsByKey.get(levelKey(persisted.inventoryItemId, persisted.locationId))!.quantities = { ...persisted.quantities };
     }
-    this.idempotency.restore(state.idempotency);
+    this.idempotency.restore(state.idempotency.map((entry) => ({ ...entry, fingerprint: storedFingerprint(entry.fingerprint) })));
     this.nextAdjustmentGroupId = state.nextAdjustmentGroupId;
   }
 
@@ -504,9 +571,9 @@ export class SimulatorStore {
    */
   setInventoryQuantities(input: SetQuantitiesInput, options: SetQuantitiesOptions): SetQuantitiesPayload {
     const key = options.idempotencyKey;
-    const fingerprint = canonicalJson({ mutation: 'inventorySetQuantities', input });
-    if (key !== undefined) {
-      const previous = this.idempotency.lookup(key, fingerprint);
+    const idempotent = key === undefined ? undefined : { key, fingerprint: requestFingerprint({ mutation: 'inventorySetQuantities', input }) };
+    if (idempotent) {
+      const previous = this.idempotency.lookup(idempotent.key, idempotent.fingerprint);
       if (previous.kind === 'replay') {
         this.counters.replays++;
         return previous.result;
@@ -516,17 +583,23 @@ export class SimulatorStore {
         return { inventoryAdjustmentGroup: null, userErrors: [{ code, field: null, message: USER_ERROR_MESSAGES[code] }] };
       }
     }
-    const userErrors = this.validateSetQuantities(input, options.rules);
+    const { userErrors, levels } = this.validateSetQuantities(input, options.rules);
     const payload: SetQuantitiesPayload =
-      userErrors.length > 0 ? { inventoryAdjustmentGroup: null, userErrors } : { inventoryAdjustmentGroup: this.applySetQuantities(input), userErrors: [] };
-    if (key !== undefined) {
-      this.idempotency.remember(key, fingerprint, payload);
+      userErrors.length > 0
+        ? { inventoryAdjustmentGroup: null, userErrors }
+        : { inventoryAdjustmentGroup: this.applySetQuantities(input, levels), userErrors: [] };
+    if (idempotent) {
+      this.idempotency.remember(idempotent.key, idempotent.fingerprint, payload);
       this.changeCount++;
     }
     return payload;
   }
 
-  private validateSetQuantities(input: SetQuantitiesInput, rules: ApiVersionRules): UserError[] {
+  /**
+   * Checks every quantity; returns the user errors and, when there are none, the level each
+   * quantity sets (in input order), so that applying needs no second lookup.
+   */
+  private validateSetQuantities(input: SetQuantitiesInput, rules: ApiVersionRules): { userErrors: UserError[]; levels: InventoryLevelRecord[] } {
     const errors: UserError[] = [];
     const fail = (code: keyof typeof USER_ERROR_MESSAGES, field: string[]): void => {
       // The "required" variant reports Shopify's generic INVALID code.
@@ -540,73 +613,72 @@ export class SimulatorStore {
     }
     const name = input.name === 'on_hand' ? 'on_hand' : 'available';
     const compareRequired = !rules.changeFromQuantityRequired && input.ignoreCompareQuantity !== true;
+    const levels: InventoryLevelRecord[] = [];
     /** Levels (or, for unknown ones, their keys) already named by an earlier line. */
     const seen = new Set<InventoryLevelRecord | string>();
     // A plain loop that builds an error's field path only when it fails: this runs for every
     // quantity of every mutation.
     for (let index = 0; index < input.quantities.length; index++) {
       const line = input.quantities[index]!;
-      const path = (...rest: string[]): string[] => ['input', 'quantities', String(index), ...rest];
-      const item = this.inventoryItemsById.get(line.inventoryItemId);
-      const location = this.locationsById.get(line.locationId);
-      if (!item) fail('INVALID_INVENTORY_ITEM', path('inventoryItemId'));
-      if (!location) fail('INVALID_LOCATION', path('locationId'));
-      const level = this.levelAt(line.inventoryItemId, line.locationId);
-      const pair = level ?? levelKey(line.inventoryItemId, line.locationId);
-      if (seen.has(pair)) fail('NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR', path());
+      const { inventoryItemId, locationId, quantity, changeFromQuantity, compareQuantity } = line;
+      const item = this.inventoryItemsById.get(inventoryItemId);
+      const location = this.locationsById.get(locationId);
+      if (!item) fail('INVALID_INVENTORY_ITEM', quantityField(index, 'inventoryItemId'));
+      if (!location) fail('INVALID_LOCATION', quantityField(index, 'locationId'));
+      const level = item && location ? this.levelAt(item, location) : undefined;
+      const pair = level ?? levelKey(inventoryItemId, locationId);
+      if (seen.has(pair)) fail('NO_DUPLICATE_INVENTORY_ITEM_ID_GROUP_ID_PAIR', quantityField(index));
       seen.add(pair);
-      if (line.quantity > MAX_QUANTITY) fail('INVALID_QUANTITY_TOO_HIGH', path('quantity'));
-      else if (line.quantity < MIN_QUANTITY) fail('INVALID_QUANTITY_TOO_LOW', path('quantity'));
+      if (quantity > MAX_QUANTITY) fail('INVALID_QUANTITY_TOO_HIGH', quantityField(index, 'quantity'));
+      else if (quantity < MIN_QUANTITY) fail('INVALID_QUANTITY_TOO_LOW', quantityField(index, 'quantity'));
       // Shopify allows negative available stock (oversold), not negative on-hand stock.
-      else if (name === 'on_hand' && line.quantity < 0) fail('INVALID_QUANTITY_NEGATIVE', path('quantity'));
+      else if (name === 'on_hand' && quantity < 0) fail('INVALID_QUANTITY_NEGATIVE', quantityField(index, 'quantity'));
 
-      if (rules.changeFromQuantityRequired && line.changeFromQuantity === undefined) fail('CHANGE_FROM_QUANTITY_REQUIRED', path('changeFromQuantity'));
-      const compareApplies = compareRequired && line.changeFromQuantity === undefined;
-      if (compareApplies && (line.compareQuantity === null || line.compareQuantity === undefined)) fail('COMPARE_QUANTITY_REQUIRED', path('compareQuantity'));
+      if (rules.changeFromQuantityRequired && changeFromQuantity === undefined) fail('CHANGE_FROM_QUANTITY_REQUIRED', quantityField(index, 'changeFromQuantity'));
+      const compareApplies = compareRequired && changeFromQuantity === undefined;
+      if (compareApplies && (compareQuantity === null || compareQuantity === undefined)) fail('COMPARE_QUANTITY_REQUIRED', quantityField(index, 'compareQuantity'));
       if (!item || !location) continue;
       if (!level) {
-        fail('ITEM_NOT_STOCKED_AT_LOCATION', path('locationId'));
+        fail('ITEM_NOT_STOCKED_AT_LOCATION', quantityField(index, 'locationId'));
         continue;
       }
-      const checksPersisted = typeof line.changeFromQuantity === 'number' || (compareApplies && typeof line.compareQuantity === 'number');
+      levels.push(level);
+      const checksPersisted = typeof changeFromQuantity === 'number' || (compareApplies && typeof compareQuantity === 'number');
       if (!checksPersisted) continue;
       const persisted = this.quantity(level, name);
-      if (typeof line.changeFromQuantity === 'number' && line.changeFromQuantity !== persisted) {
-        fail('CHANGE_FROM_QUANTITY_STALE', path('changeFromQuantity'));
+      if (typeof changeFromQuantity === 'number' && changeFromQuantity !== persisted) {
+        fail('CHANGE_FROM_QUANTITY_STALE', quantityField(index, 'changeFromQuantity'));
       }
-      if (compareApplies && typeof line.compareQuantity === 'number' && line.compareQuantity !== persisted) {
-        fail('COMPARE_QUANTITY_STALE', path('compareQuantity'));
+      if (compareApplies && typeof compareQuantity === 'number' && compareQuantity !== persisted) {
+        fail('COMPARE_QUANTITY_STALE', quantityField(index, 'compareQuantity'));
       }
     }
-    return errors;
+    return { userErrors: errors, levels };
   }
 
-  /** Writes every line; called only after validation found nothing wrong. */
-  private applySetQuantities(input: SetQuantitiesInput): AdjustmentGroupRecord {
+  /** Writes every line to its level; called only after validation found nothing wrong. */
+  private applySetQuantities(input: SetQuantitiesInput, levels: readonly InventoryLevelRecord[]): AdjustmentGroupRecord {
     const name = input.name === 'on_hand' ? 'on_hand' : 'available';
-    const derived = name === 'available' ? 'on_hand' : 'available';
-    const changes: InventoryChangeRecord[] = [];
-    for (const line of input.quantities) {
-      const level = this.levelAt(line.inventoryItemId, line.locationId)!;
-      const delta = line.quantity - this.quantity(level, name);
+    const group = new AppliedAdjustmentGroup(
+      `gid://shopify/InventoryAdjustmentGroup/${this.nextAdjustmentGroupId++}`,
+      input.reason,
+      input.referenceDocumentUri ?? null,
+      new Date(this.now()).toISOString(),
+      name,
+      levels,
+    );
+    const { writesBySku } = this.counters;
+    for (let index = 0; index < levels.length; index++) {
+      const level = levels[index]!;
+      const delta = input.quantities[index]!.quantity - this.quantity(level, name);
       // Setting either state moves the other by the same delta (on_hand = available + held states).
       level.quantities.available += delta;
-      changes.push(
-        { name, delta, quantityAfterChange: this.quantity(level, name), inventoryItemId: level.inventoryItemId, locationId: level.locationId },
-        { name: derived, delta, quantityAfterChange: this.quantity(level, derived), inventoryItemId: level.inventoryItemId, locationId: level.locationId },
-      );
-      const sku = this.inventoryItemsById.get(line.inventoryItemId)?.sku;
-      if (sku !== null && sku !== undefined) this.counters.writesBySku[sku] = (this.counters.writesBySku[sku] ?? 0) + 1;
+      group.recordWrite(index, delta);
+      const sku = this.inventoryItemsById.get(level.inventoryItemId)?.sku;
+      if (sku !== null && sku !== undefined) writesBySku[sku] = (writesBySku[sku] ?? 0) + 1;
     }
     this.counters.mutationsApplied++;
     this.changeCount++;
-    const id = this.nextAdjustmentGroupId++;
-    return {
-      id: `gid://shopify/InventoryAdjustmentGroup/${id}`,
-      reason: input.reason,
-      referenceDocumentUri: input.referenceDocumentUri ?? null,
-      createdAt: new Date(this.now()).toISOString(),
-      changes,
-    };
+    return group;
   }
 }

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEMO_SHOPIFY_LOCATIONS } from '../../sandbox/demo-catalog';
-import { IDEMPOTENCY_RETENTION_MS } from '../../sandbox/shopify/idempotency';
+import { canonicalJson, IDEMPOTENCY_RETENTION_MS } from '../../sandbox/shopify/idempotency';
 import { startShopifySimulator, StateFileError, type ShopifySimulator } from '../../sandbox/shopify/server';
 
 /** Lets a test make the rename of a finished temporary file fail, capturing what it held. */
@@ -185,6 +185,24 @@ describe('state file', () => {
     });
     expect(saved.idempotency.map((entry: Json) => entry.key)).toEqual(['k-1']);
     expect(await readdir(dir)).toEqual(['shopify-state.json']);
+  });
+
+  it('replays keys from a file written when fingerprints were the canonical JSON itself', async () => {
+    const first = await writeAndClose();
+    const file = JSON.parse(await readFile(stateFile, 'utf8'));
+    expect(file.idempotency[0].fingerprint).toMatch(/^sha256:/);
+    // What such a file held: the parameters as graphql-js coerced them, keys sorted.
+    const itemIdOf = (sku: string): string => file.levels.find((level: Json) => level.sku === sku).inventoryItemId;
+    const quantities = FIRST_PUSH.map(({ sku, ...line }) => ({ inventoryItemId: itemIdOf(sku), ...line }));
+    const input = { name: 'available', reason: 'correction', referenceDocumentUri: 'gid://omnisync/StockPush/1', quantities };
+    file.idempotency[0].fingerprint = canonicalJson({ mutation: 'inventorySetQuantities', input });
+    await writeFile(stateFile, JSON.stringify(file));
+
+    const restarted = await start();
+    expect(await setAvailable(restarted, 'k-1', FIRST_PUSH)).toEqual(first);
+    expect(restarted.store.stats()).toMatchObject({ replays: 1, mutationsApplied: 0 });
+    const reused = await setAvailable(restarted, 'k-1', [{ sku: 'PL-000001', locationId: WAREHOUSE, quantity: 1, changeFromQuantity: 7 }]);
+    expect(reused.userErrors.map((error: Json) => error.code)).toEqual(['IDEMPOTENCY_KEY_PARAMETER_MISMATCH']);
   });
 
   it('forgets idempotency keys older than 24 h when loading', async () => {

@@ -186,6 +186,52 @@ describe('cost and throttling', () => {
     const admitted = await graphql(simulator, query);
     expect(admitted.data.locations.nodes).toHaveLength(2);
   });
+
+  it('reports every variable that fails to coerce, verbatim, and charges nothing', async () => {
+    const simulator = await start({ restoreRate: 0.001, bucketSize: 1000 });
+    const item = itemId('PL-000001', simulator);
+    // More than 50 bad values: every one is reported, not only the first 50.
+    const quantities = Array.from({ length: 60 }, (_, index) => ({ inventoryItemId: item, locationId: WAREHOUSE, quantity: `x${index}`, changeFromQuantity: null }));
+    const body = await graphql(simulator, SET_QUANTITIES, { key: 'k-coerce', input: { ...setInput([]), quantities } });
+    expect(body.data).toBeUndefined();
+    expect(body.errors).toHaveLength(60);
+    expect(body.errors[59]).toEqual({
+      message: 'Variable "$input" got invalid value "x59" at "input.quantities[59].quantity"; Int cannot represent non-integer value: "x59"',
+      locations: [{ line: 2, column: 26 }],
+    });
+    expect(body.extensions.cost).toEqual({
+      requestedQueryCost: 0,
+      actualQueryCost: null,
+      throttleStatus: { maximumAvailable: 1000, currentlyAvailable: 1000, restoreRate: 0.001 },
+    });
+  });
+
+  it('refuses a request before any of its root fields resolves', async () => {
+    const simulator = await start({ restoreRate: 0.001, bucketSize: 15 });
+    // Introspection alone costs nothing and is answered.
+    expect(await graphql(simulator, '{ __typename }')).toEqual({
+      data: { __typename: 'Query' },
+      extensions: { cost: { requestedQueryCost: 0, actualQueryCost: 0, throttleStatus: { maximumAvailable: 15, currentlyAvailable: 15, restoreRate: 0.001 } } },
+    });
+    // shop 1 + productVariants 2 + 250 × 14: over the single query max, so not even shop resolves.
+    const tooCostly = await graphql(simulator, '{ shop { id } __typename productVariants(first: 250) { nodes { id inventoryItem { inventoryLevels(first: 10) { nodes { id } } } } } }');
+    expect(tooCostly.data).toBeUndefined();
+    expect(tooCostly.errors.map((error: Json) => error.extensions.code)).toEqual(['MAX_COST_EXCEEDED']);
+    expect(tooCostly.extensions.cost).toMatchObject({ requestedQueryCost: 3503, actualQueryCost: null });
+    // Two mutations cost 20 of the 15 points available: THROTTLED, and neither writes.
+    const line = (sku: string): string =>
+      `{ name: "available", reason: "correction", quantities: [{ inventoryItemId: "${itemId(sku, simulator)}", locationId: "${WAREHOUSE}", quantity: 3, changeFromQuantity: null }] }`;
+    const twoMutations = `mutation {
+      a: inventorySetQuantities(input: ${line('PL-000001')}) @idempotent(key: "k-a") { userErrors { code } }
+      b: inventorySetQuantities(input: ${line('PL-000002')}) @idempotent(key: "k-b") { userErrors { code } }
+    }`;
+    const throttled = await graphql(simulator, twoMutations);
+    expect(throttled.data).toBeUndefined();
+    expect(throttled.errors.map((error: Json) => error.extensions.code)).toEqual(['THROTTLED']);
+    expect(throttled.extensions.cost).toMatchObject({ requestedQueryCost: 20, actualQueryCost: null });
+    expect([simulator.store.availableOf('PL-000001', WAREHOUSE), simulator.store.availableOf('PL-000002', WAREHOUSE)]).toEqual([0, 0]);
+    expect(simulator.store.stats()).toMatchObject({ throttled: 1, mutationsApplied: 0 });
+  });
 });
 
 describe('inventorySetQuantities', () => {
@@ -238,6 +284,19 @@ describe('inventorySetQuantities', () => {
     ]);
     expect(body.extensions.cost).toMatchObject({ requestedQueryCost: 10, actualQueryCost: 10 });
     expect(simulator.store.availableOf('PL-000003', STORE)).toBe(12);
+  });
+
+  it('sets on_hand: reports on_hand first, and a replay answers the changes as they were', async () => {
+    const simulator = await start();
+    const input = { ...setInput([{ inventoryItemId: itemId('PL-000011', simulator), locationId: STORE, quantity: 4, changeFromQuantity: 0 }]), name: 'on_hand' };
+    const first = await graphql(simulator, SET_QUANTITIES, { key: 'k-on-hand', input });
+    expect(first.data.inventorySetQuantities.inventoryAdjustmentGroup.changes).toEqual([
+      { name: 'on_hand', delta: 4, quantityAfterChange: 4, item: { sku: 'PL-000011' }, location: { id: STORE } },
+      { name: 'available', delta: 4, quantityAfterChange: 4, item: { sku: 'PL-000011' }, location: { id: STORE } },
+    ]);
+    simulator.store.setAvailable('PL-000011', STORE, 9); // a sale inside Shopify since
+    const replay = await graphql(simulator, SET_QUANTITIES, { key: 'k-on-hand', input });
+    expect(replay.data).toEqual(first.data);
   });
 
   it('distinguishes omitted, null and stale changeFromQuantity (2026-04)', async () => {

@@ -1,14 +1,15 @@
 /**
  * Pure parts of the Shopify simulator: leaky bucket on an injected clock, query cost, search
- * syntax, keyset pagination, idempotency retention, seeded faults.
+ * syntax, keyset pagination, idempotency retention, seeded faults, root fields' admission.
  */
-import { getOperationAST, Kind, parse, type FragmentDefinitionNode } from 'graphql';
+import { getOperationAST, Kind, parse, type FragmentDefinitionNode, type GraphQLObjectType, type GraphQLResolveInfo } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { actualQueryCost, requestedQueryCost, type CostInput } from '../../sandbox/shopify/cost';
 import { applyFaultPatch, DEFAULT_FAULTS, FaultInjector } from '../../sandbox/shopify/faults';
-import { canonicalJson, IdempotencyCache, IDEMPOTENCY_RETENTION_MS } from '../../sandbox/shopify/idempotency';
+import { canonicalJson, IdempotencyCache, IDEMPOTENCY_RETENTION_MS, requestFingerprint, storedFingerprint } from '../../sandbox/shopify/idempotency';
 import { decodeCursor, encodeCursor, paginate } from '../../sandbox/shopify/pagination';
-import { buildShopifySchema } from '../../sandbox/shopify/schema';
+import { buildShopifySchema, type ResolverContext } from '../../sandbox/shopify/schema';
+import { type SimulatorStore } from '../../sandbox/shopify/store';
 import { parseSkuQuery, skuMatches } from '../../sandbox/shopify/search-query';
 import { LeakyBucket } from '../../sandbox/shopify/throttle';
 
@@ -183,6 +184,39 @@ describe('idempotency cache', () => {
     expect(canonicalJson({ b: 1, a: [{ y: 2, x: 1 }] })).toBe(canonicalJson({ a: [{ x: 1, y: 2 }], b: 1 }));
     expect(canonicalJson({ a: 1, changeFromQuantity: null })).not.toBe(canonicalJson({ a: 1 }));
     expect(canonicalJson({ a: 1, changeFromQuantity: undefined })).toBe(canonicalJson({ a: 1 }));
+  });
+
+  it('fingerprints are digests of the canonical JSON, which older state files hold as it is', () => {
+    const parameters = { mutation: 'inventorySetQuantities', input: { quantities: [{ quantity: 1, changeFromQuantity: null }], name: 'available' } };
+    const fingerprint = requestFingerprint(parameters);
+    expect(fingerprint).toMatch(/^sha256:[A-Za-z0-9+/]{43}=$/);
+    expect(requestFingerprint({ input: { name: 'available', quantities: [{ changeFromQuantity: null, quantity: 1 }] }, mutation: 'inventorySetQuantities' })).toBe(fingerprint);
+    expect(requestFingerprint({ ...parameters, input: { ...parameters.input, quantities: [{ quantity: 1 }] } })).not.toBe(fingerprint);
+    expect(storedFingerprint(fingerprint)).toBe(fingerprint);
+    expect(storedFingerprint(canonicalJson(parameters))).toBe(fingerprint);
+  });
+});
+
+describe('admission', () => {
+  it('every root field admits the request before it resolves, fields without a resolver of their own included', () => {
+    const schema = buildShopifySchema();
+    const refused = new Error('refused');
+    const admitted: string[] = [];
+    const context: ResolverContext = {
+      store: {} as SimulatorStore,
+      apiVersion: '2026-04',
+      admit: (info) => {
+        admitted.push(info.fieldName);
+        throw refused;
+      },
+    };
+    const rootTypes = [schema.getQueryType(), schema.getMutationType()].filter((type): type is GraphQLObjectType => type !== null && type !== undefined);
+    const rootFields = rootTypes.flatMap((type) => Object.values(type.getFields()));
+    expect(rootFields.map((field) => field.name)).toEqual(['shop', 'locations', 'productVariants', 'inventoryItem', 'inventorySetQuantities']);
+    for (const field of rootFields) {
+      expect(() => field.resolve!(undefined, {}, context, { fieldName: field.name } as GraphQLResolveInfo)).toThrow(refused);
+    }
+    expect(admitted).toEqual(rootFields.map((field) => field.name));
   });
 });
 
