@@ -77,6 +77,7 @@ export function computeTargetStock(skus: readonly string[], levels: readonly Sto
   mapping.locations.forEach((rule, index) => rule.sources.forEach((source) => targetBySource.set(source, index)));
   const ignored = new Set(mapping.ignoreSourceLocations);
   const excluded = new Set(mapping.skus.exclude);
+  const isUnmapped = (level: StockLevel) => !targetBySource.has(level.location) && !ignored.has(level.location);
 
   const levelsBySku = new Map<string, StockLevel[]>();
   for (const level of levels) {
@@ -93,8 +94,8 @@ export function computeTargetStock(skus: readonly string[], levels: readonly Sto
   for (const sku of skus) {
     if (excluded.has(sku)) continue;
     const skuLevels = levelsBySku.get(sku) ?? noLevels;
-    if (skuLevels.some((level) => !targetBySource.has(level.location) && !ignored.has(level.location))) {
-      const unmapped = skuLevels.filter((level) => !targetBySource.has(level.location) && !ignored.has(level.location));
+    if (skuLevels.some(isUnmapped)) {
+      const unmapped = skuLevels.filter(isUnmapped);
       const codes = [...new Set(unmapped.map((level) => level.location))].sort().join(', ');
       rejected.push({
         recordKey: sku,
