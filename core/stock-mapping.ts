@@ -2,7 +2,11 @@
  * Stock mapping: from source stock levels (per source location) to the quantity each target
  * location of a channel should show. Declared in mappings/*.yaml, applied by pure functions.
  *
- * available(target location) = max(0, Σ over mapped source locations (onHand − reserved) − safetyBuffer)
+ * available(target location) = max(0, Σ over mapped source locations max(0, onHand − reserved) − safetyBuffer)
+ *
+ * A reservation above a location's on hand takes that location to zero, never below: it must not
+ * eat the stock of another location. Negative on hand and reservations above on hand follow the
+ * mapping's `quantities` policy (quarantine the SKU, or count it as zero and report it).
  *
  * A source location that is neither mapped nor listed in `ignoreSourceLocations` is unmappable:
  * the SKU's levels are quarantined with the reason instead of being silently dropped, because
@@ -10,8 +14,8 @@
  */
 import { z } from 'zod';
 import type { StockLevel } from './model';
-import type { StockUpdate } from '../connectors/contract';
-import type { RejectedRecord } from '../connectors/contract';
+import type { RejectedRecord, StockUpdate } from '../connectors/contract';
+import { QUARANTINE_CATEGORY } from './quarantine-categories';
 
 export const StockLocationRule = z.strictObject({
   /** The channel's own location id (e.g. "gid://shopify/Location/71001"). */
@@ -21,6 +25,22 @@ export const StockLocationRule = z.strictObject({
   /** Units held back from this channel at this location (default 0). */
   safetyBuffer: z.number().int().nonnegative().default(0),
 });
+
+/** What to do with quantities that cannot be taken at face value. */
+export const StockQuantityPolicy = z.strictObject({
+  /**
+   * On hand below zero at a mapped location (a booking error in the source). `quarantine` (default):
+   * the SKU is quarantined and the channels keep their last quantity until it is fixed. `zero`:
+   * the location counts as 0 and the adjustment is reported.
+   */
+  negativeOnHand: z.enum(['quarantine', 'zero']).default('quarantine'),
+  /**
+   * Reserved above on hand at a mapped location (back orders). `clamp` (default): the location
+   * counts as 0 and the adjustment is reported. `quarantine`: the SKU is quarantined.
+   */
+  reservedAboveOnHand: z.enum(['clamp', 'quarantine']).default('clamp'),
+});
+export type StockQuantityPolicy = z.infer<typeof StockQuantityPolicy>;
 
 export const StockMapping = z.strictObject({
   entity: z.literal('stock'),
@@ -35,6 +55,7 @@ export const StockMapping = z.strictObject({
       exclude: z.array(z.string()).default([]),
     })
     .default({ rename: {}, exclude: [] }),
+  quantities: StockQuantityPolicy.default({ negativeOnHand: 'quarantine', reservedAboveOnHand: 'clamp' }),
 });
 export type StockMapping = z.infer<typeof StockMapping>;
 
@@ -59,12 +80,28 @@ export function checkStockMapping(mapping: StockMapping): string[] {
     if (targets.has(rule.target)) problems.push(`locations[${index}].target: target location "${rule.target}" appears twice`);
     targets.add(rule.target);
   });
+  // Two source SKUs renamed to one channel SKU would overwrite each other's quantity there.
+  const renamedFrom = new Map<string, string>();
+  for (const [source, channel] of Object.entries(mapping.skus.rename)) {
+    const earlier = renamedFrom.get(channel);
+    if (earlier !== undefined) problems.push(`skus.rename.${source}: "${channel}" is already the new name of ${earlier}`);
+    else renamedFrom.set(channel, source);
+  }
   return problems;
 }
 
 export interface TargetStockResult {
   updates: StockUpdate[];
   rejected: RejectedRecord[];
+  /** Levels counted as zero under the quantity policy (reported, not quarantined). */
+  adjusted: AdjustedLevel[];
+}
+
+export interface AdjustedLevel {
+  sku: string;
+  location: string;
+  /** e.g. "reserved 7 above on hand 5, counted as 0". */
+  reason: string;
 }
 
 /**
@@ -77,6 +114,7 @@ export function computeTargetStock(skus: readonly string[], levels: readonly Sto
   mapping.locations.forEach((rule, index) => rule.sources.forEach((source) => targetBySource.set(source, index)));
   const ignored = new Set(mapping.ignoreSourceLocations);
   const excluded = new Set(mapping.skus.exclude);
+  const policy = mapping.quantities;
   const isUnmapped = (level: StockLevel) => !targetBySource.has(level.location) && !ignored.has(level.location);
 
   const levelsBySku = new Map<string, StockLevel[]>();
@@ -88,6 +126,7 @@ export function computeTargetStock(skus: readonly string[], levels: readonly Sto
 
   const updates: StockUpdate[] = [];
   const rejected: RejectedRecord[] = [];
+  const adjusted: AdjustedLevel[] = [];
   const noLevels: StockLevel[] = [];
   // One buffer of per-target sums, reset for each SKU: a page maps thousands of SKUs.
   const sums = new Array<number>(mapping.locations.length);
@@ -100,19 +139,48 @@ export function computeTargetStock(skus: readonly string[], levels: readonly Sto
       rejected.push({
         recordKey: sku,
         reason: `source location ${codes} has no mapping (add it to a target's sources or to ignoreSourceLocations)`,
+        category: QUARANTINE_CATEGORY.unmappedLocation,
+        subject: sku,
         payload: skuLevels,
       });
+      continue;
+    }
+    const refusal = refusedByPolicy(skuLevels, targetBySource, policy);
+    if (refusal !== undefined) {
+      rejected.push({ recordKey: sku, reason: refusal.reason, category: refusal.category, subject: sku, payload: skuLevels });
       continue;
     }
     sums.fill(0);
     for (const level of skuLevels) {
       const index = targetBySource.get(level.location);
-      if (index !== undefined) sums[index]! += level.onHand - level.reserved;
+      if (index === undefined) continue;
+      const onHand = Math.max(0, level.onHand);
+      if (level.onHand < 0) adjusted.push({ sku, location: level.location, reason: `on hand ${level.onHand} counted as 0` });
+      else if (level.reserved > onHand) adjusted.push({ sku, location: level.location, reason: `reserved ${level.reserved} above on hand ${onHand}, counted as 0` });
+      sums[index]! += Math.max(0, onHand - level.reserved);
     }
     const channelSku = Object.hasOwn(mapping.skus.rename, sku) ? mapping.skus.rename[sku]! : sku;
     for (let index = 0; index < mapping.locations.length; index++) {
       updates.push({ sku: channelSku, location: mapping.locations[index]!.target, quantity: Math.max(0, sums[index]! - mapping.locations[index]!.safetyBuffer) });
     }
   }
-  return { updates, rejected };
+  return { updates, rejected, adjusted };
+}
+
+/** Why the policy quarantines a SKU's levels (at mapped locations only), or undefined. */
+function refusedByPolicy(
+  levels: readonly StockLevel[],
+  targetBySource: ReadonlyMap<string, number>,
+  policy: StockQuantityPolicy,
+): { reason: string; category: RejectedRecord['category'] } | undefined {
+  for (const level of levels) {
+    if (!targetBySource.has(level.location)) continue;
+    if (level.onHand < 0 && policy.negativeOnHand === 'quarantine') {
+      return { reason: `on hand is negative (${level.onHand}) at ${level.location}`, category: QUARANTINE_CATEGORY.negativeOnHand };
+    }
+    if (level.reserved > level.onHand && level.onHand >= 0 && policy.reservedAboveOnHand === 'quarantine') {
+      return { reason: `reserved ${level.reserved} is above on hand ${level.onHand} at ${level.location}`, category: QUARANTINE_CATEGORY.reservedAboveOnHand };
+    }
+  }
+  return undefined;
 }

@@ -14,6 +14,9 @@ const mapping = StockMapping.parse({
   ignoreSourceLocations: ['ZW'],
 });
 
+/** The demo mapping with negative on hand counted as zero instead of quarantined. */
+const lenient = StockMapping.parse({ ...mapping, quantities: { negativeOnHand: 'zero' } });
+
 const level = (sku: string, location: string, onHand: number, reserved = 0): StockLevel => ({ sku, location, onHand, reserved, at: '2026-01-01T00:00:00.000Z' });
 
 describe('computeTargetStock', () => {
@@ -68,17 +71,67 @@ describe('computeTargetStock', () => {
         fc.array(fc.record({ sku: fc.constantFrom('A', 'B', 'C'), location: fc.constantFrom('WAW', 'POZ', 'KRK', 'ZW'), onHand: fc.integer({ min: -5, max: 50 }), reserved: fc.integer({ min: 0, max: 10 }) })),
         (rows) => {
           const levels = rows.map((r) => level(r.sku, r.location, r.onHand, r.reserved));
-          const { updates, rejected } = computeTargetStock(['A', 'B', 'C'], levels, mapping);
+          const { updates, rejected } = computeTargetStock(['A', 'B', 'C'], levels, lenient);
           expect(rejected).toEqual([]);
           expect(updates).toHaveLength(6);
           for (const u of updates) expect(Number.isInteger(u.quantity) && u.quantity >= 0).toBe(true);
+          // Each mapped location contributes what it can sell, never less than nothing.
+          for (const u of updates) {
+            const rule = lenient.locations.find((r) => r.target === u.location)!;
+            const sellable = levels
+              .filter((l) => l.sku === u.sku && rule.sources.includes(l.location))
+              .reduce((sum, l) => sum + Math.max(0, Math.max(0, l.onHand) - l.reserved), 0);
+            expect(u.quantity).toBe(Math.max(0, sellable - rule.safetyBuffer));
+          }
         },
       ),
     );
   });
 });
 
+describe('computeTargetStock: quantity policy', () => {
+  it('quarantines a SKU with negative on hand at a mapped location by default, naming the value and the location', () => {
+    const result = computeTargetStock(['A', 'B'], [level('A', 'WAW', -3), level('A', 'KRK', 4), level('B', 'WAW', 2)], mapping);
+    expect(result.rejected).toEqual([
+      { recordKey: 'A', reason: 'on hand is negative (-3) at WAW', category: 'negative on hand', subject: 'A', payload: [level('A', 'WAW', -3), level('A', 'KRK', 4)] },
+    ]);
+    expect(result.updates.map((u) => u.sku)).toEqual(['B', 'B']);
+  });
+
+  it('ignores negative on hand at an ignored location', () => {
+    const result = computeTargetStock(['A'], [level('A', 'ZW', -3), level('A', 'WAW', 4)], mapping);
+    expect(result.rejected).toEqual([]);
+    expect(result.updates[0]).toEqual({ sku: 'A', location: 'T1', quantity: 4 });
+  });
+
+  it('counts negative on hand as zero under negativeOnHand: zero, and reports it', () => {
+    const result = computeTargetStock(['A'], [level('A', 'WAW', -3), level('A', 'POZ', 5)], lenient);
+    expect(result.rejected).toEqual([]);
+    expect(result.updates[0]).toEqual({ sku: 'A', location: 'T1', quantity: 5 });
+    expect(result.adjusted).toEqual([{ sku: 'A', location: 'WAW', reason: 'on hand -3 counted as 0' }]);
+  });
+
+  it('clamps a reservation above on hand to its own location by default: it never eats the stock of another location', () => {
+    const result = computeTargetStock(['A'], [level('A', 'WAW', 2, 7), level('A', 'POZ', 5)], mapping);
+    expect(result.rejected).toEqual([]);
+    expect(result.updates[0]).toEqual({ sku: 'A', location: 'T1', quantity: 5 });
+    expect(result.adjusted).toEqual([{ sku: 'A', location: 'WAW', reason: 'reserved 7 above on hand 2, counted as 0' }]);
+  });
+
+  it('quarantines a reservation above on hand under reservedAboveOnHand: quarantine', () => {
+    const strict = StockMapping.parse({ ...mapping, quantities: { reservedAboveOnHand: 'quarantine' } });
+    const result = computeTargetStock(['A'], [level('A', 'WAW', 2, 7)], strict);
+    expect(result.updates).toEqual([]);
+    expect(result.rejected.map((r) => [r.reason, r.category])).toEqual([['reserved 7 is above on hand 2 at WAW', 'reserved above on hand']]);
+  });
+});
+
 describe('checkStockMapping', () => {
+  it('reports two source SKUs renamed to one channel SKU', () => {
+    const m = StockMapping.parse({ entity: 'stock', locations: [{ target: 'T', sources: ['WAW'] }], skus: { rename: { A: 'WEB', B: 'WEB' } } });
+    expect(checkStockMapping(m)).toEqual(['skus.rename.B: "WEB" is already the new name of A']);
+  });
+
   it('reports a source mapped twice and a source both mapped and ignored', () => {
     const m = StockMapping.parse({
       entity: 'stock',
