@@ -5,18 +5,20 @@
  */
 import { Context } from '@temporalio/activity';
 import type { Logger } from 'pino';
-import { computeTargetStock } from '../core/stock-mapping';
+import { computeTargetStock, type AdjustedLevel } from '../core/stock-mapping';
 import { diffAgainstSnapshot } from '../core/stock-diff';
 import { idempotencyKey } from '../core/idempotency';
 import { connectorTaskQueue } from '../core/task-queues';
-import { configError, toApplicationFailure } from '../core/errors';
-import type { StockCursor, StockPage, StockReadMode, StockUpdate } from '../connectors/contract';
+import { configError, OmnisyncError, toApplicationFailure, type ItemResult } from '../core/errors';
+import { QUARANTINE_CATEGORY } from '../core/quarantine-categories';
+import { DEFAULT_STOCK_WRITE_LIMITS, stockLimitViolation, type StockWriteLimits } from '../core/stock-limits';
+import type { StockCursor, StockPage, StockReadMode, StockUpdate, StockUpdateKey, StockWriter } from '../connectors/contract';
 import type { ConnectorPool } from '../connectors/pool';
 import type { LoadedConfig, LoadedSync } from '../config/load';
 import type { QuarantineRecord, StagedStockItem, StateStore } from '../state/store';
 
 export interface StockSyncDeps {
-  config: Pick<LoadedConfig, 'syncs' | 'temporal'>;
+  config: Pick<LoadedConfig, 'syncs' | 'temporal' | 'connectors'>;
   store: StateStore;
   connectors: ConnectorPool;
   logger: Logger;
@@ -58,6 +60,8 @@ export interface StagePageResult {
   /** Changed (SKU, location) quantities staged, per target id. */
   changedByTarget: Record<string, number>;
   quarantined: number;
+  /** Levels counted as zero under the mapping's quantity policy (reported, not quarantined). */
+  adjusted: number;
   nextCursor: StockCursor | null;
   resumeCursor: StockCursor | null;
 }
@@ -78,6 +82,12 @@ export interface PagePlan {
   page: StockPage;
   changesByTarget: Map<string, StagedStockItem[]>;
   quarantine: QuarantineRecord[];
+  adjusted: AdjustedLevel[];
+  /**
+   * Subjects whose records synced cleanly, whose open quarantine entries are resolved when the
+   * page is staged: per target id, and under '' the source SKUs the source and mapping accepted.
+   */
+  cleanSubjects: Map<string, string[]>;
 }
 
 /**
@@ -109,28 +119,73 @@ export function findSync(config: Pick<LoadedConfig, 'syncs'>, syncName: string):
   return sync;
 }
 
+/** A target's declared stock limits (its manifest's writeLimits.stock), or the defaults. */
+export function stockWriteLimitsOf(config: Pick<LoadedConfig, 'connectors'>, targetId: string): StockWriteLimits {
+  return config.connectors.get(targetId)?.manifest.writeLimits?.stock ?? DEFAULT_STOCK_WRITE_LIMITS;
+}
+
 /** Reads one page and diffs it against each target's snapshot. Reads only. */
 export async function planStockPage(deps: Pick<StockSyncDeps, 'config' | 'store' | 'connectors'>, input: Omit<StagePageInput, 'batchId'>): Promise<PagePlan> {
   const sync = findSync(deps.config, input.syncName);
-  const page = await deps.connectors.stockSource(sync.source).readStockPage({ mode: input.mode, cursor: input.cursor, limit: input.limit });
-  const { updates, rejected } = computeTargetStock(page.skus, page.levels, sync.stockMapping);
-  const quarantine: QuarantineRecord[] = [
-    ...page.rejected.map((r) => ({ scope: sync.name, entity: 'stock', recordKey: r.recordKey, reason: r.reason, kind: 'validation', payload: r.payload })),
-    ...rejected.map((r) => ({ scope: sync.name, entity: 'stock', recordKey: r.recordKey, reason: r.reason, kind: 'unmappable', payload: r.payload })),
-  ];
+  const limits = new Map(sync.targets.map((target) => [target, stockWriteLimitsOf(deps.config, target)]));
+  const caseInsensitiveSkus = [...limits.values()].some((l) => l.caseInsensitiveSkus);
+  const page = await deps.connectors.stockSource(sync.source).readStockPage({ mode: input.mode, cursor: input.cursor, limit: input.limit, caseInsensitiveSkus });
+  const { updates, rejected, adjusted } = computeTargetStock(page.skus, page.levels, sync.stockMapping);
+  const quarantine: QuarantineRecord[] = [...page.rejected, ...rejected].map((r) => ({
+    scope: sync.name,
+    entity: 'stock',
+    recordKey: r.recordKey,
+    reason: r.reason,
+    kind: r.category === QUARANTINE_CATEGORY.unmappedLocation ? 'unmappable' : 'validation',
+    category: r.category,
+    subject: r.subject,
+    target: '',
+    payload: r.payload,
+  }));
+  const refused = new Set(rejected.map((r) => r.subject));
+  const excluded = new Set(sync.stockMapping.skus.exclude);
+  const accepted = page.skus.filter((sku) => !refused.has(sku) && !excluded.has(sku));
+  const cleanSubjects = new Map<string, string[]>([['', caseInsensitiveSkus ? [...accepted, ...accepted.map(foldSku)] : accepted]]);
+
   const skus = [...new Set(updates.map((u) => u.sku))];
   const changesByTarget = new Map<string, StagedStockItem[]>();
   const recheckSince = new Date(Date.now() - sync.unmappableRecheckMinutes * 60_000).toISOString();
   for (const target of sync.targets) {
     const snapshot = await deps.store.loadSnapshot(target, skus);
-    const changed = diffAgainstSnapshot(updates, snapshot);
+    const sendable: StagedStockItem[] = [];
+    const notInSync = new Set<string>();
+    for (const item of diffAgainstSnapshot(updates, snapshot)) {
+      notInSync.add(item.sku);
+      const violation = stockLimitViolation(item, limits.get(target)!, target);
+      if (violation === undefined) {
+        sendable.push(item);
+        continue;
+      }
+      quarantine.push({
+        scope: sync.name,
+        entity: 'stock',
+        recordKey: stockRecordKey(item.sku, target, item.location),
+        reason: violation,
+        kind: 'validation',
+        category: QUARANTINE_CATEGORY.outsideTargetLimits,
+        subject: item.sku,
+        target,
+        payload: { ...item, target },
+      });
+    }
     // A target that recently refused an item as unmappable (e.g. a SKU the shop does not list)
     // is not sent it again on every run: it waits in the quarantine until the recheck time.
-    const keys = changed.map((item) => stockRecordKey(item.sku, target, item.location));
+    const keys = sendable.map((item) => stockRecordKey(item.sku, target, item.location));
     const parked = keys.length === 0 ? new Set<string>() : await deps.store.recentlyQuarantined(sync.name, 'stock', 'unmappable', keys, recheckSince);
-    changesByTarget.set(target, parked.size === 0 ? changed : changed.filter((_, i) => !parked.has(keys[i]!)));
+    changesByTarget.set(target, parked.size === 0 ? sendable : sendable.filter((_, i) => !parked.has(keys[i]!)));
+    cleanSubjects.set(target, skus.filter((sku) => !notInSync.has(sku)));
   }
-  return { page, changesByTarget, quarantine };
+  return { page, changesByTarget, quarantine, adjusted, cleanSubjects };
+}
+
+/** How a target that compares SKUs case-insensitively sees one (and how sources key duplicates). */
+export function foldSku(sku: string): string {
+  return sku.toUpperCase();
 }
 
 export function createStockSyncActivities(deps: StockSyncDeps) {
@@ -206,6 +261,13 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
   async function stagePage(input: StagePageInput): Promise<StagePageResult> {
     const plan = await planStockPage(deps, input);
     if (plan.quarantine.length > 0) await store.quarantine(plan.quarantine);
+    for (const [target, subjects] of plan.cleanSubjects) await store.resolveQuarantined(input.syncName, 'stock', target, subjects);
+    if (plan.adjusted.length > 0) {
+      deps.logger.warn(
+        { syncName: input.syncName, batchId: input.batchId, adjusted: plan.adjusted.length, examples: plan.adjusted.slice(0, 5) },
+        "stock levels counted as zero under the mapping's quantity policy",
+      );
+    }
     const changedByTarget: Record<string, number> = {};
     for (const [target, items] of plan.changesByTarget) {
       // Staging is an upsert of pending rows: a retried page stages the same rows again.
@@ -216,6 +278,7 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
       skusRead: plan.page.skus.length,
       changedByTarget,
       quarantined: plan.quarantine.length,
+      adjusted: plan.adjusted.length,
       nextCursor: plan.page.nextCursor,
       resumeCursor: plan.page.resumeCursor,
     };
@@ -227,12 +290,11 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
     const writer = target.preparePush && pending.length > 0 ? await target.preparePush(pending.map((item) => item.sku)) : target;
     const chunks: StagedStockItem[][] = [];
     for (let i = 0; i < pending.length; i += target.maxBatchSize) chunks.push(pending.slice(i, i + target.maxBatchSize));
+    const synced = new Set<string>();
 
     let next = 0;
     const pushChunk = async (chunk: StagedStockItem[]) => {
-      const updates: StockUpdate[] = chunk.map(({ sku, location, quantity }) => ({ sku, location, quantity }));
-      const key = idempotencyKey(`${input.batchId}|${input.target}`, updates.map((u) => [u.sku, u.location, u.quantity]));
-      const results = await writer.setStock(updates, key);
+      const results = await writeFindingRefusedItems(writer, chunk, input);
       const ok: StagedStockItem[] = [];
       const bad: Array<{ item: StagedStockItem; kind: string; message: string }> = [];
       results.forEach((result, index) => {
@@ -247,13 +309,18 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
           bad.map(({ item, kind, message }) => ({
             scope: input.syncName,
             entity: 'stock',
-            recordKey: `${item.sku}|${input.target}|${item.location}`,
+            recordKey: stockRecordKey(item.sku, input.target, item.location),
             reason: message,
             kind,
+            category: kind === 'unmappable' ? QUARANTINE_CATEGORY.unknownToTarget : QUARANTINE_CATEGORY.refusedByTarget,
+            subject: item.sku,
+            target: input.target,
             payload: { ...item, target: input.target },
           })),
         );
       }
+      const failedSkus = new Set(bad.map(({ item }) => item.sku));
+      for (const item of ok) if (!failedSkus.has(item.sku)) synced.add(item.sku);
       progress.pushed += ok.length;
       progress.failed += bad.length;
     };
@@ -271,8 +338,33 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
       }
     };
     await Promise.all(Array.from({ length: Math.min(target.maxConcurrentCalls, chunks.length) }, lane));
+    if (synced.size > 0) await store.resolveQuarantined(input.syncName, 'stock', input.target, [...synced]);
     if (firstError !== undefined) throw firstError;
-    return progress;
+    // What the state store holds for the whole batch, not what this attempt did: an attempt
+    // after a crash or a lost completion finds little or nothing left to push.
+    return store.stockBatchOutcomeCounts(input.batchId, input.target);
+  }
+
+  /**
+   * Writes one call's items. A target that refuses the whole call as invalid (an item its
+   * limits did not foresee, e.g. a value its API types cannot hold) gets the call split in
+   * halves until the refused item is alone; that item fails with the target's message and every
+   * other item is written. Transient and auth failures are thrown, for the retry policy.
+   */
+  async function writeFindingRefusedItems(writer: StockWriter, chunk: readonly StagedStockItem[], input: PushBatchInput): Promise<ItemResult<StockUpdateKey>[]> {
+    const updates: StockUpdate[] = chunk.map(({ sku, location, quantity }) => ({ sku, location, quantity }));
+    const key = idempotencyKey(`${input.batchId}|${input.target}`, updates.map((u) => [u.sku, u.location, u.quantity]));
+    try {
+      return await writer.setStock(updates, key);
+    } catch (err) {
+      if (!(err instanceof OmnisyncError) || err.kind !== 'validation') throw err;
+      if (chunk.length === 1) return [{ key: { sku: chunk[0]!.sku, location: chunk[0]!.location }, ok: false, kind: 'validation', message: err.message }];
+      deps.logger.warn({ syncName: input.syncName, target: input.target, batchId: input.batchId, items: chunk.length, err: err.message }, 'target refused a whole write call; splitting it to find the refused item');
+      const half = Math.ceil(chunk.length / 2);
+      const first = await writeFindingRefusedItems(writer, chunk.slice(0, half), input);
+      const second = await writeFindingRefusedItems(writer, chunk.slice(half), input);
+      return [...first, ...second];
+    }
   }
 }
 

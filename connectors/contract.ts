@@ -10,6 +10,8 @@ import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { ItemResult } from '../core/errors';
 import type { StockLevel } from '../core/model';
+import type { QuarantineCategory } from '../core/quarantine-categories';
+import type { StockWriteLimits } from '../core/stock-limits';
 import type { CrosswalkStore } from '../state/store';
 
 export type Capability = 'stock.read' | 'stock.write';
@@ -85,15 +87,33 @@ export interface StockPage {
 export interface RejectedRecord {
   recordKey: string;
   reason: string;
+  /** The cause, for grouping in summaries. */
+  category: QuarantineCategory;
+  /**
+   * The business key (SKU) the record belongs to, when known: once that SKU syncs cleanly, its
+   * quarantined records are marked resolved. Empty when the row names no SKU.
+   */
+  subject: string;
   payload: unknown;
 }
 
-export interface StockSource {
+export interface StockReadRequest {
+  mode: StockReadMode;
+  /** Null starts from the beginning (full) or from the epoch (delta); delta runs pass the stored cursor. */
+  cursor: StockCursor | null;
+  limit: number;
   /**
-   * Reads one page. `cursor` null starts from the beginning (full) or from the epoch (delta);
-   * callers pass the stored cursor for delta runs.
+   * Whether SKUs differing only in letter case count as one (a target of the sync compares them
+   * so). Sources report every row of a SKU held by several records as rejected, instead of
+   * letting the rows overwrite each other in the targets. Surrounding whitespace never counts.
+   * Default false.
    */
-  readStockPage(request: { mode: StockReadMode; cursor: StockCursor | null; limit: number }): Promise<StockPage>;
+  caseInsensitiveSkus?: boolean;
+}
+
+export interface StockSource {
+  /** Reads one page (see StockReadRequest). */
+  readStockPage(request: StockReadRequest): Promise<StockPage>;
 }
 
 /** One absolute quantity to set for a SKU at one of the target's own locations. */
@@ -167,5 +187,10 @@ export interface ConnectorManifest<Schema extends z.ZodType = z.ZodType> {
   maxPageSize?(config: z.infer<Schema>): number;
   /** Most items one call of a capability accepts (e.g. Shopify stock.write: 250). */
   maxBatchSize?: Partial<Record<Capability, number>>;
+  /**
+   * What the target accepts per item, checked before anything is sent (core/stock-limits.ts).
+   * Default for stock: DEFAULT_STOCK_WRITE_LIMITS.
+   */
+  writeLimits?: { stock?: StockWriteLimits };
   create(id: string, config: z.infer<Schema>, deps: ConnectorDeps): ConnectorInstance;
 }

@@ -113,6 +113,14 @@ export interface QuarantineTable {
   occurrences: number;
   /** 0 open, 1 resolved. */
   resolved: number;
+  /** When it was marked resolved (ISO time); null while open. */
+  resolved_at: string | null;
+  /** Short label of the cause (core/quarantine-categories.ts); '' for entries older than it. */
+  category: string;
+  /** The business key it concerns (a SKU); '' when unknown. */
+  subject: string;
+  /** The target that refused it; '' for problems of the source or the mapping. */
+  target: string;
 }
 
 export interface StateDatabase {

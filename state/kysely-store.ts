@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
 import type { StockCursor } from '../connectors/contract';
-import { openStateDatabase, type StateDatabase, type StateStoreConfig } from './database';
+import { openStateDatabase, type StateDatabase, type StateStoreConfig, type StockPushOutcomeStatus } from './database';
 import { createStateMigrator } from './migrations';
 import { paddedKeyLists, StatementTemplate, templateChunks } from './statement-template';
 import {
@@ -22,6 +22,7 @@ import {
   type CrosswalkStore,
   type QuarantineEntry,
   type QuarantineRecord,
+  type QuarantineSummaryRow,
   type StagedStockItem,
   type StateStore,
 } from './store';
@@ -182,10 +183,32 @@ export class KyselyStateStore implements StateStore {
       .execute();
   }
 
+  async stockBatchOutcomeCounts(batchId: string, target: string): Promise<{ pushed: number; failed: number }> {
+    const outcomes = await this.db
+      .selectFrom('omnisync_stock_push_outcome')
+      .select(['status', 'items_json'])
+      .where('batch_id', '=', batchId)
+      .where('target', '=', target)
+      .orderBy('id')
+      .execute();
+    // An item has one outcome in practice; should two attempts both record one, the first counts.
+    const statusByKey = new Map<string, StockPushOutcomeStatus>();
+    for (const outcome of outcomes) {
+      for (const [sku, location] of JSON.parse(outcome.items_json) as OutcomeKeyJson[]) {
+        const key = snapshotKey(sku, location);
+        if (!statusByKey.has(key)) statusByKey.set(key, outcome.status);
+      }
+    }
+    let pushed = 0;
+    for (const status of statusByKey.values()) if (status === 'pushed') pushed++;
+    return { pushed, failed: statusByKey.size - pushed };
+  }
+
   /**
-   * Drops batches (batch id and target) staged before the cutoff, with no outcome recorded since,
-   * and none of whose items is pending. Batches with pending items are kept whatever their age:
-   * they are the evidence of an interrupted push. Returns the staged items dropped.
+   * Drops batches (batch id and target) staged before the cutoff with no outcome recorded since,
+   * finished or not: a batch that still has pending items after the retention period belongs to
+   * a run that failed or was cancelled, and the next run diffs those items again from the
+   * snapshot. Returns the staged items dropped.
    */
   async pruneStagedBatches(olderThan: string): Promise<number> {
     let removed = 0;
@@ -211,10 +234,8 @@ export class KyselyStateStore implements StateStore {
             .where('target', '=', candidate.target)
             .executeTakeFirst();
           if (batch === undefined) return 0;
-          const { done } = outcomes;
           // One batch's items at a time: a page of 5,000 items is about 300 KB of JSON.
           const staged = JSON.parse(batch.items_json) as StagedItemJson[];
-          if (staged.some(([sku, location]) => !done.has(snapshotKey(sku, location)))) return 0;
           await trx.deleteFrom('omnisync_stock_push_outcome').where('batch_id', '=', candidate.batch_id).where('target', '=', candidate.target).execute();
           await trx.deleteFrom('omnisync_stock_push_batch').where('batch_id', '=', candidate.batch_id).where('target', '=', candidate.target).execute();
           return staged.length;
@@ -287,6 +308,10 @@ export class KyselyStateStore implements StateStore {
         last_seen_at: seenAt,
         occurrences: (earlier?.occurrences ?? 0) + 1,
         resolved: 0,
+        resolved_at: null,
+        category: record.category,
+        subject: record.subject,
+        target: record.target,
       });
     }
     const rows = [...merged.values()];
@@ -306,6 +331,9 @@ export class KyselyStateStore implements StateStore {
                 last_seen_at: eb.ref('excluded.last_seen_at'),
                 payload_json: eb.ref('excluded.payload_json'),
                 kind: eb.ref('excluded.kind'),
+                category: eb.ref('excluded.category'),
+                subject: eb.ref('excluded.subject'),
+                target: eb.ref('excluded.target'),
               })),
           )
           .execute();
@@ -340,12 +368,59 @@ export class KyselyStateStore implements StateStore {
       recordKey: row.record_key,
       reason: row.reason,
       kind: row.kind,
+      category: row.category,
+      subject: row.subject,
+      target: row.target,
       payload: JSON.parse(row.payload_json) as unknown,
       firstSeenAt: row.first_seen_at,
       lastSeenAt: row.last_seen_at,
       occurrences: Number(row.occurrences),
       resolved: Number(row.resolved) === 1,
+      resolvedAt: row.resolved_at,
     }));
+  }
+
+  async resolveQuarantined(scope: string, entity: string, target: string, subjects: readonly string[]): Promise<number> {
+    if (subjects.length === 0) return 0;
+    // Most pages concern no open entry at all: one indexed probe instead of an update per chunk.
+    const anyOpen = await this.db
+      .selectFrom('omnisync_quarantine')
+      .select('id')
+      .where('scope', '=', scope)
+      .where('entity', '=', entity)
+      .where('target', '=', target)
+      .where('resolved', '=', 0)
+      .limit(1)
+      .executeTakeFirst();
+    if (anyOpen === undefined) return 0;
+    const resolvedAt = nowIso();
+    let changed = 0;
+    for (const subjectChunk of chunks([...new Set(subjects)], IN_LIST_CHUNK)) {
+      const result = await this.db
+        .updateTable('omnisync_quarantine')
+        .set({ resolved: 1, resolved_at: resolvedAt })
+        .where('scope', '=', scope)
+        .where('entity', '=', entity)
+        .where('target', '=', target)
+        .where('resolved', '=', 0)
+        .where('subject', 'in', subjectChunk)
+        .executeTakeFirst();
+      changed += Number(result.numUpdatedRows);
+    }
+    return changed;
+  }
+
+  async quarantineSummary(scope: string, since: string): Promise<QuarantineSummaryRow[]> {
+    const rows = await this.db
+      .selectFrom('omnisync_quarantine')
+      .select((eb) => ['category', eb.fn.countAll<number | string>().as('records'), eb.fn.max('reason').as('example')])
+      .where('scope', '=', scope)
+      .where('last_seen_at', '>=', since)
+      .groupBy('category')
+      .execute();
+    return rows
+      .map((row) => ({ category: row.category === '' ? 'uncategorised' : row.category, records: Number(row.records), example: row.example }))
+      .sort((a, b) => b.records - a.records || (a.category < b.category ? -1 : 1));
   }
 
   /**
@@ -357,7 +432,7 @@ export class KyselyStateStore implements StateStore {
     for (const idChunk of chunks([...new Set(ids)], IN_LIST_CHUNK)) {
       const result = await this.db
         .updateTable('omnisync_quarantine')
-        .set({ resolved: 1 })
+        .set({ resolved: 1, resolved_at: nowIso() })
         .where('id', 'in', idChunk)
         .where('resolved', '=', 0)
         .executeTakeFirst();

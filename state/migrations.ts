@@ -163,6 +163,25 @@ export function stateMigrations(dialect: StateDialect): Record<string, Migration
         await db.schema.dropTable('omnisync_stock_push_item').execute();
       },
     },
+    // Quarantine entries learn what they concern (the SKU, and the target for a target's
+    // refusal) and why in one word, so they resolve by themselves once that SKU syncs cleanly
+    // and summaries can group them by cause. Earlier entries get empty values: they stay open
+    // until resolved by hand or seen again.
+    '0004_quarantine_subject': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a migration sees the schema of its own time
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('omnisync_quarantine').addColumn('category', 'text', (col) => col.notNull().defaultTo('')).execute();
+        await db.schema.alterTable('omnisync_quarantine').addColumn('subject', 'text', (col) => col.notNull().defaultTo('')).execute();
+        await db.schema.alterTable('omnisync_quarantine').addColumn('target', 'text', (col) => col.notNull().defaultTo('')).execute();
+        await db.schema.alterTable('omnisync_quarantine').addColumn('resolved_at', 'text').execute();
+        await db.schema
+          .createIndex('omnisync_quarantine_subject_idx')
+          .on('omnisync_quarantine')
+          .columns(['scope', 'entity', 'target', 'subject'])
+          .where(sql.ref('resolved'), '=', 0)
+          .execute();
+      },
+    },
   };
 }
 

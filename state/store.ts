@@ -28,6 +28,15 @@ export interface QuarantineRecord {
   reason: string;
   /** Error kind from core/errors (unmappable, validation, ...). */
   kind: string;
+  /** Short label of the cause, for grouping (core/quarantine-categories.ts). */
+  category: string;
+  /**
+   * The business key the record concerns (a SKU), or '' when unknown. Open entries of a subject
+   * are resolved when it next syncs cleanly (see resolveQuarantined).
+   */
+  subject: string;
+  /** The target that refused the record; '' for problems of the source or the mapping. */
+  target: string;
   /** The record as met, as JSON, so nothing is lost. */
   payload: unknown;
 }
@@ -38,6 +47,17 @@ export interface QuarantineEntry extends QuarantineRecord {
   lastSeenAt: string;
   occurrences: number;
   resolved: boolean;
+  /** When it was resolved (ISO time), null while open. */
+  resolvedAt: string | null;
+}
+
+/** Quarantine entries of one scope seen since a time, grouped by category. */
+export interface QuarantineSummaryRow {
+  category: string;
+  /** Entries (records), not sightings. */
+  records: number;
+  /** The reason of one of them, as an example. */
+  example: string;
 }
 
 export interface CrosswalkStore {
@@ -69,6 +89,11 @@ export interface StateStore {
   markStockItemsPushed(batchId: string, target: string, items: readonly StagedStockItem[]): Promise<void>;
   /** Marks items failed permanently (they are quarantined by the caller); they are not retried. */
   markStockItemsFailed(batchId: string, target: string, failures: ReadonlyArray<{ item: StagedStockItem; reason: string }>): Promise<void>;
+  /**
+   * Items of a staged batch with an outcome, counted once each whatever the attempts that
+   * recorded them: what a push reports, so retries and crashes never skew a run's counts.
+   */
+  stockBatchOutcomeCounts(batchId: string, target: string): Promise<{ pushed: number; failed: number }>;
   /** Drops staged rows of finished batches older than the cutoff (ISO time). Returns rows removed. */
   pruneStagedBatches(olderThan: string): Promise<number>;
 
@@ -82,6 +107,14 @@ export interface StateStore {
    */
   recentlyQuarantined(scope: string, entity: string, kind: string, recordKeys: readonly string[], since: string): Promise<Set<string>>;
   listQuarantine(filter?: { scope?: string; includeResolved?: boolean; limit?: number }): Promise<QuarantineEntry[]>;
+  /**
+   * Marks resolved, with the time, the open entries of `scope` and `entity` about these subjects
+   * at `target` ('' for source and mapping problems): their records just synced cleanly.
+   * Returns entries resolved.
+   */
+  resolveQuarantined(scope: string, entity: string, target: string, subjects: readonly string[]): Promise<number>;
+  /** Entries of `scope` seen at or after `since` (ISO time), grouped by category, most records first. */
+  quarantineSummary(scope: string, since: string): Promise<QuarantineSummaryRow[]>;
 }
 
 export function snapshotKey(sku: string, location: string): string {

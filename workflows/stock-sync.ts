@@ -53,6 +53,11 @@ export interface StockSyncProgress {
   itemsPushed: number;
   itemsFailed: number;
   itemsQuarantined: number;
+  /**
+   * Stock levels counted as zero under the mapping's quantity policy (negative on hand,
+   * reserved above on hand), reported rather than quarantined. Absent in runs of older versions.
+   */
+  itemsAdjusted?: number;
   /** Executions this run took (continue-as-new count + 1). */
   executions: number;
 }
@@ -78,7 +83,7 @@ export async function stockSync(input: StockSyncInput): Promise<StockSyncProgres
 
   const progress: StockSyncProgress = input.continuation
     ? { ...input.continuation.progress, executions: input.continuation.progress.executions + 1 }
-    : { syncName: plan.syncName, mode: plan.mode, pagesRead: 0, itemsRead: 0, itemsChanged: 0, itemsPushed: 0, itemsFailed: 0, itemsQuarantined: 0, executions: 1 };
+    : { syncName: plan.syncName, mode: plan.mode, pagesRead: 0, itemsRead: 0, itemsChanged: 0, itemsPushed: 0, itemsFailed: 0, itemsQuarantined: 0, itemsAdjusted: 0, executions: 1 };
   setHandler(progressQuery, () => progress);
 
   let cursor = input.continuation ? input.continuation.cursor : plan.startCursor;
@@ -99,6 +104,8 @@ export async function stockSync(input: StockSyncInput): Promise<StockSyncProgres
     progress.pagesRead += 1;
     progress.itemsRead += staged.skusRead;
     progress.itemsQuarantined += staged.quarantined;
+    // `adjusted` is absent from results recorded by older workers (replayed histories).
+    progress.itemsAdjusted = (progress.itemsAdjusted ?? 0) + (staged.adjusted ?? 0);
     progress.itemsChanged += Object.values(staged.changedByTarget).reduce((a, b) => a + b, 0);
 
     const pushes = targets

@@ -4,6 +4,7 @@
  * at the source. A bad row never fails the page it is on.
  */
 import type { RejectedRecord } from '../contract';
+import { QUARANTINE_CATEGORY } from '../../core/quarantine-categories';
 import type { StockLevel } from '../../core/model';
 import type { ErpTables } from './config';
 
@@ -67,12 +68,15 @@ export function mapStockRow(row: ErpStockRow, tables: ErpTables): StockRowResult
  */
 function rejectRow(row: ErpStockRow, tables: ErpTables, sku: string | undefined, location: string | undefined, reason: string): StockRowResult {
   const stock = tables.stock;
+  const knownSku = isEmpty(row.product_found) ? undefined : sku;
   return {
     ok: false,
-    sku: isEmpty(row.product_found) ? undefined : sku,
+    sku: knownSku,
     rejection: {
       recordKey: sku && location ? `${sku}|${location}` : `${stock.table}#${String(row.stock_id)}`,
       reason: `${reason} in ${stock.table} row ${String(row.stock_id)}`,
+      category: QUARANTINE_CATEGORY.invalidSourceRow,
+      subject: knownSku ?? '',
       payload: payloadOf(row, tables),
     },
   };

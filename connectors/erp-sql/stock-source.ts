@@ -14,9 +14,11 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import { configError } from '../../core/errors';
+import { QUARANTINE_CATEGORY } from '../../core/quarantine-categories';
 import type { StockLevel } from '../../core/model';
-import type { RejectedRecord, StockCursor, StockPage, StockReadMode, StockSource } from '../contract';
+import type { RejectedRecord, StockCursor, StockPage, StockReadRequest, StockSource } from '../contract';
 import type { ErpSqlClient } from './client';
+import { DuplicateSkuFinder, duplicateRejections, skuKey, type DuplicateGroups } from './duplicate-skus';
 import { mapStockRow, type ErpStockRow } from './mapper';
 import { compactCursorTime, modifiedAtSql, type ModifiedAtSql } from './modified-at';
 
@@ -29,27 +31,65 @@ const IN_LIST_CHUNK = 900;
  * failing the page. A SKU with such a row is not in the page's `skus` and `levels` (see mapRows).
  */
 export class ErpStockSource implements StockSource {
+  private readonly duplicates: DuplicateSkuFinder;
+
   constructor(
     private readonly client: ErpSqlClient,
     /** Largest page asked of the ERP (config pageSize). */
     private readonly maxPageSize: number,
-  ) {}
+  ) {
+    this.duplicates = new DuplicateSkuFinder(client);
+  }
 
-  async readStockPage(request: { mode: StockReadMode; cursor: StockCursor | null; limit: number }): Promise<StockPage> {
+  async readStockPage(request: StockReadRequest): Promise<StockPage> {
     const limit = Math.max(1, Math.min(Math.floor(request.limit), this.maxPageSize));
     if (request.mode === 'full') {
       if (request.cursor !== null && request.cursor.strategy !== 'key') {
         throw configError(`erp-sql: a full read resumes from a "key" cursor, got a "${request.cursor.strategy}" cursor`);
       }
-      return this.readFullPage(request.cursor?.afterKey ?? null, limit);
-    }
-    if (request.cursor !== null && request.cursor.strategy !== 'modified') {
+    } else if (request.cursor !== null && request.cursor.strategy !== 'modified') {
       throw configError(`erp-sql: a delta read resumes from a "modified" cursor, got a "${request.cursor.strategy}" cursor`);
     }
-    return this.readDeltaPage(request.cursor, limit);
+    const caseInsensitive = request.caseInsensitiveSkus ?? false;
+    const page =
+      request.cursor?.strategy === 'key' || (request.mode === 'full' && request.cursor === null)
+        ? await this.readFullPage(request.cursor?.afterKey ?? null, limit)
+        : await this.readDeltaPage(request.cursor, limit);
+    return this.withoutDuplicates(page, await this.duplicates.groups(caseInsensitive, request.cursor === null), caseInsensitive);
   }
 
-  private async readFullPage(afterKey: string | null, limit: number): Promise<StockPage> {
+  /**
+   * Takes SKUs held by several product rows out of a page: their levels and SKUs go, and each
+   * of their rows the page covers is rejected. Rows of one SKU that meet within the page but
+   * escaped the database's check (non-ASCII blanks or letter case) count as duplicates too.
+   */
+  private withoutDuplicates(page: ReadPage, known: DuplicateGroups, caseInsensitive: boolean): StockPage {
+    const { products: productRows, ...rest } = page;
+    const inPage = new Map<string, Array<{ productId: unknown; storedSku: unknown }>>();
+    for (const row of productRows) {
+      const key = skuKey(row.sku, caseInsensitive);
+      const rows = inPage.get(key);
+      if (rows === undefined) inPage.set(key, [row]);
+      else if (!rows.some((r) => String(r.productId) === String(row.productId))) rows.push(row);
+    }
+    const groups = new Map<string, readonly { productId: unknown; storedSku: unknown }[]>();
+    for (const [key, rows] of inPage) {
+      const group = known.get(key) ?? (rows.length > 1 ? rows : undefined);
+      if (group !== undefined) groups.set(key, group);
+    }
+    if (groups.size === 0) return rest;
+    const { products } = this.client.tables;
+    const names = { productsTable: products.table, idColumn: products.id, skuColumn: products.sku };
+    const productIds = new Set(productRows.map((row) => String(row.productId)));
+    const rejected: RejectedRecord[] = [...rest.rejected];
+    for (const [key, group] of groups) rejected.push(...duplicateRejections(group, key, productIds, names, caseInsensitive));
+    const isDuplicate = (sku: string) => groups.has(skuKey(sku, caseInsensitive));
+    // Rows of a duplicate SKU that were bad anyway are reported once, as duplicates.
+    const kept = rejected.filter((r) => r.category !== QUARANTINE_CATEGORY.invalidSourceRow || r.subject === '' || !isDuplicate(r.subject));
+    return { ...rest, skus: rest.skus.filter((sku) => !isDuplicate(sku)), levels: rest.levels.filter((level) => !isDuplicate(level.sku)), rejected: kept };
+  }
+
+  private async readFullPage(afterKey: string | null, limit: number): Promise<ReadPage> {
     const c = this.client;
     const productId = c.column('products', 'id');
     const products = await c.rows(
@@ -62,7 +102,7 @@ export class ErpStockSource implements StockSource {
       { purpose: 'full read (products)', table: 'products' },
     );
     const last = products.at(-1);
-    if (last === undefined) return { levels: [], skus: [], rejected: [], nextCursor: null, resumeCursor: null };
+    if (last === undefined) return { levels: [], skus: [], rejected: [], nextCursor: null, resumeCursor: null, products: [] };
 
     // The page's products are exactly those with afterKey < id <= last id, in the products
     // table's own order; their stock joins in one query without a list of ids.
@@ -85,10 +125,11 @@ export class ErpStockSource implements StockSource {
       rejected,
       nextCursor: products.length === limit ? resumeCursor : null,
       resumeCursor,
+      products: productsOf(products),
     };
   }
 
-  private async readDeltaPage(cursor: Extract<StockCursor, { strategy: 'modified' }> | null, limit: number): Promise<StockPage> {
+  private async readDeltaPage(cursor: Extract<StockCursor, { strategy: 'modified' }> | null, limit: number): Promise<ReadPage> {
     const c = this.client;
     const modifiedAt = this.modifiedAt();
     const stockId = c.column('stock', 'id');
@@ -112,7 +153,7 @@ export class ErpStockSource implements StockSource {
       { purpose: 'delta read (changed stock)', table: 'stock' },
     );
     const last = changed.at(-1);
-    if (last === undefined) return { levels: [], skus: [], rejected: [], nextCursor: null, resumeCursor: null };
+    if (last === undefined) return { levels: [], skus: [], rejected: [], nextCursor: null, resumeCursor: null, products: [] };
 
     // All stock rows of the touched products, so availability per SKU is computed from every
     // location, not only from the row that changed.
@@ -141,6 +182,7 @@ export class ErpStockSource implements StockSource {
       rejected,
       nextCursor: changed.length === limit ? resumeCursor : null,
       resumeCursor,
+      products: productsOf(stockRows.filter((row) => row.product_found !== null).map((row) => ({ product_id: row.product_id, sku: row.sku }))),
     };
   }
 
@@ -188,6 +230,21 @@ export class ErpStockSource implements StockSource {
     levels.sort((a, b) => compareText(a.sku, b.sku) || compareText(a.location, b.location));
     return { levels, rejected, incompleteSkus };
   }
+}
+
+/** A page as read, with the product rows it covers (for the duplicate check). */
+interface ReadPage extends StockPage {
+  products: Array<{ productId: unknown; storedSku: unknown; sku: string }>;
+}
+
+/** The page's product rows with a SKU, each with its SKU as the page uses it (trimmed). */
+function productsOf(rows: ReadonlyArray<{ product_id: unknown; sku: unknown }>): ReadPage['products'] {
+  const products: ReadPage['products'] = [];
+  for (const row of rows) {
+    const [sku] = uniqueSkus([row.sku]);
+    if (sku !== undefined) products.push({ productId: row.product_id, storedSku: row.sku, sku });
+  }
+  return products;
 }
 
 function uniqueSkus(values: readonly unknown[]): string[] {

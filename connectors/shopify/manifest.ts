@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { ConnectorInstance, ConnectorManifest } from '../contract';
 import { ShopifyGraphqlClient } from './client';
 import { SHOP_QUERY, SHOP_QUERY_COST, SET_QUANTITIES_COST, variantLookupPageFor } from './operations';
-import { SHOPIFY_MAX_INPUT_ITEMS, ShopifyStockTarget } from './stock-target';
+import { SHOPIFY_MAX_INPUT_ITEMS, SHOPIFY_STOCK_WRITE_LIMITS, ShopifyStockTarget } from './stock-target';
 
 /** Restore rate in points/s per Shopify plan (bucket = 10 × restore rate). */
 export const SHOPIFY_PLAN_RESTORE_RATE = { standard: 100, advanced: 200, plus: 1000, enterprise: 2000 } as const;
@@ -49,6 +49,7 @@ export const shopifyManifest: ConnectorManifest<typeof ShopifyConfig> = {
   configSchema: ShopifyConfig,
   secretFields: ['accessToken'],
   maxBatchSize: { 'stock.write': SHOPIFY_MAX_INPUT_ITEMS },
+  writeLimits: { stock: SHOPIFY_STOCK_WRITE_LIMITS },
   rateBudget: (config) => {
     const restoreRate = restoreRateOf(config);
     return { kind: 'cost', pointsPerSecond: restoreRate, bucketSize: config.bucketSize ?? restoreRate * 10, writeCost: SET_QUANTITIES_COST };

@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import type { ItemResult } from '../../core/errors';
 import { validationError } from '../../core/errors';
+import type { StockWriteLimits } from '../../core/stock-limits';
 import type { StockTarget, StockUpdate, StockUpdateKey, StockWriter } from '../contract';
 import type { CrosswalkStore } from '../../state/store';
 import type { ShopifyGraphqlClient } from './client';
@@ -24,6 +25,22 @@ import { quantityIndexOf, toQuantityInputs, type UserError } from './mapper';
 
 /** Shopify's input array limit for one mutation. */
 export const SHOPIFY_MAX_INPUT_ITEMS = 250;
+
+/**
+ * What `inventorySetQuantities` accepts per quantity. Quantities are GraphQL `Int` (32-bit) and
+ * Shopify bounds inventory quantities to ±1,000,000,000 (INVALID_QUANTITY_TOO_HIGH/LOW); the hub
+ * only sets available quantities, which are never negative. A variant's SKU holds at most 255
+ * characters. Shopify's SKU search matches case-insensitively, so SKUs that differ only by case
+ * cannot be told apart by the lookup: sources report them as duplicates.
+ */
+export const SHOPIFY_STOCK_WRITE_LIMITS: StockWriteLimits = {
+  minQuantity: 0,
+  maxQuantity: 1_000_000_000,
+  maxSkuLength: 255,
+  maxLocationLength: 255,
+  caseInsensitiveSkus: true,
+  describe: 'Shopify inventory quantities are at most 1,000,000,000',
+};
 /** Crosswalk kind: channel SKU → inventory item GID. */
 export const INVENTORY_ITEM_CROSSWALK = 'sku->inventory-item';
 /**

@@ -72,7 +72,18 @@ function items(count: number, options: { skuPrefix?: string; location?: string; 
 }
 
 function record(overrides: Partial<QuarantineRecord> = {}): QuarantineRecord {
-  return { scope: 'sync-a', entity: 'stock', recordKey: 'SKU-1|MAG-01', reason: 'onHand is not a number', kind: 'validation', payload: { ilosc: 'abc' }, ...overrides };
+  return {
+    scope: 'sync-a',
+    entity: 'stock',
+    recordKey: 'SKU-1|MAG-01',
+    reason: 'onHand is not a number',
+    kind: 'validation',
+    category: 'invalid source row',
+    subject: 'SKU-1',
+    target: '',
+    payload: { ilosc: 'abc' },
+    ...overrides,
+  };
 }
 
 describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state store on %s', (backend) => {
@@ -215,22 +226,41 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
       expect(await store.loadSnapshot('shop', ['FAIL-000001'])).toEqual(new Map());
     });
 
-    it('prunes finished batches older than the cutoff and keeps batches with pending items', async () => {
+    it('prunes batches staged before the cutoff, finished or left pending by a failed run, and keeps those still being pushed', async () => {
       const done = items(3, { skuPrefix: 'PRUNE-DONE' });
-      const unfinished = items(3, { skuPrefix: 'PRUNE-OPEN' });
+      const abandoned = items(3, { skuPrefix: 'PRUNE-OPEN' });
+      const active = items(2, { skuPrefix: 'PRUNE-ACTIVE' });
       await store.stageStockItems('batch-prune-done', 'prune-target', done);
       await store.markStockItemsPushed('batch-prune-done', 'prune-target', done.slice(0, 2));
       await store.markStockItemsFailed('batch-prune-done', 'prune-target', done.slice(2).map((item) => ({ item, reason: 'rejected' })));
-      await store.stageStockItems('batch-prune-open', 'prune-target', unfinished);
-      await store.markStockItemsPushed('batch-prune-open', 'prune-target', unfinished.slice(0, 1));
+      await store.stageStockItems('batch-prune-open', 'prune-target', abandoned);
+      await store.markStockItemsPushed('batch-prune-open', 'prune-target', abandoned.slice(0, 1));
+      await store.stageStockItems('batch-prune-active', 'prune-target', active);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const cutoff = new Date().toISOString();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      // An outcome recorded after the cutoff: that push is still going on.
+      await store.markStockItemsPushed('batch-prune-active', 'prune-target', active.slice(0, 1));
 
       expect(await store.pruneStagedBatches('2000-01-01T00:00:00.000Z')).toBe(0);
-      const future = new Date(Date.now() + 60_000).toISOString();
-      const removed = await store.pruneStagedBatches(future);
-      expect(removed).toBeGreaterThanOrEqual(3); // other tests' finished batches may go too
-      expect(await store.loadPendingStockItems('batch-prune-open', 'prune-target')).toHaveLength(2);
+      const removed = await store.pruneStagedBatches(cutoff);
+      expect(removed).toBeGreaterThanOrEqual(6); // other tests' batches may go too
+      expect(await store.loadPendingStockItems('batch-prune-open', 'prune-target')).toEqual([]);
+      expect(await store.stockBatchOutcomeCounts('batch-prune-done', 'prune-target')).toEqual({ pushed: 0, failed: 0 });
+      expect(await store.loadPendingStockItems('batch-prune-active', 'prune-target')).toHaveLength(1);
       // Pruning batches never touches the snapshot.
       expect((await store.loadSnapshot('prune-target', done.map((item) => item.sku))).size).toBe(2);
+    });
+
+    it('counts the outcomes of a batch once per item, whatever the attempts that recorded them', async () => {
+      const batch = items(5, { skuPrefix: 'COUNT' });
+      await store.stageStockItems('batch-count', 'count-target', batch);
+      await store.markStockItemsPushed('batch-count', 'count-target', batch.slice(0, 2));
+      // A second attempt that lost the first one's answer records the same items again.
+      await store.markStockItemsPushed('batch-count', 'count-target', batch.slice(0, 3));
+      await store.markStockItemsFailed('batch-count', 'count-target', [{ item: batch[4]!, reason: 'refused' }]);
+      expect(await store.stockBatchOutcomeCounts('batch-count', 'count-target')).toEqual({ pushed: 3, failed: 1 });
+      expect(await store.stockBatchOutcomeCounts('batch-none', 'count-target')).toEqual({ pushed: 0, failed: 0 });
     });
 
     // Needs a database of its own at migration 0002: plain 'postgres' is the one shared public schema.
@@ -353,6 +383,39 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
       await store.quarantine([record({ scope: 'resolved' })]);
       const all = await store.listQuarantine({ scope: 'resolved', includeResolved: true });
       expect(all.map((e) => [e.resolved, e.occurrences]).sort()).toEqual([[false, 1], [true, 1]]);
+    });
+
+    it('resolves the open entries of subjects that synced cleanly, per target, with the time', async () => {
+      await store.quarantine([
+        record({ scope: 'auto', recordKey: 'A|MAG', subject: 'A', target: '' }),
+        record({ scope: 'auto', recordKey: 'A|shop|L1', subject: 'A', target: 'shop', reason: 'SKU A has no variant', category: 'unknown to target' }),
+        record({ scope: 'auto', recordKey: 'B|MAG', subject: 'B', target: '' }),
+      ]);
+      const before = new Date().toISOString();
+      expect(await store.resolveQuarantined('auto', 'stock', '', ['A', 'C'])).toBe(1);
+      expect(await store.resolveQuarantined('other-scope', 'stock', 'shop', ['A'])).toBe(0);
+      const open = await store.listQuarantine({ scope: 'auto' });
+      expect(open.map((e) => e.recordKey).sort()).toEqual(['A|shop|L1', 'B|MAG']);
+      const resolved = (await store.listQuarantine({ scope: 'auto', includeResolved: true })).find((e) => e.recordKey === 'A|MAG')!;
+      expect(resolved.resolved).toBe(true);
+      expect(resolved.resolvedAt! >= before).toBe(true);
+      expect(await store.resolveQuarantined('auto', 'stock', 'shop', ['A'])).toBe(1);
+      expect((await store.listQuarantine({ scope: 'auto' })).map((e) => e.recordKey)).toEqual(['B|MAG']);
+    });
+
+    it('summarises the entries seen since a time by category, most records first', async () => {
+      const since = new Date().toISOString();
+      await store.quarantine([
+        record({ scope: 'summary', recordKey: 'X', category: 'outside target limits', reason: 'quantity 1 is above' }),
+        record({ scope: 'summary', recordKey: 'Y', category: 'duplicate key in source', reason: 'dup Y' }),
+        record({ scope: 'summary', recordKey: 'Z', category: 'duplicate key in source', reason: 'dup Z' }),
+        record({ scope: 'summary', recordKey: 'Z', category: 'duplicate key in source', reason: 'dup Z' }),
+      ]);
+      expect(await store.quarantineSummary('summary', since)).toEqual([
+        { category: 'duplicate key in source', records: 2, example: 'dup Z' },
+        { category: 'outside target limits', records: 1, example: 'quantity 1 is above' },
+      ]);
+      expect(await store.quarantineSummary('summary', new Date(Date.now() + 60_000).toISOString())).toEqual([]);
     });
 
     it('lists newest sightings first, up to the limit, any JSON payload', async () => {
