@@ -1,7 +1,8 @@
 /**
  * The omnisync CLI. `npm run omnisync -- <command>` (or `npx omnisync <command>` once linked).
  *
- * Exit codes: 0 ok, 1 a command failed (e.g. a connection check), 2 invalid config or usage.
+ * Exit codes: 0 ok, 1 a command failed (e.g. a connection check), 2 invalid config or usage,
+ * 3 `sync run`: the run failed (a run that finished with quarantined items exits 0).
  */
 import { Command, Option } from 'commander';
 import { loadCliConfig, cliLogger } from './context';
@@ -79,8 +80,9 @@ program
   .command('list')
   .option('--scope <sync>', 'only this sync')
   .option('--limit <n>', 'at most this many', '50')
-  .description('list open quarantined records with their reasons')
-  .action(async (options: { scope?: string; limit: string }) => {
+  .option('--all', 'also records resolved since (by a clean sync or by hand)', false)
+  .description('list open quarantined records with their reasons (newest first)')
+  .action(async (options: { scope?: string; limit: string; all: boolean }) => {
     await listQuarantine(loadCliConfig(configFile()), options);
   });
 

@@ -6,8 +6,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import YAML from 'yaml';
 import type { z } from 'zod';
-import { OmnisyncConfig, type SyncConfig } from './schema';
-import { containsReference, joinPath, resolveReferences, valueAtPath, type ReferenceContext } from './references';
+import { ConnectorEntry, OmnisyncConfig, SyncConfig } from './schema';
+import { joinPath, resolveReferences, resolveString, valueAtPath, type ReferenceContext } from './references';
+import { TOP_LEVEL_SECRETS, inlineSecretProblem, secretFormOf, secretParts, type SecretForm } from './secrets';
 import { StockMapping, checkStockMapping } from '../core/stock-mapping';
 import type { Capability, ConnectorManifest } from '../connectors/contract';
 import type { ConnectorRegistry } from '../connectors/registry';
@@ -113,11 +114,21 @@ export function loadConfig(file: string, options: LoadOptions): LoadedConfig {
   return parseConfig(text, absolute, options);
 }
 
-/** Parses config text; `file` names it in messages and anchors relative paths. */
+/**
+ * Parses config text; `file` names it in messages and anchors relative paths.
+ *
+ * Every stage runs, and their problems are reported together: the file's structure (top-level
+ * schema, which includes the syncs and their cron expressions), secrets given inline, each
+ * connector's own config schema, and the syncs' references to connectors and mapping files. A
+ * check that depends on a broken part is skipped, never reported as a problem of its own: a
+ * sync naming a connector whose config fails is not told the connector is unknown, and a
+ * connector of an unknown kind is not checked for capabilities.
+ */
 export function parseConfig(text: string, file: string, options: LoadOptions): LoadedConfig {
   const display = relative(process.cwd(), file) || file;
   const baseDir = dirname(file);
   const problems: string[] = [];
+  const report = (line: string) => problems.push(line);
   const document = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new ConfigError(display, document.errors.map((e) => `line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${yamlMessage(e.message)}`));
@@ -126,73 +137,70 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
   const context: ReferenceContext = { env: options.env ?? process.env, baseDir };
   const secretValues: string[] = [];
 
-  // Secrets are checked on the raw text (before resolution): a literal secret is refused.
-  const rawConnectors = (valueAtPath(raw, 'connectors') ?? {}) as Record<string, { kind?: unknown; config?: unknown }>;
-  const resolvedTop = resolveReferences(
-    raw !== null && typeof raw === 'object' ? { ...(raw as object), connectors: undefined } : raw,
-    '',
-    context,
-    (line) => problems.push(line),
-  ) as Record<string, unknown>;
-  const parsed = OmnisyncConfig.safeParse({ ...resolvedTop, connectors: rawConnectors }, { reportInput: true });
-  if (!parsed.success) {
-    throw new ConfigError(display, [...problems, ...formatIssues(parsed.error.issues, '')]);
+  // Secrets are checked on the text as written (before resolution): a literal secret is refused.
+  for (const secret of TOP_LEVEL_SECRETS) {
+    const problem = inlineSecretProblem(valueAtPath(raw, secret.path), secret.path, secret.form);
+    if (problem !== undefined) report(problem);
   }
-  const top = parsed.data;
 
+  // The file's structure, references resolved; connector configs are resolved and validated
+  // below, by their kind's own schema.
+  const rawConnectors = isRecord(raw) ? raw.connectors : undefined;
+  const resolvedTop = resolveReferences(isRecord(raw) ? { ...raw, connectors: undefined } : raw, '', context, report);
+  const parsed = OmnisyncConfig.safeParse(isRecord(resolvedTop) ? { ...resolvedTop, connectors: rawConnectors } : resolvedTop, { reportInput: true });
+  if (!parsed.success) problems.push(...formatIssues(parsed.error.issues, ''));
+
+  // Connectors: each one whose kind is readable, even when other parts of the file are broken.
+  const declared = isRecord(rawConnectors) ? rawConnectors : undefined;
   const connectors = new Map<string, LoadedConnector>();
-  for (const [id, entry] of Object.entries(top.connectors)) {
-    const path = `connectors.${id}`;
-    const manifest = options.registry.get(entry.kind);
-    if (!manifest) {
-      problems.push(`${path}.kind: unknown connector kind "${entry.kind}" (known: ${options.registry.kinds().join(', ')})`);
-      continue;
+  for (const [id, entry] of Object.entries(declared ?? {})) {
+    const loaded = loadConnector(id, entry, options.registry, context, problems);
+    if (loaded) {
+      connectors.set(id, loaded.connector);
+      secretValues.push(...loaded.secretValues);
     }
-    for (const secretField of manifest.secretFields) {
-      const value = valueAtPath(entry.config, secretField);
-      if (typeof value === 'string' && !containsReference(value)) {
-        problems.push(`${path}.config.${secretField}: secrets must be given by reference (\${env:NAME} or \${file:path}), not inline`);
-      }
-    }
-    const resolved = resolveReferences(entry.config ?? {}, `${path}.config`, context, (line) => problems.push(line));
-    const result = manifest.configSchema.safeParse(resolved, { reportInput: true });
-    if (!result.success) {
-      problems.push(...formatIssues(result.error.issues, `${path}.config`));
-      continue;
-    }
-    for (const secretField of manifest.secretFields) {
-      const value = valueAtPath(result.data, secretField);
-      if (typeof value === 'string' && value !== '') secretValues.push(value);
-    }
-    connectors.set(id, { id, kind: entry.kind, manifest, config: result.data });
   }
+
+  // Syncs: the references of each sync whose fields are readable.
+  const rawSyncs = isRecord(resolvedTop) && isRecord(resolvedTop.syncs) ? resolvedTop.syncs : {};
+  const mappings = new Map<string, StockMapping>();
+  for (const [name, sync] of Object.entries(rawSyncs)) {
+    if (!isRecord(sync)) continue; // reported by the file's structure
+    const path = `syncs.${name}`;
+    const source = fieldOf(sync, 'source');
+    const targets = fieldOf(sync, 'targets');
+    const pageSize = fieldOf(sync, 'pageSize');
+    const mappingFile = fieldOf(sync, 'mapping');
+    // Without a readable connectors block, whether a connector exists cannot be said.
+    if (declared) {
+      if (source !== undefined) requireCapability(declared, connectors, options.registry, source, 'stock.read', `${path}.source`, problems);
+      targets?.forEach((target, index) => requireCapability(declared, connectors, options.registry, target, 'stock.write', `${path}.targets[${index}]`, problems));
+    }
+    const sourceConnector = source === undefined ? undefined : connectors.get(source);
+    const maxPage = sourceConnector?.manifest.maxPageSize?.(sourceConnector.config);
+    if (maxPage !== undefined && pageSize !== undefined && pageSize > maxPage) {
+      problems.push(`${path}.pageSize: ${pageSize} is more than connector "${source}" reads per page (${maxPage}); raise connectors.${source}.config.pageSize or lower this`);
+    }
+    if (source !== undefined && targets?.includes(source)) problems.push(`${path}.targets: the source "${source}" cannot also be a target`);
+    const mapping = mappingFile === undefined ? undefined : loadMapping(resolve(baseDir, mappingFile), `${path}.mapping`, mappingFile, problems);
+    if (mapping) mappings.set(name, mapping);
+  }
+
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(display, problems);
+  const top = parsed.data;
 
   const syncs = new Map<string, LoadedSync>();
   for (const [name, sync] of Object.entries(top.syncs)) {
-    const path = `syncs.${name}`;
-    requireCapability(top.connectors, connectors, options.registry, sync.source, 'stock.read', `${path}.source`, problems);
-    sync.targets.forEach((target, index) =>
-      requireCapability(top.connectors, connectors, options.registry, target, 'stock.write', `${path}.targets[${index}]`, problems),
-    );
-    const source = connectors.get(sync.source);
-    const maxPage = source?.manifest.maxPageSize?.(source.config);
-    if (maxPage !== undefined && sync.pageSize > maxPage) {
-      problems.push(`${path}.pageSize: ${sync.pageSize} is more than connector "${sync.source}" reads per page (${maxPage}); raise connectors.${sync.source}.config.pageSize or lower this`);
-    }
-    if (sync.targets.includes(sync.source)) problems.push(`${path}.targets: the source "${sync.source}" cannot also be a target`);
-    const mapping = loadMapping(resolve(baseDir, sync.mapping), `${path}.mapping`, sync.mapping, problems);
-    if (mapping) syncs.set(name, { ...sync, name, mappingFile: sync.mapping, stockMapping: mapping });
+    syncs.set(name, { ...sync, name, mappingFile: sync.mapping, stockMapping: mappings.get(name)! });
   }
-
-  if (problems.length > 0) throw new ConfigError(display, problems);
-
   const absolutePath = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const stateStore: StateStoreConfig =
     top.stateStore.driver === 'sqlite'
       ? { driver: 'sqlite', file: absolutePath(top.stateStore.file) }
       : { driver: 'postgres', connectionString: top.stateStore.connectionString, schema: top.stateStore.schema };
-  if (top.stateStore.driver === 'postgres') secretValues.push(top.stateStore.connectionString);
-  if (top.temporal.apiKey) secretValues.push(top.temporal.apiKey);
+  for (const secret of TOP_LEVEL_SECRETS) {
+    secretValues.push(...resolvedSecretValues(valueAtPath(raw, secret.path), valueAtPath(top, secret.path), secret.form, context));
+  }
   return {
     file: display,
     baseDir,
@@ -203,12 +211,70 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
     sandbox: top.sandbox ? { ...top.sandbox, erpFile: absolutePath(top.sandbox.erpFile) } : undefined,
     connectors,
     syncs,
-    secretValues,
+    secretValues: [...new Set(secretValues)],
   };
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** A sync's field when it passes its own schema (defaults applied), else undefined. */
+function fieldOf<K extends keyof typeof SyncConfig.shape>(sync: Record<string, unknown>, key: K): z.output<(typeof SyncConfig.shape)[K]> | undefined {
+  const result = SyncConfig.shape[key].safeParse(sync[key]);
+  return result.success ? (result.data as z.output<(typeof SyncConfig.shape)[K]>) : undefined;
+}
+
+/**
+ * Checks one `connectors.<id>` entry with its kind's manifest: secrets as written, references,
+ * the kind's config schema; problems go onto `problems`. Undefined when the config fails its
+ * schema or the kind is unknown or unreadable (the file's structure reports the latter).
+ */
+function loadConnector(
+  id: string,
+  entry: unknown,
+  registry: ConnectorRegistry,
+  context: ReferenceContext,
+  problems: string[],
+): { connector: LoadedConnector; secretValues: string[] } | undefined {
+  const path = `connectors.${id}`;
+  if (!isRecord(entry)) return undefined;
+  const kind = ConnectorEntry.shape.kind.safeParse(entry.kind);
+  if (!kind.success) return undefined;
+  const manifest = registry.get(kind.data);
+  if (!manifest) {
+    problems.push(`${path}.kind: unknown connector kind "${kind.data}" (known: ${registry.kinds().join(', ')})`);
+    return undefined;
+  }
+  const rawConfig = entry.config ?? {};
+  for (const field of manifest.secretFields) {
+    const problem = inlineSecretProblem(valueAtPath(rawConfig, field), `${path}.config.${field}`, secretFormOf(field));
+    if (problem !== undefined) problems.push(problem);
+  }
+  const resolved = resolveReferences(rawConfig, `${path}.config`, context, (line) => problems.push(line));
+  const result = manifest.configSchema.safeParse(resolved, { reportInput: true });
+  if (!result.success) {
+    problems.push(...formatIssues(result.error.issues, `${path}.config`));
+    return undefined;
+  }
+  const secretValues = manifest.secretFields.flatMap((field) =>
+    resolvedSecretValues(valueAtPath(rawConfig, field), valueAtPath(result.data, field), secretFormOf(field), context),
+  );
+  return { connector: { id, kind: kind.data, manifest, config: result.data }, secretValues };
+}
+
+/**
+ * The values to scrub from logs for one secret field: its resolved value, and for a connection
+ * string also the resolved password alone.
+ */
+function resolvedSecretValues(written: unknown, resolvedValue: unknown, form: SecretForm, context: ReferenceContext): string[] {
+  if (typeof written !== 'string' || typeof resolvedValue !== 'string' || resolvedValue === '') return [];
+  const parts = form === 'whole' ? [] : secretParts(written, form).map((part) => resolveString(part, '', context, () => {}));
+  return [resolvedValue, ...parts].filter((value) => value !== '');
+}
+
 function requireCapability(
-  declared: Record<string, { kind: string }>,
+  declared: Record<string, unknown>,
   loaded: Map<string, LoadedConnector>,
   registry: ConnectorRegistry,
   id: string,
@@ -216,12 +282,14 @@ function requireCapability(
   path: string,
   problems: string[],
 ): void {
-  const entry = declared[id];
-  if (!entry) {
+  if (!Object.hasOwn(declared, id)) {
     problems.push(`${path}: unknown connector "${id}" (defined: ${Object.keys(declared).join(', ') || 'none'})`);
     return;
   }
-  const manifest = loaded.get(id)?.manifest ?? registry.get(entry.kind);
+  const entry = declared[id];
+  const kind = isRecord(entry) && typeof entry.kind === 'string' ? entry.kind : undefined;
+  // A connector of an unknown or unreadable kind has its own problem; its capabilities are unknown.
+  const manifest = loaded.get(id)?.manifest ?? (kind === undefined ? undefined : registry.get(kind));
   if (manifest && !manifest.capabilities.includes(capability)) {
     problems.push(`${path}: connector "${id}" (kind ${manifest.kind}) cannot do ${capability} (it offers: ${manifest.capabilities.join(', ')})`);
   }

@@ -1,9 +1,9 @@
 /**
  * Secret and value references in config files: `${env:NAME}` and `${file:path}`.
  *
- * Secrets never sit in a config file in the clear: a manifest marks its secret fields and the
- * loader refuses literal values there. References may also be used in any other string field
- * (e.g. a host name per environment).
+ * Secrets never sit in a config file in the clear: a manifest marks its secret fields, and the
+ * loader refuses any of their text that is not a reference (config/secrets.ts). References may
+ * also be used in any other string field (e.g. a host name per environment).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -12,6 +12,11 @@ const REFERENCE = /\$\{(env|file):([^}]+)\}/g;
 
 export function containsReference(value: string): boolean {
   return new RegExp(REFERENCE.source).test(value);
+}
+
+/** Replaces every reference with `replacement`, or with what it returns for the reference. */
+export function replaceReferences(value: string, replacement: string | ((reference: string) => string)): string {
+  return value.replace(new RegExp(REFERENCE.source, 'g'), (reference) => (typeof replacement === 'string' ? replacement : replacement(reference)));
 }
 
 export interface ReferenceContext {

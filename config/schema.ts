@@ -4,10 +4,13 @@
  * ignored is worse than one that stops the deploy.
  */
 import { z } from 'zod';
+import { cronProblem } from './cron';
 
-const Cron = z
-  .string()
-  .regex(/^(@(hourly|daily|weekly|monthly|yearly)|(\S+\s+){4}\S+)$/, 'expected a cron expression with 5 fields (e.g. "*/5 * * * *") or @hourly/@daily');
+/** A 5-field cron expression or macro, checked completely as Temporal will read it (config/cron.ts). */
+const Cron = z.string().superRefine((value, ctx) => {
+  const problem = cronProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: value });
+});
 
 export const ScheduleEntry = z.strictObject({
   cron: Cron,
@@ -61,7 +64,7 @@ export const TemporalConfig = z.strictObject({
   namespace: z.string().min(1).default('default'),
   /** Task queue of the hub's workflows and hub activities. Default "omnisync". */
   taskQueue: z.string().min(1).default('omnisync'),
-  /** Temporal Cloud API key (by reference). */
+  /** Temporal Cloud API key (secret: by reference only). */
   apiKey: z.string().optional(),
   tls: z
     .strictObject({
@@ -82,7 +85,12 @@ export const TemporalConfig = z.strictObject({
 
 export const StateStoreSettings = z.discriminatedUnion('driver', [
   z.strictObject({ driver: z.literal('sqlite'), file: z.string().min(1) }),
-  z.strictObject({ driver: z.literal('postgres'), connectionString: z.string().min(1), schema: z.string().optional() }),
+  z.strictObject({
+    driver: z.literal('postgres'),
+    /** libpq connection string; a password in it only by reference (config/secrets.ts). */
+    connectionString: z.string().min(1),
+    schema: z.string().optional(),
+  }),
 ]);
 
 export const SandboxConfig = z.strictObject({

@@ -98,24 +98,60 @@ export function isTransientNetworkCode(code: string | undefined): boolean {
 }
 
 /**
- * Converts any thrown value into the ApplicationFailure an activity should throw.
+ * Most characters of a failure message we send to Temporal. The server keeps an activity's
+ * last failure only while the whole failure (message, stack, causes) stays within a few KB
+ * (2 KB by default); above that the UI shows "Failure exceeds size limit." instead of the
+ * cause. Messages are cut here, keeping their start, and stacks to a few frames.
+ */
+export const MAX_FAILURE_MESSAGE_CHARS = 1_000;
+/** Stack frames kept per failure (the first line, the message, is cut by MAX_FAILURE_MESSAGE_CHARS). */
+const MAX_STACK_FRAMES = 4;
+
+/** A message of at most MAX_FAILURE_MESSAGE_CHARS characters, its start kept. */
+export function boundedMessage(message: string, max: number = MAX_FAILURE_MESSAGE_CHARS): string {
+  if (message.length <= max) return message;
+  const note = ` … (${message.length - max} more characters)`;
+  return message.slice(0, max - note.length) + note;
+}
+
+/** A copy of `error` whose message and stack fit a failure (see MAX_FAILURE_MESSAGE_CHARS). */
+function boundedCause(error: Error): Error {
+  const cause = new Error(boundedMessage(error.message, MAX_FAILURE_MESSAGE_CHARS / 2));
+  cause.name = error.name;
+  cause.stack = boundedStack(error.stack, cause);
+  return cause;
+}
+
+function boundedStack(stack: string | undefined, error: Error): string {
+  const frames = (stack ?? '').split('\n').filter((line) => line.trimStart().startsWith('at ')).slice(0, MAX_STACK_FRAMES);
+  return [`${error.name}: ${error.message}`, ...frames].join('\n');
+}
+
+/**
+ * Converts any thrown value into the ApplicationFailure an activity should throw, with its
+ * message and stacks bounded so Temporal keeps it whole (MAX_FAILURE_MESSAGE_CHARS).
  * Unknown errors are treated as transient: a bug shows up as retries with its stack in the UI,
  * and a fix deployed to the worker lets the same execution complete, instead of losing it.
  */
 export function toApplicationFailure(err: unknown): ApplicationFailure {
   if (err instanceof ApplicationFailure) return err;
+  let failure: ApplicationFailure;
   if (err instanceof OmnisyncError) {
-    return ApplicationFailure.create({
-      message: err.message,
+    failure = ApplicationFailure.create({
+      message: boundedMessage(err.message),
       type: err.name,
       nonRetryable: !err.retryable,
       nextRetryDelay: err.retryAfterMs,
-      cause: err.cause instanceof Error ? err.cause : undefined,
+      cause: err.cause instanceof Error ? boundedCause(err.cause) : undefined,
       details: err.status === undefined ? [] : [{ status: err.status }],
     });
+    failure.stack = boundedStack(err.stack, failure);
+  } else {
+    const error = err instanceof Error ? err : new Error(String(err));
+    failure = ApplicationFailure.create({ message: boundedMessage(error.message), type: FAILURE_TYPES.transient, nonRetryable: false, cause: boundedCause(error) });
+    failure.stack = boundedStack(error.stack, failure);
   }
-  const error = err instanceof Error ? err : new Error(String(err));
-  return ApplicationFailure.create({ message: error.message, type: FAILURE_TYPES.transient, nonRetryable: false, cause: error });
+  return failure;
 }
 
 /** The outcome of one item in a batch write: one bad SKU never fails the other 249. */

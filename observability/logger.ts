@@ -5,6 +5,7 @@
  */
 import pino, { type Logger, type LoggerOptions } from 'pino';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
+import { failureLogFields } from './failures';
 
 export type { Logger } from 'pino';
 
@@ -84,7 +85,7 @@ const PINO_LEVEL: Record<LogLevel, 'trace' | 'debug' | 'info' | 'warn' | 'error'
  */
 export function temporalLoggerFor(logger: Logger): TemporalLogger {
   const child = logger.child({ component: 'temporal' });
-  const log = (level: LogLevel, message: string, meta?: LogMetadata) => child[PINO_LEVEL[level]](meta ?? {}, message);
+  const log = (level: LogLevel, message: string, meta?: LogMetadata) => child[PINO_LEVEL[level]](withReadableFailures(meta), message);
   return {
     log,
     trace: (message, meta) => log('TRACE', message, meta),
@@ -93,4 +94,20 @@ export function temporalLoggerFor(logger: Logger): TemporalLogger {
     warn: (message, meta) => log('WARN', message, meta),
     error: (message, meta) => log('ERROR', message, meta),
   };
+}
+
+/**
+ * The SDK passes failures in its log metadata as Error objects (e.g. `error` of "Activity
+ * failed"), which JSON shows as `{}` or as the bare class name. Each becomes the failure's
+ * chain, type and retryability (observability/failures.ts).
+ */
+function withReadableFailures(meta: LogMetadata | undefined): LogMetadata {
+  if (meta === undefined) return {};
+  let copy: LogMetadata | undefined;
+  for (const [key, value] of Object.entries(meta)) {
+    if (!(value instanceof Error)) continue;
+    copy ??= { ...meta };
+    copy[key] = failureLogFields(value);
+  }
+  return copy ?? meta;
 }

@@ -4,20 +4,27 @@
  * A real run starts the stockSync workflow on Temporal (a worker must be running) and follows
  * its progress. A dry run reads and diffs locally, prints what would change and writes nothing
  * (no staging, no push, no cursor).
+ *
+ * Exit codes: 0 the run finished (quarantined items are reported, not failures of the run);
+ * 2 unknown sync; RUN_FAILED_EXIT_CODE the run itself failed (the cause is printed).
  */
 import type { LoadedConfig } from '../../config/load';
 import { ConnectorPool } from '../../connectors/pool';
 import type { StockCursor } from '../../connectors/contract';
 import { findSync, planStockPage } from '../../activities/stock-sync';
 import { openStateStore } from '../../state/kysely-store';
+import type { QuarantineRecord, QuarantineSummaryRow } from '../../state/store';
 import { connectClient } from '../../temporal/connection';
 import { temporalTargetFromConfig } from '../../temporal/target';
 import { stockSyncStartOptions, stockSyncWorkflowId } from '../../temporal/stock-sync-starts';
 import { progressQuery, stockSync, type StockSyncProgress } from '../../workflows/stock-sync';
+import { describeFailure } from '../../observability/failures';
 import { cliLogger } from '../context';
 
 /** Changed items printed in full by a dry run before it only counts. */
 const DRY_RUN_LINES = 50;
+/** Exit code of `sync run` when the run failed (as opposed to finishing with quarantined items). */
+export const RUN_FAILED_EXIT_CODE = 3;
 
 export async function runSync(config: LoadedConfig, name: string, options: { mode: 'full' | 'delta'; dryRun: boolean }): Promise<number> {
   if (!config.syncs.has(name)) {
@@ -32,8 +39,9 @@ async function dryRun(config: LoadedConfig, name: string, mode: 'full' | 'delta'
   const store = openStateStore(config.stateStore);
   await store.migrate();
   const pool = new ConnectorPool(config, store, cliLogger().child({ command: 'sync run --dry-run' }));
-  const totals = { skus: 0, changed: 0, quarantined: 0, pages: 0 };
-  let printed = 0;
+  const totals = { skus: 0, changed: 0, quarantined: 0, adjusted: 0, pages: 0 };
+  const changes: string[] = [];
+  const quarantined: QuarantineRecord[] = [];
   try {
     let cursor: StockCursor | null = mode === 'delta' ? await store.getCursor(name, 'delta') : null;
     for (let page = 0; page < sync.maxPages; page++) {
@@ -41,17 +49,15 @@ async function dryRun(config: LoadedConfig, name: string, mode: 'full' | 'delta'
       totals.pages++;
       totals.skus += plan.page.skus.length;
       totals.quarantined += plan.quarantine.length;
+      totals.adjusted += plan.adjusted.length;
       for (const [target, items] of plan.changesByTarget) {
         totals.changed += items.length;
         for (const item of items) {
-          if (printed++ < DRY_RUN_LINES) {
-            console.log(`would set ${target} ${item.sku} @ ${item.location}: ${item.previousQuantity ?? 'never pushed'} → ${item.quantity}`);
-          }
+          if (changes.length < DRY_RUN_LINES) changes.push(`would set ${target} ${item.sku} @ ${item.location}: ${item.previousQuantity ?? 'never pushed'} → ${item.quantity}`);
         }
       }
-      for (const record of plan.quarantine) {
-        if (printed++ < DRY_RUN_LINES) console.log(`would quarantine ${record.recordKey}: ${record.reason}`);
-      }
+      // Kept whole: the summary by category needs all of them, and each is a few hundred bytes.
+      quarantined.push(...plan.quarantine);
       if (plan.page.nextCursor === null) break;
       cursor = plan.page.nextCursor;
     }
@@ -59,34 +65,92 @@ async function dryRun(config: LoadedConfig, name: string, mode: 'full' | 'delta'
     await pool.closeAll();
     await store.close();
   }
-  if (printed > DRY_RUN_LINES) console.log(`… and ${printed - DRY_RUN_LINES} more`);
-  console.log(`dry run ${name} (${mode}): ${totals.skus} SKUs read in ${totals.pages} pages, ${totals.changed} quantities would change, ${totals.quarantined} records would be quarantined; nothing was written`);
+  // What would be quarantined first, by category: a long change list must not hide it.
+  for (const line of quarantineSummaryLines(summarise(quarantined))) console.log(line);
+  for (const record of quarantined.slice(0, DRY_RUN_LINES)) console.log(`would quarantine ${record.recordKey}: ${record.reason}`);
+  if (quarantined.length > DRY_RUN_LINES) console.log(`… and ${quarantined.length - DRY_RUN_LINES} more to quarantine`);
+  for (const line of changes) console.log(line);
+  if (totals.changed > changes.length) console.log(`… and ${totals.changed - changes.length} more changes`);
+  console.log(
+    `dry run ${name} (${mode}): ${totals.skus} SKUs read in ${totals.pages} pages, ${totals.changed} quantities would change, ` +
+      `${totals.quarantined} records would be quarantined, ${totals.adjusted} levels counted as zero; nothing was written`,
+  );
   return 0;
 }
 
 async function realRun(config: LoadedConfig, name: string, mode: 'full' | 'delta'): Promise<number> {
   const sync = findSync(config, name);
+  const startedAt = new Date().toISOString();
   const { connection, client } = await connectClient(temporalTargetFromConfig(config.temporal));
+  let exitCode = 0;
   try {
-    const workflowId = `${stockSyncWorkflowId(name, mode)}:manual-${new Date().toISOString()}`;
+    const workflowId = `${stockSyncWorkflowId(name, mode)}:manual-${startedAt}`;
     const handle = await client.workflow.start(stockSync, { ...stockSyncStartOptions(config, sync, mode), workflowId });
     console.log(`started ${workflowId} on task queue ${config.temporal.taskQueue}`);
-    const show = (p: StockSyncProgress) =>
-      `${p.pagesRead} pages, ${p.itemsRead} SKUs read, ${p.itemsChanged} changed, ${p.itemsPushed} pushed, ${p.itemsFailed} failed, ${p.itemsQuarantined} quarantined`;
+    // One progress query at a time, and none left in flight when the connection closes.
+    let polling: Promise<void> | undefined;
     const ticker = setInterval(() => {
-      handle.query(progressQuery).then(
-        (p) => console.log(`… ${show(p)}`),
-        () => console.log('… waiting for a worker to pick the run up (is `omnisync worker` or `omnisync dev` running?)'),
-      );
+      polling ??= handle
+        .query(progressQuery)
+        .then(
+          (p) => console.log(`… ${showProgress(p)}`),
+          () => console.log('… waiting for a worker to pick the run up (is `omnisync worker` or `omnisync dev` running?)'),
+        )
+        .finally(() => (polling = undefined));
     }, 5000);
     try {
       const result = await handle.result();
-      console.log(`done: ${show(result)}`);
-      return result.itemsFailed > 0 ? 1 : 0;
+      console.log(`done: ${showProgress(result)}`);
+    } catch (err) {
+      console.error(`run failed: ${describeFailure(err)}`);
+      exitCode = RUN_FAILED_EXIT_CODE;
     } finally {
       clearInterval(ticker);
+      await polling;
     }
   } finally {
-    await connection.close();
+    // A server that went away must not turn a printed result into a crash.
+    await connection.close().catch(() => undefined);
   }
+  await printQuarantineSummary(config, name, startedAt);
+  return exitCode;
+}
+
+function showProgress(p: StockSyncProgress): string {
+  return (
+    `${p.pagesRead} pages, ${p.itemsRead} SKUs read, ${p.itemsChanged} changed, ${p.itemsPushed} pushed, ${p.itemsFailed} failed, ` +
+    `${p.itemsQuarantined} quarantined, ${p.itemsAdjusted ?? 0} levels counted as zero`
+  );
+}
+
+/** The run's quarantined records by category, from the state store (the worker wrote them). */
+async function printQuarantineSummary(config: LoadedConfig, name: string, since: string): Promise<void> {
+  const store = openStateStore(config.stateStore);
+  try {
+    for (const line of quarantineSummaryLines(await store.quarantineSummary(name, since))) console.log(line);
+  } catch (err) {
+    console.error(`(the quarantine summary could not be read from the state store: ${(err as Error).message})`);
+  } finally {
+    await store.close().catch(() => undefined);
+  }
+}
+
+function summarise(records: readonly QuarantineRecord[]): QuarantineSummaryRow[] {
+  const byCategory = new Map<string, QuarantineSummaryRow>();
+  for (const record of records) {
+    const row = byCategory.get(record.category);
+    if (row) row.records++;
+    else byCategory.set(record.category, { category: record.category, records: 1, example: record.reason });
+  }
+  return [...byCategory.values()].sort((a, b) => b.records - a.records || (a.category < b.category ? -1 : 1));
+}
+
+/** `quarantined: N records` and one line per category with an example reason; nothing when none. */
+export function quarantineSummaryLines(rows: readonly QuarantineSummaryRow[]): string[] {
+  const total = rows.reduce((sum, row) => sum + row.records, 0);
+  if (total === 0) return [];
+  return [
+    `quarantined: ${total} record${total === 1 ? '' : 's'} (omnisync quarantine list shows them)`,
+    ...rows.map((row) => `  ${row.records} × ${row.category}, e.g. ${row.example}`),
+  ];
 }

@@ -2,6 +2,7 @@
  * Connector kind `shopify`: Shopify Admin GraphQL API.
  */
 import { z } from 'zod';
+import { refuseInsecureHttp } from '../../config/url-policy';
 import type { ConnectorInstance, ConnectorManifest } from '../contract';
 import { ShopifyGraphqlClient } from './client';
 import { SHOP_QUERY, SHOP_QUERY_COST, SET_QUANTITIES_COST, variantLookupPageFor } from './operations';
@@ -11,8 +12,17 @@ import { SHOPIFY_MAX_INPUT_ITEMS, SHOPIFY_STOCK_WRITE_LIMITS, ShopifyStockTarget
 export const SHOPIFY_PLAN_RESTORE_RATE = { standard: 100, advanced: 200, plus: 1000, enterprise: 2000 } as const;
 
 export const ShopifyConfig = z.strictObject({
-  /** Base URL of the shop, e.g. https://my-shop.myshopify.com (the sandbox: http://127.0.0.1:8601). */
+  /**
+   * Base URL of the shop, e.g. https://my-shop.myshopify.com. Plain http:// only to this machine
+   * (the sandbox: http://127.0.0.1:8601), unless allowInsecureHttp is true.
+   */
   shopUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://my-shop.myshopify.com' }),
+  /**
+   * Allows a plain http:// shopUrl to a host other than localhost or a loopback address (e.g. a
+   * simulator on another machine of a private network). The access token then travels
+   * unencrypted. Default false.
+   */
+  allowInsecureHttp: z.boolean().default(false),
   /** Admin API version. Default 2026-04 (idempotency keys required on inventory mutations). */
   apiVersion: z.string().regex(/^\d{4}-(01|04|07|10)$/, 'expected an API version such as "2026-04"').default('2026-04'),
   /** Admin API access token (secret: by reference). */
@@ -35,7 +45,7 @@ export const ShopifyConfig = z.strictObject({
   missingSkuRecheckMinutes: z.number().min(0).max(7 * 24 * 60).default(60),
   /** Write calls one push activity keeps in flight for this shop. Default 4. */
   maxConcurrentCalls: z.number().int().min(1).max(32).default(4),
-});
+}).check(refuseInsecureHttp(['shopUrl']));
 export type ShopifyConfig = z.infer<typeof ShopifyConfig>;
 
 export function restoreRateOf(config: ShopifyConfig): number {

@@ -79,7 +79,7 @@ describe('omnisync CLI', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^would set shopify PL-000001 @ gid:\/\/shopify\/Location\/71001: never pushed → \d+$/m);
     expect(run.stdout.trim().split('\n').at(-1)).toBe(
-      'dry run erp-stock-to-shopify (full): 300 SKUs read in 4 pages, 600 quantities would change, 0 records would be quarantined; nothing was written',
+      'dry run erp-stock-to-shopify (full): 300 SKUs read in 4 pages, 600 quantities would change, 0 records would be quarantined, 0 levels counted as zero; nothing was written',
     );
     const state = new Database(join(hub.dir, 'state.sqlite'), { readonly: true });
     try {

@@ -34,7 +34,7 @@ function stagedBatches(): string[] {
 }
 
 describe('staged batch pruning', () => {
-  it('planning a run prunes finished batches past retention, keeps unfinished ones, and prunes at most hourly', async () => {
+  it('planning a run prunes batches past retention, finished or left pending by a failed run, and prunes at most hourly', async () => {
     const logger = pino({ level: 'silent' });
     const connectors = new ConnectorPool(hub.config, store, logger);
     const activities = createStockSyncActivities({ config: hub.config, store, connectors, logger, stagedBatchRetentionMs: 0 });
@@ -42,17 +42,18 @@ describe('staged batch pruning', () => {
     await store.stageStockItems('finished', 'shopify', [item('A'), item('B')]);
     await store.markStockItemsPushed('finished', 'shopify', [item('A')]);
     await store.markStockItemsFailed('finished', 'shopify', [{ item: item('B'), reason: 'rejected' }]);
-    await store.stageStockItems('unfinished', 'shopify', [item('C')]);
+    await store.stageStockItems('failed-run', 'shopify', [item('C')]);
     await new Promise((resolve) => setTimeout(resolve, 5)); // staged strictly before the cutoff
 
     const syncName = [...hub.config.syncs.keys()][0]!;
     await activities.planStockSync({ syncName, mode: 'full' });
-    expect(stagedBatches()).toEqual(['unfinished']);
+    expect(stagedBatches()).toEqual([]);
 
     // Within the hour the next plan does not prune again.
-    await store.markStockItemsPushed('unfinished', 'shopify', [item('C')]);
+    await store.stageStockItems('later', 'shopify', [item('D')]);
+    await new Promise((resolve) => setTimeout(resolve, 5));
     await activities.planStockSync({ syncName, mode: 'full' });
-    expect(stagedBatches()).toEqual(['unfinished']);
+    expect(stagedBatches()).toEqual(['later']);
     await connectors.closeAll();
   });
 });

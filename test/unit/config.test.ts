@@ -78,15 +78,56 @@ describe('config loading', () => {
     expect((config.connectors.get('shopify')!.config as { accessToken: string }).accessToken).toBe('shpat_from_file');
   });
 
-  it('reports every problem on its own line with its path and what was expected', () => {
+  it('reports every problem on its own line with its path and what was expected, all stages in one pass', () => {
     const text = VALID.replace('kind: shopify', 'kind: shopify\n    extra: 1')
       .replace('shopUrl: http://127.0.0.1:8601', 'shopUrl: ftp://shop\n      plan: gold')
       .replace('targets: [shopify]', 'targets: [shopfy]')
       .replace('*/5 * * * *', 'every five minutes');
     expect(problemsOf(text)).toEqual([
       'connectors.shopify.extra: unknown key',
-      'syncs.erp-stock-to-shopify.schedule.delta.cron: expected a cron expression with 5 fields (e.g. "*/5 * * * *") or @hourly/@daily',
+      'syncs.erp-stock-to-shopify.schedule.delta.cron: "every five minutes" is not a valid cron expression: expected 5 fields (minute hour day-of-month month day-of-week), got 3',
+      'connectors.shopify.config.shopUrl: expected an http(s) URL such as https://my-shop.myshopify.com',
+      'connectors.shopify.config.plan: expected "standard" or "advanced" or "plus" or "enterprise", got "gold"',
+      'syncs.erp-stock-to-shopify.targets[0]: unknown connector "shopfy" (defined: erp, shopify)',
     ]);
+  });
+
+  it('checks connectors, syncs and mappings when the top level is broken, without follow-on problems', () => {
+    const text = `colour: blue\ntemporal: { namespace: "" }\n${VALID}`
+      .replace('kind: erp-sql', 'kind: sap')
+      .replace('shopUrl: http://127.0.0.1:8601', 'shopUrl: http://127.0.0.1:8601\n      plan: gold')
+      .replace('mapping: mappings/stock-erp-to-shopify.yaml', 'mapping: mappings/missing.yaml')
+      .replace('*/5 * * * *', '0 0 L * *');
+    // No "unknown connector" for shopify (its config failed, but it is defined), no capability
+    // problem for erp (its kind is unknown).
+    expect(problemsOf(text)).toEqual([
+      'temporal.namespace: expected at least 1 character, got ""',
+      'syncs.erp-stock-to-shopify.schedule.delta.cron: "0 0 L * *" is not a valid cron expression: day of month "L": L is not supported by Temporal schedules',
+      'colour: unknown key',
+      'connectors.erp.kind: unknown connector kind "sap" (known: erp-sql, shopify)',
+      'connectors.shopify.config.plan: expected "standard" or "advanced" or "plus" or "enterprise", got "gold"',
+      'syncs.erp-stock-to-shopify.mapping: cannot read mapping file mappings/missing.yaml (ENOENT)',
+    ]);
+  });
+
+  it('does not report connector references when the connectors block itself is broken', () => {
+    const text = `connectors: [erp, shopify]\n${VALID.slice(VALID.indexOf('syncs:'))}`.replace('entity: stock', 'entity: stock\n    pageSize: 0');
+    expect(problemsOf(text)).toEqual([
+      'connectors: expected record, got a list',
+      'syncs.erp-stock-to-shopify.pageSize: expected at least 1, got number 0',
+    ]);
+  });
+
+  it('validates cron expressions completely when the config is loaded', () => {
+    expect(problemsOf(VALID.replace('*/5 * * * *', '61 * * * *'))).toEqual([
+      'syncs.erp-stock-to-shopify.schedule.delta.cron: "61 * * * *" is not a valid cron expression: minute 61 is out of range (allowed: 0-59)',
+    ]);
+    expect(problemsOf(VALID.replace('delta: { cron: "*/5 * * * *" }', 'delta: { cron: "0 */5 * * * *" }\n      full: { cron: "@Daily" }'))).toEqual([
+      'syncs.erp-stock-to-shopify.schedule.delta.cron: "0 */5 * * * *" is not a valid cron expression: expected 5 fields (minute hour day-of-month month day-of-week), got 6; a seconds or year field is not supported',
+      'syncs.erp-stock-to-shopify.schedule.full.cron: "@Daily" is not a valid cron expression: unknown macro (expected exactly one of @hourly, @daily, @weekly, @monthly or @yearly)',
+    ]);
+    expect(problemsOf(VALID.replace('*/5 * * * *', '0,30 8-18 * JAN-JUN MON-FRI'))).toEqual([]);
+    expect(problemsOf(VALID.replace('*/5 * * * *', '@weekly'))).toEqual([]);
   });
 
   it('reports connector config problems after the file structure is valid', () => {
@@ -103,6 +144,77 @@ describe('config loading', () => {
       'connectors.shopify.config.accessToken: secrets must be given by reference (${env:NAME} or ${file:path}), not inline',
     ]);
     expect(problemsOf(VALID, {})).toEqual(['connectors.shopify.config.accessToken: environment variable SHOPIFY_ACCESS_TOKEN is not set']);
+  });
+
+  it('refuses a secret that mixes inline text with a reference', () => {
+    expect(problemsOf(VALID.replace('${env:SHOPIFY_ACCESS_TOKEN}', 'shpat_${env:SHOPIFY_ACCESS_TOKEN}'))).toEqual([
+      'connectors.shopify.config.accessToken: secrets must come entirely from references (${env:NAME} or ${file:path}); inline text next to a reference is refused',
+    ]);
+  });
+
+  it('takes the Temporal API key and the state store password only by reference', () => {
+    const top = (lines: string) => `${lines}\n${VALID}`;
+    const env = { SHOPIFY_ACCESS_TOKEN: 'shpat_test', TEMPORAL_API_KEY: 'tk_from_env', PGPASSWORD: 'pw_from_env', DB: 'omnisync' };
+    expect(
+      problemsOf(
+        top('temporal: { apiKey: tk_inline }\nstateStore: { driver: postgres, connectionString: "postgresql://omnisync:secret@db:5432/omnisync" }'),
+        env,
+      ),
+    ).toEqual([
+      'temporal.apiKey: secrets must be given by reference (${env:NAME} or ${file:path}), not inline',
+      'stateStore.connectionString: the password in this connection string must come entirely from a reference (e.g. postgresql://user:${env:PGPASSWORD}@host/db), not be written inline',
+    ]);
+    expect(
+      problemsOf(top('temporal: { apiKey: "tk_${env:TEMPORAL_API_KEY}" }\nstateStore: { driver: postgres, connectionString: "postgres://u:secret@db/${env:DB}" }'), env),
+    ).toEqual([
+      'temporal.apiKey: secrets must come entirely from references (${env:NAME} or ${file:path}); inline text next to a reference is refused',
+      'stateStore.connectionString: the password in this connection string must come entirely from a reference (e.g. postgresql://user:${env:PGPASSWORD}@host/db), not be written inline',
+    ]);
+    expect(problemsOf(top('stateStore: { driver: postgres, connectionString: "host=db dbname=omnisync password=secret" }'), env)).toEqual([
+      'stateStore.connectionString: the password= in this connection string must come entirely from a reference (e.g. password=${env:PGPASSWORD}), not be written inline',
+    ]);
+
+    const dir = configDir();
+    const config = parseConfig(
+      top('temporal: { apiKey: "${env:TEMPORAL_API_KEY}" }\nstateStore: { driver: postgres, connectionString: "postgresql://omnisync:${env:PGPASSWORD}@db:5432/${env:DB}" }'),
+      join(dir, 'omnisync.yaml'),
+      { registry: builtInConnectors(), env },
+    );
+    expect(config.stateStore).toEqual({ driver: 'postgres', connectionString: 'postgresql://omnisync:pw_from_env@db:5432/omnisync', schema: undefined });
+    expect(config.temporal.apiKey).toBe('tk_from_env');
+    // The password alone is scrubbed from logs too, not only the whole connection string.
+    expect(config.secretValues).toEqual(['shpat_test', 'tk_from_env', 'postgresql://omnisync:pw_from_env@db:5432/omnisync', 'pw_from_env']);
+  });
+
+  it('takes an ERP database password only by reference; a connection string without one is fine', () => {
+    const postgres = (database: string) => VALID.replace('database: { driver: sqlite, file: ./erp.sqlite }', `database: ${database}`);
+    expect(problemsOf(postgres('{ driver: postgres, connectionString: "postgresql://reader@erp-db:5432/erp" }'))).toEqual([]);
+    expect(problemsOf(postgres('{ driver: postgres, connectionString: "postgresql://reader:${env:ERP_PASSWORD}@erp-db/erp" }'), { SHOPIFY_ACCESS_TOKEN: 'x', ERP_PASSWORD: 'p' })).toEqual([]);
+    expect(problemsOf(postgres('{ driver: postgres, connectionString: "postgresql://reader@erp-db/erp", password: hunter2 }'))).toEqual([
+      'connectors.erp.config.database.password: secrets must be given by reference (${env:NAME} or ${file:path}), not inline',
+    ]);
+    expect(problemsOf(postgres('{ driver: postgres, connectionString: "postgresql://reader:hunter2@erp-db/erp" }'))).toEqual([
+      'connectors.erp.config.database.connectionString: the password in this connection string must come entirely from a reference (e.g. postgresql://user:${env:PGPASSWORD}@host/db), not be written inline',
+    ]);
+  });
+
+  it('refuses plain http to a shop other than this machine unless allowed', () => {
+    const shop = (url: string, extra = '') => VALID.replace('shopUrl: http://127.0.0.1:8601', `shopUrl: ${url}${extra}`);
+    expect(problemsOf(shop('http://my-shop.example.com'))).toEqual([
+      'connectors.shopify.config.shopUrl: plain http:// to my-shop.example.com is refused (only localhost and loopback addresses may use it): use https://, or set allowInsecureHttp: true to accept it',
+    ]);
+    // Reported together with the config's other problems.
+    expect(problemsOf(shop('http://10.0.0.5:8601', '\n      plan: gold'))).toEqual([
+      'connectors.shopify.config.plan: expected "standard" or "advanced" or "plus" or "enterprise", got "gold"',
+      'connectors.shopify.config.shopUrl: plain http:// to 10.0.0.5 is refused (only localhost and loopback addresses may use it): use https://, or set allowInsecureHttp: true to accept it',
+    ]);
+    for (const url of ['https://my-shop.myshopify.com', 'http://localhost:8601', 'http://127.1.2.3:8601', 'http://[::1]:8601']) {
+      expect(problemsOf(shop(url)), url).toEqual([]);
+    }
+    expect(problemsOf(shop('http://my-shop.example.com', '\n      allowInsecureHttp: true'))).toEqual([]);
+    expect(problemsOf(shop('http://my-shop.example.com', '\n      allowInsecureHttp: yes'))).toEqual([
+      'connectors.shopify.config.allowInsecureHttp: expected boolean, got "yes"',
+    ]);
   });
 
   it('reports an unknown connector kind, a wrong capability and a missing mapping file', () => {

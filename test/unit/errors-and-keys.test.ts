@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApplicationFailure } from '@temporalio/common';
-import { authError, kindForHttpStatus, parseRetryAfter, rateLimitedError, toApplicationFailure, transientError } from '../../core/errors';
+import { authError, kindForHttpStatus, MAX_FAILURE_MESSAGE_CHARS, parseRetryAfter, rateLimitedError, toApplicationFailure, transientError, validationError } from '../../core/errors';
 import { idempotencyKey } from '../../core/idempotency';
 
 describe('error taxonomy', () => {
@@ -31,6 +31,19 @@ describe('error taxonomy', () => {
     expect(toApplicationFailure(authError('refused', 401)).nonRetryable).toBe(true);
     expect(toApplicationFailure(new Error('bug')).nonRetryable).toBe(false);
     expect(toApplicationFailure(transientError('reset')).type).toBe('OmnisyncTransientError');
+  });
+
+  it('cuts a long message to its start, and stacks to a few frames, so Temporal keeps the failure whole', () => {
+    const long = `erp-sql: full read failed: ${'x'.repeat(5_000)}`;
+    const failure = toApplicationFailure(validationError(long));
+    expect(failure.message).toHaveLength(MAX_FAILURE_MESSAGE_CHARS);
+    expect(failure.message.startsWith('erp-sql: full read failed: xxx')).toBe(true);
+    expect(failure.message.endsWith(' … (4027 more characters)')).toBe(true);
+    expect(failure.stack!.split('\n').length).toBeLessThanOrEqual(5);
+    const unknown = toApplicationFailure(new Error('y'.repeat(3_000)));
+    expect(unknown.message).toHaveLength(MAX_FAILURE_MESSAGE_CHARS);
+    expect((unknown.cause as Error).message.length).toBeLessThanOrEqual(MAX_FAILURE_MESSAGE_CHARS / 2);
+    expect(toApplicationFailure(validationError('short')).message).toBe('short');
   });
 });
 
