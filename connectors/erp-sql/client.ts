@@ -11,8 +11,9 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type RawBuilder } from 'kysely';
 import pg from 'pg';
-import { authError, configError, isTransientNetworkCode, OmnisyncError, transientError } from '../../core/errors';
+import { authError, configError, isTransientNetworkCode, OmnisyncError, transientError, validationError } from '../../core/errors';
 import type { CheckResult } from '../contract';
+import { columnLabel, verifyColumnTypes, verifyReferences } from './column-types';
 import type { ErpDatabaseConfig, ErpSqlConfig, ErpTables } from './config';
 
 export type ErpDialect = ErpDatabaseConfig['driver'];
@@ -68,11 +69,14 @@ export class ErpSqlClient {
   readonly db: Kysely<any>;
   readonly dialect: ErpDialect;
   readonly tables: ErpTables;
+  /** PostgreSQL: the schema of tables configured without one (database.schema), if set. */
+  readonly schema: string | undefined;
   private readonly pacer: QueryPacer;
 
   constructor(private readonly config: ErpSqlConfig, private readonly baseDir: string) {
     this.dialect = config.database.driver;
     this.tables = config.tables;
+    this.schema = config.database.driver === 'postgres' ? config.database.schema : undefined;
     this.db = openErpDatabase(config.database, { baseDir, readOnly: true });
     this.pacer = new QueryPacer(config.maxQueriesPerSecond);
   }
@@ -80,8 +84,7 @@ export class ErpSqlClient {
   /** The configured table (schema-qualified when configured so) with its fixed alias. */
   table(key: TableKey): RawBuilder<unknown> {
     const name = this.tables[key].table;
-    const schema = this.config.database.driver === 'postgres' ? this.config.database.schema : undefined;
-    const qualified = name.includes('.') || schema === undefined ? name : `${schema}.${name}`;
+    const qualified = name.includes('.') || this.schema === undefined ? name : `${this.schema}.${name}`;
     return sql`${sql.table(qualified)} as ${sql.raw(TABLE_ALIAS[key])}`;
   }
 
@@ -95,34 +98,33 @@ export class ErpSqlClient {
   /** Runs a query, paced, with driver errors translated (see describeDatabaseError). */
   async rows<Row>(query: RawBuilder<Row>, context: { purpose: string; table?: TableKey }): Promise<Row[]> {
     await this.pacer.wait();
+    const compiled = query.compile(this.db);
     try {
-      const result = await query.execute(this.db);
+      const result = await this.db.executeQuery(compiled);
       return result.rows;
     } catch (err) {
-      throw this.translate(err, context);
+      // The query's text lets an error's position (PostgreSQL) name the column it is about.
+      throw this.translate(err, { ...context, sql: compiled.sql });
     }
   }
 
   /**
-   * Reads one row of each configured table, with every configured column, then one joined
-   * row: a wrong table or column name, or references that cannot be joined, fail here with the
-   * config path to fix. Throws typed errors like the reads do.
+   * Reads one row of each configured table, with every configured column; verifies the
+   * columns' types (column-types.ts); then checks that stock rows find their products and
+   * locations. A wrong table or column name, a column of the wrong type, or references that
+   * cannot be joined fail here with the config path to fix. Throws typed errors like the reads do.
    */
   async check(): Promise<CheckResult> {
     const { products, locations } = this.tables;
+    let stockRows = 0;
     for (const key of ['products', 'locations', 'stock'] as const) {
       const fields = Object.keys(this.tables[key]).filter((field) => field !== 'table') as Array<Exclude<keyof ErpTables[typeof key], 'table'>>;
       const columns = sql.join(fields.map((field) => this.column(key, field)));
-      await this.rows(sql`select ${columns} from ${this.table(key)} limit 1`, { purpose: 'check', table: key });
+      const rows = await this.rows(sql`select ${columns} from ${this.table(key)} limit 1`, { purpose: 'check', table: key });
+      if (key === 'stock') stockRows = rows.length;
     }
-    await this.rows(
-      sql`select ${this.column('stock', 'id')}
-          from ${this.table('stock')}
-          join ${this.table('products')} on ${this.column('products', 'id')} = ${this.column('stock', 'productId')}
-          join ${this.table('locations')} on ${this.column('locations', 'id')} = ${this.column('stock', 'locationId')}
-          limit 1`,
-      { purpose: 'check' },
-    );
+    await verifyColumnTypes(this);
+    if (stockRows > 0) await verifyReferences(this);
     const [counts] = await this.rows(
       sql<{ products: number | string }>`select count(*) as products from ${this.table('products')}`,
       { purpose: 'check', table: 'products' },
@@ -157,72 +159,214 @@ export class ErpSqlClient {
     }
   }
 
-  private translate(err: unknown, context: { purpose: string; table?: TableKey }): Error {
-    return describeDatabaseError(err, { tables: this.tables, table: context.table, purpose: context.purpose, database: this.config.database, databaseLabel: this.databaseLabel() });
+  private translate(err: unknown, context: { purpose: string; table?: TableKey; sql: string }): Error {
+    return describeDatabaseError(err, { ...context, tables: this.tables, database: this.config.database, databaseLabel: this.databaseLabel() });
   }
 }
 
-/** PostgreSQL SQLSTATEs (and prefixes) that mean "the server is there but cannot serve now". */
-const TRANSIENT_SQLSTATES = ['08', '57P01', '57P02', '57P03', '53', '40001', '40P01', '55P03', '57014'];
+/**
+ * PostgreSQL SQLSTATEs (and classes) that mean "the server is there but cannot serve now":
+ * connection exceptions (08), insufficient resources such as too many connections (53),
+ * transaction rollbacks such as serialization failures and deadlocks (40), shutdowns and
+ * cancelled statements (57P01-57P03, 57P05, 57014), locks (55P03, 55006), I/O errors (58000, 58030).
+ */
+const TRANSIENT_SQLSTATES = ['08', '53', '40', '57P01', '57P02', '57P03', '57P05', '57014', '55P03', '55006', '58000', '58030', '25P03'];
 const AUTH_SQLSTATES = ['28000', '28P01'];
-const TRANSIENT_SQLITE_CODES = new Set(['SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_BUSY_SNAPSHOT', 'SQLITE_BUSY_RECOVERY', 'SQLITE_LOCKED_SHAREDCACHE']);
+/**
+ * SQLite result codes (an extended code starts with its primary code) that pass: busy and
+ * locked (the ERP is writing), I/O, memory, interruption, a schema change under a statement,
+ * and a WAL or journal a writer must recover first.
+ */
+const TRANSIENT_SQLITE_CODES = [
+  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_NOMEM', 'SQLITE_INTERRUPT', 'SQLITE_PROTOCOL', 'SQLITE_SCHEMA', 'SQLITE_FULL',
+  'SQLITE_READONLY_RECOVERY', 'SQLITE_READONLY_ROLLBACK',
+];
+/** SQLite codes of a file that is not a usable database (wrong path, not SQLite, damaged, not readable). */
+const SQLITE_FILE_CODES = ['SQLITE_CANTOPEN', 'SQLITE_NOTADB', 'SQLITE_CORRUPT', 'SQLITE_PERM', 'SQLITE_READONLY_'];
+/** Node's TLS certificate error codes: the connection string's TLS settings do not fit the server. */
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+/** What a message adds for a permanent error no config key could be found for. */
+const CHECK_HINT = '`omnisync connectors check` verifies the configured tables, columns and their types';
+
+type ColumnRef = { table: TableKey; field: string };
+
+export interface DatabaseErrorContext {
+  tables: ErpTables;
+  /** The table the query reads, when it reads one (messages about a column look there first). */
+  table?: TableKey | undefined;
+  /** What the query was for, e.g. `delta read (changed stock)`. */
+  purpose: string;
+  database: ErpDatabaseConfig;
+  databaseLabel: string;
+  /** The query's text: PostgreSQL reports where in it an error is, which names the column. */
+  sql?: string | undefined;
+}
 
 /**
- * Translates a driver error into a typed OmnisyncError:
- * - a missing table or column → config error naming the config path;
- * - connection refused, server shutting down, too many connections, database busy → transient;
- * - wrong credentials → auth; database or schema missing, SQLite file missing → config.
- * Anything else keeps its message, prefixed, and is left to the activity's default (retried).
+ * Translates a driver error into a typed OmnisyncError. Permanent errors are config (or auth,
+ * validation) errors, not retried, naming the config key to fix wherever it can be found:
+ * - a missing table or column → config, naming tables.<table>.<field>;
+ * - a query the database cannot run: a value that does not convert (PostgreSQL class 22, e.g.
+ *   text in stock.modifiedAt that is no time), columns of types that do not fit (class 42, e.g.
+ *   an integer id compared with a text reference), an unsupported feature (0A000), a program
+ *   limit (54), SQLite's SQLITE_ERROR and SQLITE_MISMATCH → config, naming the column(s) when
+ *   the error's position or text points at one;
+ * - a write refused (25006 read-only transaction, SQLITE_READONLY): config, the connector only
+ *   reads by design; a constraint violated (23, SQLITE_CONSTRAINT) → validation;
+ * - wrong credentials or no password → auth; no privilege on a table (42501) → auth naming it;
+ * - database or schema missing, SQLite file missing, unreadable or not SQLite, TLS settings
+ *   that do not fit, an unparsable connection string → config, naming database.<key>;
+ * - connection refused or dropped, server starting or shutting down, too many connections,
+ *   database busy or locked, serialization failures, deadlocks, I/O errors → transient.
+ * Anything else keeps the driver's message and code, prefixed, and is left to the activity's
+ * default (retried): a bug shows up as retries, and a fixed worker completes the run.
  */
-export function describeDatabaseError(
-  err: unknown,
-  context: { tables: ErpTables; table?: TableKey | undefined; purpose: string; database: ErpDatabaseConfig; databaseLabel: string },
-): Error {
+export function describeDatabaseError(err: unknown, context: DatabaseErrorContext): Error {
   if (err instanceof OmnisyncError) return err;
   const error = err instanceof Error ? err : new Error(String(err));
   const rawCode: unknown = (error as { code?: unknown }).code;
   const code = typeof rawCode === 'string' ? rawCode : undefined;
   const message = error.message;
+  const { tables, purpose, database, databaseLabel } = context;
 
   const missingColumn = /no such column: (?:"?(\w+)"?\.)?"?(\w+)"?/.exec(message) ?? (code === '42703' ? /column (?:"?(\w+)"?\.)?"?(\w+)"? does not exist/.exec(message) : null);
   if (missingColumn) {
     const [, alias, column = ''] = missingColumn;
-    const located = locateColumn(context.tables, column, tableForAlias(alias) ?? context.table);
+    const located = locateColumn(tables, column, tableForAlias(alias) ?? context.table);
     if (located) {
-      return configError(`erp-sql: table "${context.tables[located.table].table}" has no column "${column}" (configured at tables.${located.table}.${located.field})`);
+      return configError(`erp-sql: table "${tables[located.table].table}" has no column "${column}" (configured at tables.${located.table}.${located.field})`);
     }
     return configError(`erp-sql: ${message}`);
   }
 
-  const missingTable = /no such table: (?:\w+\.)?(\w+)/.exec(message) ?? (code === '42P01' ? /relation "(?:\w+\.)?(\w+)" does not exist/.exec(message) : null);
+  const missingTable = /no such table: (?:\w+\.)?(\w+)/.exec(message) ?? (code === '42P01' ? /relation "(?:(\w+)\.)?(\w+)" does not exist/.exec(message) : null);
   if (missingTable) {
-    const name = missingTable[1] ?? '';
-    const key = (Object.keys(context.tables) as TableKey[]).find((candidate) => tableBaseName(context.tables[candidate].table) === name);
+    const name = missingTable.at(-1) ?? '';
+    const key = tableKeyNamed(tables, name);
+    const viaSchema = code === '42P01' && key !== undefined && !tables[key].table.includes('.') && database.driver === 'postgres' && database.schema !== undefined && missingTable[1] === database.schema;
+    if (viaSchema) return configError(`erp-sql: table "${database.schema}.${name}" does not exist (configured at tables.${key}.table and database.schema)`);
     return configError(`erp-sql: table "${name}" does not exist${key ? ` (configured at tables.${key}.table)` : ''}`);
   }
 
   if (code !== undefined) {
-    if (isTransientNetworkCode(code) || TRANSIENT_SQLITE_CODES.has(code) || TRANSIENT_SQLSTATES.some((prefix) => code.startsWith(prefix))) {
-      return transientError(`erp-sql: ${context.databaseLabel} is not available (${code}): ${message}`, { status: code, cause: error });
+    if (isTransientNetworkCode(code) || TRANSIENT_SQLITE_CODES.some((prefix) => code.startsWith(prefix)) || TRANSIENT_SQLSTATES.some((prefix) => code.startsWith(prefix))) {
+      return transientError(`erp-sql: ${databaseLabel} is not available (${code}): ${message}`, { status: code, cause: error });
     }
-    if (AUTH_SQLSTATES.includes(code)) return authError(`erp-sql: ${context.databaseLabel} refused the credentials: ${message}`);
-    if (code === '3D000' || code === '3F000') return configError(`erp-sql: ${message} (${context.databaseLabel})`);
-    if (code === 'SQLITE_CANTOPEN' && context.database.driver === 'sqlite') {
-      return configError(`erp-sql: cannot open SQLite file "${context.database.file}" (configured at database.file): ${message}`);
+    if (AUTH_SQLSTATES.includes(code) || code === 'SQLITE_AUTH') return authError(`erp-sql: ${databaseLabel} refused the credentials: ${message}`);
+    if (code === '42501') return authError(`erp-sql: the database user may not read ${privilegeObject(message, context)}; grant it SELECT (${code}: ${message})`);
+    if (code === '3D000' || code === '57P04') return configError(`erp-sql: ${message} (${databaseLabel}, configured at database.connectionString)`);
+    if (code === '3F000') return configError(`erp-sql: ${message}${database.driver === 'postgres' && database.schema !== undefined ? ' (configured at database.schema)' : ''}`);
+    if (database.driver === 'sqlite' && SQLITE_FILE_CODES.some((prefix) => code.startsWith(prefix))) {
+      return configError(`erp-sql: cannot read SQLite file "${database.file}" (configured at database.file) (${code}): ${message}`);
     }
-    if (code === '42883' || code === '42804') {
-      // operator does not exist / datatype mismatch: e.g. a text key joined to an integer id.
-      return configError(`erp-sql: the configured tables cannot be read together: ${message}`);
+    if (code === '25006' || code === 'SQLITE_READONLY') {
+      return configError(`erp-sql: ${purpose} tried to write, but the connector only reads: its database sessions are read-only by design (${code}): ${message}`);
     }
+    if (code.startsWith('23') || code.startsWith('SQLITE_CONSTRAINT')) {
+      return validationError(`erp-sql: ${purpose} was refused by a constraint, but the connector only reads (${code}): ${message}`, code);
+    }
+    const refs = columnRefsAt(context.sql, (error as { position?: unknown }).position, tables);
+    if (code.startsWith('22')) return describeDataException(code, message, refs, context);
+    if (code.startsWith('42') || code === '0A000' || code.startsWith('54') || code === 'SQLITE_ERROR' || code === 'SQLITE_MISMATCH') {
+      return describeUnrunnableQuery(code, message, refs, context);
+    }
+    if (TLS_CODES.has(code)) return configError(`erp-sql: ${databaseLabel} cannot be reached securely (configured at database.connectionString, e.g. sslmode) (${code}): ${message}`);
+    if (code === 'ERR_INVALID_URL') return configError('erp-sql: the PostgreSQL connection string is not a valid URL (configured at database.connectionString)');
   }
-  // node-postgres reports a dropped connection without a code.
-  if (/Connection terminated|timeout exceeded when trying to connect/i.test(message)) {
-    return transientError(`erp-sql: ${context.databaseLabel} is not available: ${message}`, { cause: error });
+  // node-postgres reports these without a code.
+  if (/Connection terminated|timeout exceeded when trying to connect|connection error and is not queryable/i.test(message)) {
+    return transientError(`erp-sql: ${databaseLabel} is not available: ${message}`, { cause: error });
   }
-  return new Error(`erp-sql: ${context.purpose} failed: ${message}`, { cause: error });
+  if (/client password must be a string/i.test(message)) {
+    return authError(`erp-sql: ${databaseLabel} asks for a password and none is configured (database.password or the connection string): ${message}`);
+  }
+  if (/does not support SSL connections/i.test(message)) {
+    return configError(`erp-sql: ${databaseLabel} does not support TLS, which the connection string asks for (configured at database.connectionString, sslmode): ${message}`);
+  }
+  return new Error(`erp-sql: ${purpose} failed${code === undefined ? '' : ` (${code})`}: ${message}`, { cause: error });
+}
+
+/**
+ * PostgreSQL class 22: a value the query converts does not fit its type. A time that does not
+ * parse can only come from stock.modifiedAt (the one column the reads convert to a time): a
+ * text column holding something else. Other conversions are named by the query's position.
+ */
+function describeDataException(code: string, message: string, refs: ColumnRef[], context: DatabaseErrorContext): Error {
+  if (/\btype (?:timestamp|date|time)\b|date\/time|time zone/i.test(message)) {
+    const value = /: ("(?:[^"\\]|\\.)*")$/.exec(message)?.[1];
+    return configError(
+      `erp-sql: ${columnLabel(context.tables, 'stock', 'modifiedAt')} holds ${value === undefined ? 'values that are not times' : `values that are not times, such as ${value}`}; ` +
+        `expected a timestamp, timestamptz or date column (${code}: ${message})`,
+    );
+  }
+  const columns = refs.map((ref) => columnLabel(context.tables, ref.table, ref.field));
+  if (columns.length > 0) return configError(`erp-sql: ${columns.join(' and ')} ${columns.length > 1 ? 'hold' : 'holds'} values the ${context.purpose} query cannot convert (${code}: ${message})`);
+  return configError(`erp-sql: ${context.purpose} failed on a value the database cannot convert (${code}): ${message}; ${CHECK_HINT}`);
+}
+
+/**
+ * A query the database cannot run as written for these tables: a column of a type that does
+ * not fit (compared with a column of another type, cast to a time), a function or feature the
+ * database lacks. The error's position (PostgreSQL) names the columns involved.
+ */
+function describeUnrunnableQuery(code: string, message: string, located: ColumnRef[], context: DatabaseErrorContext): Error {
+  const labels = located.map((ref) => columnLabel(context.tables, ref.table, ref.field));
+  if (located.length === 1 && located[0]?.table === 'stock' && located[0].field === 'modifiedAt' && /timestamp|date|time zone/i.test(message)) {
+    return configError(`erp-sql: ${labels[0]} is not a time column; expected a timestamp, timestamptz or date column (${code}: ${message})`);
+  }
+  if (labels.length === 2) return configError(`erp-sql: ${labels[0]} cannot be compared with ${labels[1]}; expected alike types (${code}: ${message})`);
+  if (labels.length === 1) return configError(`erp-sql: ${labels[0]} is of a type the ${context.purpose} query cannot use (${code}: ${message})`);
+  const missingFunction = /no such function: (\w+)/.exec(message);
+  if (missingFunction) {
+    return configError(`erp-sql: ${context.purpose} needs the SQL function ${missingFunction[1]}, which this SQLite library lacks (${code}): ${message}`);
+  }
+  const what = code === '0A000' ? `${context.databaseLabel} does not support what the ${context.purpose} query needs` : `${context.databaseLabel} cannot run the ${context.purpose} query`;
+  return configError(`erp-sql: ${what} (${code}): ${message}; ${CHECK_HINT}`);
+}
+
+/** The object of a "permission denied" message, with its config key when it is a configured table or schema. */
+function privilegeObject(message: string, context: DatabaseErrorContext): string {
+  const denied = /permission denied for (table|relation|view|schema|column) "?(\w+)"?/.exec(message);
+  if (!denied) return context.table === undefined ? 'a configured table' : `table "${context.tables[context.table].table}" (configured at tables.${context.table}.table)`;
+  const [, kind, name = ''] = denied;
+  if (kind === 'schema') {
+    const configured = context.database.driver === 'postgres' && context.database.schema === name;
+    return `schema "${name}"${configured ? ' (configured at database.schema)' : ''}`;
+  }
+  if (kind === 'column') return `column "${name}"`;
+  const key = tableKeyNamed(context.tables, name);
+  return `table "${name}"${key ? ` (configured at tables.${key}.table)` : ''}`;
+}
+
+function tableKeyNamed(tables: ErpTables, name: string): TableKey | undefined {
+  return (Object.keys(tables) as TableKey[]).find((candidate) => tableBaseName(tables[candidate].table) === name);
+}
+
+/**
+ * The configured columns a PostgreSQL error's position points at in the query's text: the
+ * operands of an operator (`"l"."id" = "s"."magazyn_id"`, the position at `=`), the column in
+ * a cast or function call (`cast("s"."zmodyfikowano" as …)`, the position at `cast`), or the
+ * column itself. Columns are written `"alias"."column"` by the queries (Kysely references).
+ */
+export function columnRefsAt(text: string | undefined, position: unknown, tables: ErpTables): ColumnRef[] {
+  const at = Number(position) - 1; // PostgreSQL counts characters from 1
+  if (text === undefined || !Number.isInteger(at) || at < 0 || at >= text.length) return [];
+  const before = /"(\w+)"\."(\w+)"\s*$/.exec(text.slice(0, at));
+  const after = /^(?:\s|[<>=!~+\-*/|&%^@#]|\w+\s*\()*"(\w+)"\."(\w+)"/.exec(text.slice(at, at + 200));
+  const refs: ColumnRef[] = [];
+  for (const match of [before, after]) {
+    const table = tableForAlias(match?.[1]);
+    const field = table && Object.keys(tables[table]).find((key) => key !== 'table' && (tables[table] as Record<string, unknown>)[key] === match?.[2]);
+    if (table && field) refs.push({ table, field });
+  }
+  return refs;
 }
 
 function tableForAlias(alias: string | undefined): TableKey | undefined {
+  if (alias === undefined) return undefined;
   return (Object.keys(TABLE_ALIAS) as TableKey[]).find((key) => TABLE_ALIAS[key] === alias);
 }
 

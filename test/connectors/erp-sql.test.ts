@@ -264,6 +264,155 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql connector on %s', (drive
       await reader.destroy();
     }
   });
+
+  /**
+   * A stock table beside the demo's, with the demo's columns in the given types (the time column
+   * is the driver's own unless given), holding the given rows; returns a connector reading it.
+   */
+  async function stockTableOf(name: string, types: { towar_id?: string; ilosc?: string; zarezerwowano?: string; zmodyfikowano?: string }, rows: unknown[][]) {
+    await sql`drop table if exists ${sql.table(name)}`.execute(erpDb);
+    const type = (column: keyof typeof types, fallback: string) => sql.raw(types[column] ?? fallback);
+    await sql`create table ${sql.table(name)} (
+      id integer primary key, towar_id ${type('towar_id', 'integer')}, magazyn_id integer, ilosc ${type('ilosc', 'numeric(12, 3)')},
+      zarezerwowano ${type('zarezerwowano', 'numeric(12, 3)')}, zmodyfikowano ${type('zmodyfikowano', driver === 'postgres' ? 'timestamp' : 'text')})`.execute(erpDb);
+    for (const row of rows) {
+      await sql`insert into ${sql.table(name)} (id, towar_id, magazyn_id, ilosc, zarezerwowano, zmodyfikowano) values (${sql.join(row)})`.execute(erpDb);
+    }
+    return connector(database, { tables: { ...DEMO_ERP_TABLES, stock: { ...DEMO_ERP_TABLES.stock, table: name } } });
+  }
+
+  it('check() names a quantity column that holds text that is not a number', async () => {
+    const erpWithText = await stockTableOf('stany_tekst', { ilosc: 'text' }, [
+      [1, 1, 1, '5', 0, '2025-05-01 10:00:00'],
+      [2, 2, 1, ' 7.5 ', 0, '2025-05-01 10:00:00'],
+      [3, 3, 1, 'abc', 0, '2025-05-01 10:00:00'],
+    ]);
+    try {
+      const failure = erpWithText.check();
+      await expect(failure).rejects.toBeInstanceOf(OmnisyncError);
+      await expect(failure).rejects.toMatchObject({
+        kind: 'config',
+        retryable: false,
+        message: 'erp-sql: column "stany_tekst.ilosc" (configured at tables.stock.onHand) holds text values such as "abc"; expected numbers',
+      });
+      // Text holding decimal numbers is read like numbers: without "abc" the check passes.
+      await sql`update stany_tekst set ilosc = '4' where id = 3`.execute(erpDb);
+      await expect(erpWithText.check()).resolves.toMatchObject({ ok: true });
+    } finally {
+      await erpWithText.close();
+    }
+  });
+
+  it('check() names a quantity column of a type that is not a number', async () => {
+    const erpWithFlags =
+      driver === 'postgres'
+        ? await stockTableOf('stany_flagi', { zarezerwowano: 'boolean' }, [[1, 1, 1, 5, false, '2025-05-01 10:00:00']])
+        : await stockTableOf('stany_flagi', { zarezerwowano: 'blob' }, [[1, 1, 1, 5, Buffer.from([1, 2]), '2025-05-01 10:00:00']]);
+    try {
+      await expect(erpWithFlags.check()).rejects.toMatchObject({
+        kind: 'config',
+        message:
+          driver === 'postgres'
+            ? 'erp-sql: column "stany_flagi.zarezerwowano" (configured at tables.stock.reserved) is of type boolean; expected numbers (a numeric, integer or floating-point column)'
+            : `erp-sql: column "stany_flagi.zarezerwowano" (configured at tables.stock.reserved) holds blob values such as x'0102'; expected numbers`,
+      });
+    } finally {
+      await erpWithFlags.close();
+    }
+  });
+
+  it('check() names a modification time column that does not hold times; reads fail at once naming it', async () => {
+    const erpWithText = await stockTableOf('stany_czas', { zmodyfikowano: 'text' }, [
+      [1, 1, 1, 5, 0, '2025-05-01 10:00:00'],
+      [2, 2, 1, 5, 0, 'wczoraj'],
+    ]);
+    try {
+      if (driver === 'sqlite') {
+        await expect(erpWithText.check()).rejects.toMatchObject({
+          kind: 'config',
+          message: 'erp-sql: column "stany_czas.zmodyfikowano" (configured at tables.stock.modifiedAt) holds text that is not a time, such as "wczoraj"; expected ISO-8601 times in UTC (e.g. "2025-06-01 12:00:00")',
+        });
+        // A number is a Julian day to SQLite's date functions, not a time the ERP wrote; a
+        // "datetime" column (numeric affinity) keeps it a number.
+        await sql`update stany_czas set zmodyfikowano = '12' where id = 2`.execute(erpDb);
+        await expect(erpWithText.check()).rejects.toMatchObject({
+          message: 'erp-sql: column "stany_czas.zmodyfikowano" (configured at tables.stock.modifiedAt) holds text that is not a time, such as "12"; expected ISO-8601 times in UTC (e.g. "2025-06-01 12:00:00")',
+        });
+        const erpWithNumbers = await stockTableOf('stany_czas_liczby', { zmodyfikowano: 'datetime' }, [
+          [1, 1, 1, 5, 0, '2025-05-01 10:00:00'],
+          [2, 2, 1, 5, 0, 2460800.5],
+        ]);
+        try {
+          await expect(erpWithNumbers.check()).rejects.toMatchObject({
+            kind: 'config',
+            message: 'erp-sql: column "stany_czas_liczby.zmodyfikowano" (configured at tables.stock.modifiedAt) holds real values such as 2460800.5; expected ISO-8601 times in UTC as text (e.g. "2025-06-01 12:00:00")',
+          });
+        } finally {
+          await erpWithNumbers.close();
+        }
+      } else {
+        const label = 'column "stany_czas.zmodyfikowano" (configured at tables.stock.modifiedAt)';
+        await expect(erpWithText.check()).rejects.toMatchObject({ kind: 'config', message: `erp-sql: ${label} is of type text; expected times (a timestamp, timestamptz or date column)` });
+        // Delta reads compare the column with times: text fails on its first unparsable value,
+        // and with a cursor on the comparison itself. Neither is retried.
+        await expect(erpWithText.stockSource!.readStockPage({ mode: 'delta', cursor: null, limit: 10 })).rejects.toMatchObject({
+          kind: 'config',
+          retryable: false,
+          message: `erp-sql: ${label} holds values that are not times, such as "wczoraj"; expected a timestamp, timestamptz or date column (22007: invalid input syntax for type timestamp with time zone: "wczoraj")`,
+        });
+        const cursor: StockCursor = { strategy: 'modified', afterModifiedAt: '2025-01-01T00:00:00.000Z', afterKey: '0' };
+        await expect(erpWithText.stockSource!.readStockPage({ mode: 'delta', cursor, limit: 10 })).rejects.toMatchObject({
+          kind: 'config',
+          retryable: false,
+          message: `erp-sql: ${label} is not a time column; expected a timestamp, timestamptz or date column (42883: operator does not exist: text >= timestamp with time zone)`,
+        });
+      }
+    } finally {
+      await erpWithText.close();
+    }
+  });
+
+  it('check() names a reference column that cannot be compared with the id it references; reads fail at once naming both', async () => {
+    const erpWithCodes = await stockTableOf('stany_klucze', { towar_id: 'text' }, [[1, 'PL-000001', 1, 5, 0, '2025-05-01 10:00:00']]);
+    const reference = 'column "stany_klucze.towar_id" (configured at tables.stock.productId)';
+    const id = 'column "towary.id" (configured at tables.products.id)';
+    try {
+      if (driver === 'sqlite') {
+        // SQLite compares text with an integer column as a number when it looks like one: only
+        // values that match nothing show that the columns do not fit.
+        await expect(erpWithCodes.check()).rejects.toMatchObject({
+          kind: 'config',
+          message: `erp-sql: no row of "stany_klucze" finds its row of "towary": no value of ${reference} equals a value of ${id}`,
+        });
+      } else {
+        await expect(erpWithCodes.check()).rejects.toMatchObject({
+          kind: 'config',
+          message: `erp-sql: ${reference} is of type text and cannot be compared with ${id}, of type integer; expected alike types (numbers with numbers, text with text)`,
+        });
+        await expect(erpWithCodes.stockSource!.readStockPage({ mode: 'full', cursor: null, limit: 10 })).rejects.toMatchObject({
+          kind: 'config',
+          retryable: false,
+          message: `erp-sql: ${reference} cannot be compared with ${id}; expected alike types (42883: operator does not exist: text = integer)`,
+        });
+      }
+    } finally {
+      await erpWithCodes.close();
+    }
+  });
+
+  it('check() names a location reference that matches no location', async () => {
+    const erpElsewhere = await stockTableOf('stany_gdzie', {}, [[1, 1, 77, 5, 0, '2025-05-01 10:00:00']]);
+    try {
+      await expect(erpElsewhere.check()).rejects.toMatchObject({
+        kind: 'config',
+        message:
+          'erp-sql: no row of "stany_gdzie" finds its row of "magazyny": no value of column "stany_gdzie.magazyn_id" (configured at tables.stock.locationId) ' +
+          'equals a value of column "magazyny.id" (configured at tables.locations.id)',
+      });
+    } finally {
+      await erpElsewhere.close();
+    }
+  });
 });
 
 describe('erp-sql config', () => {
