@@ -290,7 +290,8 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
     const writer = target.preparePush && pending.length > 0 ? await target.preparePush(pending.map((item) => item.sku)) : target;
     const chunks: StagedStockItem[][] = [];
     for (let i = 0; i < pending.length; i += target.maxBatchSize) chunks.push(pending.slice(i, i + target.maxBatchSize));
-    const synced = new Set<string>();
+    // Record keys of the items this push confirmed: their own earlier refusals are resolved.
+    const synced: string[] = [];
 
     let next = 0;
     const pushChunk = async (chunk: StagedStockItem[]) => {
@@ -319,8 +320,7 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
           })),
         );
       }
-      const failedSkus = new Set(bad.map(({ item }) => item.sku));
-      for (const item of ok) if (!failedSkus.has(item.sku)) synced.add(item.sku);
+      for (const item of ok) synced.push(stockRecordKey(item.sku, input.target, item.location));
       progress.pushed += ok.length;
       progress.failed += bad.length;
     };
@@ -338,7 +338,7 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
       }
     };
     await Promise.all(Array.from({ length: Math.min(target.maxConcurrentCalls, chunks.length) }, lane));
-    if (synced.size > 0) await store.resolveQuarantined(input.syncName, 'stock', input.target, [...synced]);
+    if (synced.length > 0) await store.resolveQuarantinedRecords(input.syncName, 'stock', synced);
     if (firstError !== undefined) throw firstError;
     // What the state store holds for the whole batch, not what this attempt did: an attempt
     // after a crash or a lost completion finds little or nothing left to push.

@@ -410,6 +410,24 @@ export class KyselyStateStore implements StateStore {
     return changed;
   }
 
+  async resolveQuarantinedRecords(scope: string, entity: string, recordKeys: readonly string[]): Promise<number> {
+    if (recordKeys.length === 0) return 0;
+    const resolvedAt = nowIso();
+    let changed = 0;
+    for (const keyChunk of chunks([...new Set(recordKeys)], IN_LIST_CHUNK)) {
+      const result = await this.db
+        .updateTable('omnisync_quarantine')
+        .set({ resolved: 1, resolved_at: resolvedAt })
+        .where('scope', '=', scope)
+        .where('entity', '=', entity)
+        .where('record_key', 'in', keyChunk)
+        .where('resolved', '=', 0)
+        .executeTakeFirst();
+      changed += Number(result.numUpdatedRows);
+    }
+    return changed;
+  }
+
   async quarantineSummary(scope: string, since: string): Promise<QuarantineSummaryRow[]> {
     const rows = await this.db
       .selectFrom('omnisync_quarantine')

@@ -113,6 +113,8 @@ export interface StateStore {
    * Returns entries resolved.
    */
   resolveQuarantined(scope: string, entity: string, target: string, subjects: readonly string[]): Promise<number>;
+  /** Marks resolved, with the time, the open entries of `scope` and `entity` with these record keys. Returns entries resolved. */
+  resolveQuarantinedRecords(scope: string, entity: string, recordKeys: readonly string[]): Promise<number>;
   /** Entries of `scope` seen at or after `since` (ISO time), grouped by category, most records first. */
   quarantineSummary(scope: string, since: string): Promise<QuarantineSummaryRow[]>;
 }

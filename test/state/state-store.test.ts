@@ -403,6 +403,15 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
       expect((await store.listQuarantine({ scope: 'auto' })).map((e) => e.recordKey)).toEqual(['B|MAG']);
     });
 
+    it('resolves open entries by record key: a confirmed item resolves only its own entries', async () => {
+      await store.quarantine([
+        record({ scope: 'by-key', recordKey: 'A|shop|L1', subject: 'A', target: 'shop' }),
+        record({ scope: 'by-key', recordKey: 'A|shop|L2', subject: 'A', target: 'shop' }),
+      ]);
+      expect(await store.resolveQuarantinedRecords('by-key', 'stock', ['A|shop|L1', 'Z|shop|L1'])).toBe(1);
+      expect((await store.listQuarantine({ scope: 'by-key' })).map((e) => e.recordKey)).toEqual(['A|shop|L2']);
+    });
+
     it('summarises the entries seen since a time by category, most records first', async () => {
       const since = new Date().toISOString();
       await store.quarantine([
