@@ -1,4 +1,4 @@
-// Lint rules that keep workflows deterministic and promises awaited (DESIGN.md §8).
+// Lint rules that keep workflows deterministic and promises awaited (docs/architecture.md).
 import tseslint from 'typescript-eslint';
 import { builtinModules } from 'node:module';
 

@@ -1,5 +1,5 @@
 /**
- * The connector contract (DESIGN.md §4 "One connector = one folder").
+ * The connector contract (docs/architecture.md).
  *
  * A connector kind is a folder under connectors/ exporting a `ConnectorManifest`: its id, the
  * capabilities it offers, a strict zod schema of its config (secret fields marked), its rate
@@ -55,7 +55,7 @@ export interface CheckResult {
   detail: string;
 }
 
-/** Where a stock read resumes. Named strategies, never positions (DESIGN.md §8). */
+/** Where a stock read resumes. Named strategies, never positions (docs/architecture.md). */
 export type StockCursor =
   /** Full read: every SKU in key order, after this key. */
   | { strategy: 'key'; afterKey: string }

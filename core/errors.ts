@@ -1,5 +1,5 @@
 /**
- * The error taxonomy (DESIGN.md §4 "Errors have types").
+ * The error taxonomy (docs/architecture.md).
  *
  * Connectors throw these; activities turn them into Temporal `ApplicationFailure`s through
  * `toApplicationFailure` so that transient failures are retried by the activity's retry policy

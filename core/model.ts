@@ -1,5 +1,5 @@
 /**
- * Canonical model: the shapes every connector maps to and from (DESIGN.md §5).
+ * Canonical model: the shapes every connector maps to and from (docs/architecture.md).
  *
  * Only what the stock path needs is filled in; prices, orders and loyalty extend this module
  * with the same conventions: zod schemas are the source of truth, types are inferred, money is

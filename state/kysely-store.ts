@@ -1,6 +1,6 @@
 /**
  * The state store on Kysely: one code path for SQLite (embedded default) and PostgreSQL
- * (production), DESIGN.md §4 "Hub state store".
+ * (production), docs/architecture.md.
  *
  * Performance notes: stock pushes stage and confirm hundreds of thousands of items.
  * - A staged page is one row (its items as JSON) and a write call's outcome one row; per pushed

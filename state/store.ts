@@ -1,6 +1,6 @@
 /**
  * The hub state store: what must outlive a workflow and is too big for its history
- * (DESIGN.md §4). Cursors, last-pushed snapshots per target, staged push batches, crosswalks and
+ * (docs/architecture.md). Cursors, last-pushed snapshots per target, staged push batches, crosswalks and
  * the quarantine. One code path (Kysely) over SQLite (embedded default) and PostgreSQL.
  *
  * Implementation: state/kysely-store.ts. This file holds only the interfaces, so connectors and

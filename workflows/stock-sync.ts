@@ -11,7 +11,7 @@ import { continueAsNew, defineQuery, log, proxyActivities, setHandler, workflowI
 import type { StockSyncActivities, StockSyncPlan } from '../activities/stock-sync';
 import type { StockCursor, StockReadMode } from '../connectors/contract';
 
-// Timeout and retry profiles (DESIGN.md §8): named, one per kind of work.
+// Timeout and retry profiles (docs/architecture.md): named, one per kind of work.
 /** Hub bookkeeping (plan, cursor commit): quick, local database only. */
 const HUB_PROFILE: ActivityOptions = {
   startToCloseTimeout: '30 seconds',

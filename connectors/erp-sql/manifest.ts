@@ -1,6 +1,6 @@
 /**
  * Connector kind `erp-sql`: a legacy ERP without an API, read through its own database tables
- * (DESIGN.md §2.8 "Legacy reality"). SQLite (the embedded demo) and PostgreSQL, same code.
+ * (docs/architecture.md). SQLite (the embedded demo) and PostgreSQL, same code.
  */
 import type { ConnectorInstance, ConnectorManifest } from '../contract';
 import { ErpSqlClient } from './client';

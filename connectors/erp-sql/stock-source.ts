@@ -1,5 +1,5 @@
 /**
- * Stock reads from the ERP's tables, in pages, by two named cursor strategies (DESIGN.md §8):
+ * Stock reads from the ERP's tables, in pages, by two named cursor strategies (docs/architecture.md):
  *
  * - full / `key`: products in primary-key order after the cursor's key, then all their stock.
  * - delta / `modified`: stock rows in (modification time, stock id) order after the cursor's

@@ -1,7 +1,7 @@
 /**
  * The demo ERP's database schema: a legacy Polish ERP with its own naming (towary = products,
  * magazyny = warehouses, stany = stock levels). A real database (SQLite or PostgreSQL), not a
- * simulator (DESIGN.md §6), built with Kysely's schema builder so both dialects share the DDL.
+ * simulator (docs/architecture.md), built with Kysely's schema builder so both dialects share the DDL.
  *
  * Legacy on purpose: quantities are decimal and nullable, the modification time is maintained
  * by the application (text on SQLite, `timestamp` without time zone on PostgreSQL).
