@@ -1,29 +1,12 @@
 /**
  * The omnisync CLI as an operator runs it: real processes, real exit codes, output verbatim.
  */
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHubFixture, TEST_SHOPIFY_TOKEN, type HubFixture } from '../support/hub-fixture';
-
-const REPO = resolve(__dirname, '../..');
-
-/**
- * Runs the CLI through the package's `omnisync` bin (as `npx omnisync` does), without blocking
- * this process, which hosts the simulator the CLI may call.
- */
-function omnisync(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['cli/bin.cjs', ...args],
-      { cwd: REPO, env: { ...process.env, LOG_LEVEL: 'error', ...env }, encoding: 'utf8', timeout: 60_000 },
-      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+import { omnisync } from '../support/cli';
 
 describe('omnisync CLI', () => {
   let hub: HubFixture;
@@ -56,8 +39,69 @@ describe('omnisync CLI', () => {
     expect(run.code).toBe(2);
     const name = run.stderr.split(':')[0]!;
     expect(name.endsWith('bad.yaml')).toBe(true);
-    expect(run.stderr).toBe(`${name}: connectors.erp.colour: unknown key\n`);
+    // The connector's own schema is checked in the same pass as the top level.
+    expect(run.stderr).toBe(
+      [
+        `${name}: connectors.erp.colour: unknown key`,
+        `${name}: connectors.erp.config.database: required, expected object`,
+        `${name}: connectors.erp.config.tables: required, expected object`,
+        '',
+      ].join('\n'),
+    );
     expect(run.stdout).toBe('');
+  });
+
+  it('config validate: every problem of every stage in one pass, verbatim, exit code 2', async () => {
+    const bad = join(hub.dir, 'many-problems.yaml');
+    writeFileSync(
+      bad,
+      [
+        'temporal:',
+        '  apiKey: abc${env:TEMPORAL_KEY_PART}',
+        'stateStore:',
+        '  driver: postgres',
+        '  connectionString: postgresql://omnisync:s3cret@db.internal:5432/omnisync',
+        'connectors:',
+        '  erp:',
+        '    kind: erp-sql',
+        '    config:',
+        '      database: { driver: sqlite, file: ./erp.sqlite }',
+        '      tables:',
+        '        products: { table: towary, id: id, sku: indeks, name: nazwa }',
+        '        locations: { table: magazyny, id: id, code: symbol }',
+        '        stock: { table: stany, id: id, productId: towar_id, locationId: magazyn_id, onHand: ilosc, reserved: zarezerwowano, modifiedAt: zmodyfikowano }',
+        '  shopify:',
+        '    kind: shopify',
+        '    config:',
+        '      shopUrl: http://shop.example.com',
+        '      accessToken: shpat_literal_token',
+        'syncs:',
+        '  erp-stock-to-shopify:',
+        '    entity: stock',
+        '    source: erp',
+        '    targets: [shopify]',
+        '    mapping: mappings/stock-erp-to-shopify.yaml',
+        '    schedule:',
+        '      delta: { cron: "*/5 * * * * *" }',
+        '      full: { cron: "0 25 * * *" }',
+        '',
+      ].join('\n'),
+    );
+    const run = await omnisync(['--config', bad, 'config', 'validate'], { TEMPORAL_KEY_PART: 'x' });
+    expect(run.code).toBe(2);
+    const name = run.stderr.split(':')[0]!;
+    expect(run.stderr.split('\n').filter(Boolean).map((line) => line.slice(name.length + 2))).toEqual([
+      'temporal.apiKey: secrets must come entirely from references (${env:NAME} or ${file:path}); inline text next to a reference is refused',
+      'stateStore.connectionString: the password in this connection string must come entirely from a reference (e.g. postgresql://user:${env:PGPASSWORD}@host/db), not be written inline',
+      'syncs.erp-stock-to-shopify.schedule.delta.cron: "*/5 * * * * *" is not a valid cron expression: expected 5 fields (minute hour day-of-month month day-of-week), got 6; a seconds or year field is not supported',
+      'syncs.erp-stock-to-shopify.schedule.full.cron: "0 25 * * *" is not a valid cron expression: hour 25 is out of range (allowed: 0-23)',
+      'connectors.shopify.config.accessToken: secrets must be given by reference (${env:NAME} or ${file:path}), not inline',
+      'connectors.shopify.config.shopUrl: plain http:// to shop.example.com is refused (only localhost and loopback addresses may use it): use https://, or set allowInsecureHttp: true to accept it',
+    ]);
+    // The same file makes schedules apply refuse before it contacts any server.
+    const apply = await omnisync(['--config', bad, 'schedules', 'apply'], { TEMPORAL_KEY_PART: 'x' });
+    expect(apply.code).toBe(2);
+    expect(apply.stderr).toBe(run.stderr);
   });
 
   it('connectors check: one line per connector; a refused token fails with exit code 1', async () => {
