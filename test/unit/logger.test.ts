@@ -1,6 +1,8 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
+import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { createLogger, temporalLoggerFor } from '../../observability/logger';
+import { describeFailure } from '../../observability/failures';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
@@ -38,5 +40,22 @@ describe('logger', () => {
     const temporal = temporalLoggerFor(createLogger({ level: 'info', destination }));
     temporal.warn('Activity failed', { workflowId: 'stock-sync:x:delta', activityType: 'pushStockBatch' });
     expect(lines[0]).toMatchObject({ level: 'warn', component: 'temporal', workflowId: 'stock-sync:x:delta', activityType: 'pushStockBatch', msg: 'Activity failed' });
+  });
+
+  it("carries a failure's whole chain in Temporal's log lines, not an empty error object", () => {
+    const { lines, destination } = capture();
+    const cause = ApplicationFailure.create({ message: 'erp-sql: table "stany_missing" does not exist (configured at tables.stock.table)', type: 'OmnisyncConfigError', nonRetryable: true });
+    const failure = new ActivityFailure('Activity task failed', 'stageStockPage', '3', RetryState.NON_RETRYABLE_FAILURE, 'worker-1', cause);
+    temporalLoggerFor(createLogger({ level: 'info', destination })).warn('Activity failed', { error: failure, attempt: 1 });
+    expect(lines[0]).toMatchObject({
+      msg: 'Activity failed',
+      attempt: 1,
+      error: {
+        failure: 'activity stageStockPage failed (not retryable): OmnisyncConfigError: erp-sql: table "stany_missing" does not exist (configured at tables.stock.table)',
+        failureType: 'OmnisyncConfigError',
+        nonRetryable: true,
+      },
+    });
+    expect(describeFailure(new Error('Workflow execution failed', { cause: failure }))).toBe(lines[0]!.error && (lines[0]!.error as { failure: string }).failure);
   });
 });
