@@ -205,6 +205,24 @@ describe('bad input never stops a sync', () => {
     expect(categories.sort()).toEqual(['duplicate key in source', 'invalid source row', 'negative on hand', 'unmapped source location']);
   }, 120_000);
 
+  it('a dry run names what would be quarantined first, by category, then the records', async () => {
+    const run = await omnisync(['--config', hub.configFile, 'sync', 'run', SYNC, '--dry-run'], { SHOPIFY_ACCESS_TOKEN: TEST_SHOPIFY_TOKEN });
+    expect(run.code).toBe(0);
+    const lines = run.stdout.trim().split('\n');
+    // 8 records, once the quantity beyond Shopify's limit was fixed by the delta test above.
+    expect(lines[0]).toBe('quarantined: 8 records (omnisync quarantine list shows them)');
+    expect(lines.slice(1, 5).map((line) => line.replace(/, e\.g\. .*$/, ''))).toEqual([
+      '  4 × duplicate key in source',
+      '  2 × invalid source row',
+      '  1 × negative on hand',
+      '  1 × unmapped source location',
+    ]);
+    expect(lines[5]).toMatch(/^would quarantine (PL-|towary#)/);
+    expect(lines.at(-1)).toBe(
+      'dry run erp-stock-to-shopify (full): 296 SKUs read in 7 pages, 0 quantities would change, 8 records would be quarantined, 1 levels counted as zero; nothing was written',
+    );
+  });
+
   it('sync run exits 3 when the run itself fails, printing the cause with the config key', async () => {
     const brokenFile = join(hub.dir, 'broken.yaml');
     writeFileSync(brokenFile, readFileSync(hub.configFile, 'utf8').replace('table: stany\n', 'table: stany_missing\n').replace('taskQueue: omnisync-bad-input\n', 'taskQueue: omnisync-bad-input-broken\n'));
