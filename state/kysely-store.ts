@@ -393,37 +393,31 @@ export class KyselyStateStore implements StateStore {
       .limit(1)
       .executeTakeFirst();
     if (anyOpen === undefined) return 0;
-    const resolvedAt = nowIso();
-    let changed = 0;
-    for (const subjectChunk of chunks([...new Set(subjects)], IN_LIST_CHUNK)) {
-      const result = await this.db
-        .updateTable('omnisync_quarantine')
-        .set({ resolved: 1, resolved_at: resolvedAt })
-        .where('scope', '=', scope)
-        .where('entity', '=', entity)
-        .where('target', '=', target)
-        .where('resolved', '=', 0)
-        .where('subject', 'in', subjectChunk)
-        .executeTakeFirst();
-      changed += Number(result.numUpdatedRows);
-    }
-    return changed;
+    return this.resolveOpenEntries({ scope, entity, target }, 'subject', subjects);
   }
 
   async resolveQuarantinedRecords(scope: string, entity: string, recordKeys: readonly string[]): Promise<number> {
-    if (recordKeys.length === 0) return 0;
+    return this.resolveOpenEntries({ scope, entity }, 'record_key', recordKeys);
+  }
+
+  /** Marks the open entries matching `where` whose `column` is one of `values` resolved, now. */
+  private async resolveOpenEntries(
+    where: { scope: string; entity: string; target?: string },
+    column: 'subject' | 'record_key',
+    values: readonly string[],
+  ): Promise<number> {
     const resolvedAt = nowIso();
     let changed = 0;
-    for (const keyChunk of chunks([...new Set(recordKeys)], IN_LIST_CHUNK)) {
-      const result = await this.db
+    for (const valueChunk of chunks([...new Set(values)], IN_LIST_CHUNK)) {
+      let update = this.db
         .updateTable('omnisync_quarantine')
         .set({ resolved: 1, resolved_at: resolvedAt })
-        .where('scope', '=', scope)
-        .where('entity', '=', entity)
-        .where('record_key', 'in', keyChunk)
+        .where('scope', '=', where.scope)
+        .where('entity', '=', where.entity)
         .where('resolved', '=', 0)
-        .executeTakeFirst();
-      changed += Number(result.numUpdatedRows);
+        .where(column, 'in', valueChunk);
+      if (where.target !== undefined) update = update.where('target', '=', where.target);
+      changed += Number((await update.executeTakeFirst()).numUpdatedRows);
     }
     return changed;
   }
