@@ -305,7 +305,9 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
       });
       if (ok.length > 0) await store.markStockItemsPushed(input.batchId, input.target, ok);
       if (bad.length > 0) {
-        await store.markStockItemsFailed(input.batchId, input.target, bad.map(({ item, message }) => ({ item, reason: message })));
+        // Quarantined before they are marked failed: a worker that dies in between leaves them
+        // pending, and the retry refuses and quarantines them again (the quarantine counts the
+        // repeat as another sighting). The other order could mark them failed, never quarantined.
         await store.quarantine(
           bad.map(({ item, kind, message }) => ({
             scope: input.syncName,
@@ -319,6 +321,7 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
             payload: { ...item, target: input.target },
           })),
         );
+        await store.markStockItemsFailed(input.batchId, input.target, bad.map(({ item, message }) => ({ item, reason: message })));
       }
       for (const item of ok) synced.push(stockRecordKey(item.sku, input.target, item.location));
       progress.pushed += ok.length;
