@@ -6,13 +6,13 @@
  * Done when Shopify holds the ERP's stock for 100 % of the SKUs it lists, the others are
  * quarantined, and a second run in steady state writes nothing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createTestEnvironment } from '../support/temporal';
-import { changedKeys, createHubFixture, stockMismatches, TEST_SHOPIFY_TOKEN, type HubFixture } from '../support/hub-fixture';
+import { changedKeys, createHubFixture, stockMismatches, type HubFixture } from '../support/hub-fixture';
+import { startWorkerProcess, waitFor } from '../support/worker-process';
 import { stockSyncStartOptions } from '../../temporal/stock-sync-starts';
 import { progressQuery, stockSync } from '../../workflows/stock-sync';
 import { simulateErpSales } from '../../sandbox/erp/seed';
@@ -20,31 +20,12 @@ import { DEMO_UNLISTED_EVERY } from '../../sandbox/demo-catalog';
 
 const isListed = (sku: string) => Number(sku.slice(3)) % DEMO_UNLISTED_EVERY !== 0;
 
-const REPO = resolve(__dirname, '../..');
 const PRODUCTS = 1000;
 const SYNC = 'erp-stock-to-shopify';
 /** 30 % of GraphQL requests fail one way or another. */
 const FAULTS = { serverErrorRate: 0.1, tooManyRequestsRate: 0.1, retryAfterSeconds: 1, dropConnectionRate: 0.04, applyThenFailRate: 0.04, timeoutRate: 0.02 };
 
-function startWorkerProcess(configFile: string): ChildProcess {
-  // `node --import tsx` keeps the worker in one process, so SIGKILL really kills the worker.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', '--config', configFile, 'worker'], {
-    cwd: REPO,
-    env: { ...process.env, SHOPIFY_ACCESS_TOKEN: TEST_SHOPIFY_TOKEN, LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return child;
-}
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('stock sync end to end under faults and a worker crash', () => {
   let env: TestWorkflowEnvironment;

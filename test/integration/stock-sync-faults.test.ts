@@ -9,11 +9,11 @@
  * once, however many attempts it took), its failures are the items the target refused, Shopify
  * holds the ERP's stock, and a second run in steady state pushes and applies nothing.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { resolve } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { createHubFixture, stockMismatches, TEST_SHOPIFY_TOKEN, type HubFixture } from '../support/hub-fixture';
+import { startWorkerProcess, waitFor } from '../support/worker-process';
+import { createHubFixture, stockMismatches, type HubFixture } from '../support/hub-fixture';
 import { startRestartableTemporal, type RestartableTemporal } from '../support/restartable-temporal';
 import { stockSyncStartOptions } from '../../temporal/stock-sync-starts';
 import { progressQuery, stockSync, type StockSyncProgress } from '../../workflows/stock-sync';
@@ -22,7 +22,6 @@ import { QUARANTINE_CATEGORY } from '../../core/quarantine-categories';
 import { DEMO_UNLISTED_EVERY } from '../../sandbox/demo-catalog';
 import type { SimulatorStore } from '../../sandbox/shopify/store';
 
-const REPO = resolve(__dirname, '../..');
 const PRODUCTS = 1000;
 const SYNC = 'erp-stock-to-shopify';
 /** 45 % of GraphQL requests fail; the simulator's seeded draws give every kind in the first 16. */
@@ -31,14 +30,6 @@ const UNLISTED = PRODUCTS / DEMO_UNLISTED_EVERY;
 /** (SKU, location) items of the SKUs the shop lists: two mapped locations each. */
 const LISTED_ITEMS = (PRODUCTS - UNLISTED) * 2;
 
-function startWorkerProcess(configFile: string): ChildProcess {
-  // `node --import tsx` keeps the worker in one process, so SIGKILL really kills the worker.
-  return spawn(process.execPath, ['--import', 'tsx', 'cli/main.ts', '--config', configFile, 'worker'], {
-    cwd: REPO,
-    env: { ...process.env, SHOPIFY_ACCESS_TOKEN: TEST_SHOPIFY_TOKEN, LOG_LEVEL: 'error' },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-}
 
 /** Rejects when the worker exits: a run would otherwise wait for a worker that is gone. */
 function exitOf(worker: ChildProcess): Promise<never> {
@@ -47,15 +38,6 @@ function exitOf(worker: ChildProcess): Promise<never> {
   });
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /**
  * Records every (SKU, location) the simulator writes, and how often: wraps the store's
