@@ -9,10 +9,10 @@
 import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { ItemResult } from '../core/errors';
-import type { StockLevel } from '../core/model';
-import type { QuarantineCategory } from '../core/quarantine-categories';
+import type { CrosswalkStore, RejectedRecord, StockCursor, StockLevel, StockReadMode, StockUpdate, StockUpdateKey } from '../core/model';
 import type { StockWriteLimits } from '../core/stock-limits';
-import type { CrosswalkStore } from '../state/store';
+
+export type { RejectedRecord, StockCursor, StockReadMode, StockUpdate, StockUpdateKey } from '../core/model';
 
 export type Capability = 'stock.read' | 'stock.write';
 
@@ -55,14 +55,6 @@ export interface CheckResult {
   detail: string;
 }
 
-/** Where a stock read resumes. Named strategies, never positions (docs/architecture.md). */
-export type StockCursor =
-  /** Full read: every SKU in key order, after this key. */
-  | { strategy: 'key'; afterKey: string }
-  /** Delta read: rows modified after (modifiedAt, key), in that order. */
-  | { strategy: 'modified'; afterModifiedAt: string; afterKey: string };
-
-export type StockReadMode = 'full' | 'delta';
 
 export interface StockPage {
   /**
@@ -83,19 +75,6 @@ export interface StockPage {
   rejected: RejectedRecord[];
 }
 
-/** A source record that failed validation, kept whole so an operator can fix it at the source. */
-export interface RejectedRecord {
-  recordKey: string;
-  reason: string;
-  /** The cause, for grouping in summaries. */
-  category: QuarantineCategory;
-  /**
-   * The business key (SKU) the record belongs to, when known: once that SKU syncs cleanly, its
-   * quarantined records are marked resolved. Empty when the row names no SKU.
-   */
-  subject: string;
-  payload: unknown;
-}
 
 export interface StockReadRequest {
   mode: StockReadMode;
@@ -116,15 +95,6 @@ export interface StockSource {
   readStockPage(request: StockReadRequest): Promise<StockPage>;
 }
 
-/** One absolute quantity to set for a SKU at one of the target's own locations. */
-export interface StockUpdate {
-  sku: string;
-  /** The target's location id, already mapped (e.g. "gid://shopify/Location/1"). */
-  location: string;
-  quantity: number;
-}
-
-export type StockUpdateKey = Pick<StockUpdate, 'sku' | 'location'>;
 
 /** Writes absolute stock quantities. */
 export interface StockWriter {

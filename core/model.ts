@@ -6,6 +6,7 @@
  * a decimal string (never a binary float), quantities of countable units are integers.
  */
 import { z } from 'zod';
+import type { QuarantineCategory } from './quarantine-categories';
 
 /** A stock-keeping unit code as the retailer uses it across systems (trimmed, non-empty). */
 export const SkuCode = z.string().trim().min(1).max(128);
@@ -46,6 +47,55 @@ export const StockLevel = z.object({
   at: z.string(),
 });
 export type StockLevel = z.infer<typeof StockLevel>;
+
+/** Where a stock read resumes. Named strategies, never positions (docs/architecture.md). */
+export type StockCursor =
+  /** Full read: every SKU in key order, after this key. */
+  | { strategy: 'key'; afterKey: string }
+  /** Delta read: rows modified after (modifiedAt, key), in that order. */
+  | { strategy: 'modified'; afterModifiedAt: string; afterKey: string };
+
+export type StockReadMode = 'full' | 'delta';
+
+/**
+ * Remote ids of local keys, per connector and kind (e.g. SKU → Shopify inventory item). The
+ * state store implements it; connectors receive it in their dependencies.
+ */
+export interface CrosswalkStore {
+  /** Remote ids for local keys of one kind; missing keys are absent. */
+  get(kind: string, keys: readonly string[]): Promise<Map<string, string>>;
+  put(kind: string, entries: ReadonlyMap<string, string>): Promise<void>;
+}
+
+/** One absolute quantity to set for a SKU at one of a target's own locations. */
+export interface StockUpdate {
+  sku: string;
+  /** The target's location id, already mapped (e.g. "gid://shopify/Location/1"). */
+  location: string;
+  quantity: number;
+}
+
+export type StockUpdateKey = Pick<StockUpdate, 'sku' | 'location'>;
+
+/** A changed stock quantity waiting to be written to one target. */
+export interface StagedStockItem extends StockUpdate {
+  /** What the target was last confirmed to hold (null: never pushed). For dry runs and reports. */
+  previousQuantity: number | null;
+}
+
+/** A source record that failed validation, kept whole so an operator can fix it at the source. */
+export interface RejectedRecord {
+  recordKey: string;
+  reason: string;
+  /** The cause, for grouping in summaries. */
+  category: QuarantineCategory;
+  /**
+   * The business key (SKU) the record belongs to, when known: once that SKU syncs cleanly, its
+   * quarantined records are marked resolved. Empty when the row names no SKU.
+   */
+  subject: string;
+  payload: unknown;
+}
 
 /** What a channel should show for one SKU at one of the channel's locations. */
 export const ChannelAvailability = z.object({

@@ -3,9 +3,12 @@
  * target was last confirmed to hold are pushed. This is what keeps a steady-state run at zero
  * writes and makes a repeated run after a crash cheap.
  */
-import type { StockUpdate } from '../connectors/contract';
-import type { StagedStockItem } from '../state/store';
-import { snapshotKey } from '../state/store';
+import type { StagedStockItem, StockUpdate } from './model';
+
+/** The key of one (SKU, target location) in a last-pushed snapshot. */
+export function snapshotKey(sku: string, location: string): string {
+  return `${sku}\u0000${location}`;
+}
 
 export function diffAgainstSnapshot(desired: readonly StockUpdate[], snapshot: ReadonlyMap<string, number>): StagedStockItem[] {
   const changed: StagedStockItem[] = [];

@@ -14,7 +14,7 @@
  */
 import { z } from 'zod';
 import type { StockLevel } from './model';
-import type { RejectedRecord, StockUpdate } from '../connectors/contract';
+import type { RejectedRecord, StockUpdate } from './model';
 import { QUARANTINE_CATEGORY } from './quarantine-categories';
 
 export const StockLocationRule = z.strictObject({

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { z } from 'zod';
-import type { StockCursor } from '../connectors/contract';
+import type { StockCursor } from '../core/model';
 import { openStateDatabase, type StateDatabase, type StateStoreConfig, type StockPushOutcomeStatus } from './database';
 import { createStateMigrator } from './migrations';
 import { paddedKeyLists, StatementTemplate, templateChunks } from './statement-template';

@@ -6,16 +6,10 @@
  * Implementation: state/kysely-store.ts. This file holds only the interfaces, so connectors and
  * activities depend on the contract, not on the database.
  */
-import type { StockCursor } from '../connectors/contract';
+import type { CrosswalkStore, StagedStockItem, StockCursor } from '../core/model';
 
-/** One staged, not yet confirmed stock write for one target. */
-export interface StagedStockItem {
-  sku: string;
-  location: string;
-  quantity: number;
-  /** What the snapshot held when the item was staged (null: never pushed). For dry runs and reports. */
-  previousQuantity: number | null;
-}
+export type { CrosswalkStore, StagedStockItem } from '../core/model';
+export { snapshotKey } from '../core/stock-diff';
 
 export interface QuarantineRecord {
   /** The sync (or connector) that met the record. */
@@ -58,12 +52,6 @@ export interface QuarantineSummaryRow {
   records: number;
   /** The reason of one of them, as an example. */
   example: string;
-}
-
-export interface CrosswalkStore {
-  /** Remote ids for local keys of one kind (e.g. kind 'sku→inventoryItem'); missing keys are absent. */
-  get(kind: string, keys: readonly string[]): Promise<Map<string, string>>;
-  put(kind: string, entries: ReadonlyMap<string, string>): Promise<void>;
 }
 
 export interface StateStore {
@@ -117,8 +105,4 @@ export interface StateStore {
   resolveQuarantinedRecords(scope: string, entity: string, recordKeys: readonly string[]): Promise<number>;
   /** Entries of `scope` seen at or after `since` (ISO time), grouped by category, most records first. */
   quarantineSummary(scope: string, since: string): Promise<QuarantineSummaryRow[]>;
-}
-
-export function snapshotKey(sku: string, location: string): string {
-  return `${sku}\u0000${location}`;
 }

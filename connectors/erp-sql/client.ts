@@ -12,11 +12,9 @@ import Database from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql, type RawBuilder } from 'kysely';
 import pg from 'pg';
 import { authError, configError, isTransientNetworkCode, OmnisyncError, transientError, validationError } from '../../core/errors';
-import type { CheckResult } from '../contract';
-import { columnLabel, verifyColumnTypes, verifyReferences } from './column-types';
-import type { ErpDatabaseConfig, ErpSqlConfig, ErpTables } from './config';
+import { columnLabel, type ErpDatabaseConfig, type ErpDialect, type ErpSqlConfig, type ErpTables } from './config';
 
-export type ErpDialect = ErpDatabaseConfig['driver'];
+export type { ErpDialect } from './config';
 
 /** Table aliases used by every query; driver errors name them, which tells which table is wrong. */
 export const TABLE_ALIAS = { products: 'p', locations: 'l', stock: 's' } as const satisfies Record<keyof ErpTables, string>;
@@ -106,41 +104,6 @@ export class ErpSqlClient {
       // The query's text lets an error's position (PostgreSQL) name the column it is about.
       throw this.translate(err, { ...context, sql: compiled.sql });
     }
-  }
-
-  /**
-   * Reads one row of each configured table, with every configured column; verifies the
-   * columns' types (column-types.ts); then checks that stock rows find their products and
-   * locations. A wrong table or column name, a column of the wrong type, or references that
-   * cannot be joined fail here with the config path to fix. Throws typed errors like the reads do.
-   */
-  async check(): Promise<CheckResult> {
-    const { products, locations } = this.tables;
-    let stockRows = 0;
-    for (const key of ['products', 'locations', 'stock'] as const) {
-      const fields = Object.keys(this.tables[key]).filter((field) => field !== 'table') as Array<Exclude<keyof ErpTables[typeof key], 'table'>>;
-      const columns = sql.join(fields.map((field) => this.column(key, field)));
-      const rows = await this.rows(sql`select ${columns} from ${this.table(key)} limit 1`, { purpose: 'check', table: key });
-      if (key === 'stock') stockRows = rows.length;
-    }
-    await verifyColumnTypes(this);
-    if (stockRows > 0) await verifyReferences(this);
-    const [counts] = await this.rows(
-      sql<{ products: number | string }>`select count(*) as products from ${this.table('products')}`,
-      { purpose: 'check', table: 'products' },
-    );
-    const codes = await this.rows(
-      sql<{ code: unknown }>`select ${this.column('locations', 'code')} as code from ${this.table('locations')} order by 1 limit 11`,
-      { purpose: 'check', table: 'locations' },
-    );
-    const shownCodes = codes.slice(0, 10).map((row) => String(row.code).trim());
-    const moreCodes = codes.length > 10 ? ', ...' : '';
-    return {
-      ok: true,
-      detail:
-        `connected to ${this.databaseLabel()}: ${Number(counts?.products ?? 0).toLocaleString('en-US')} products in "${products.table}", ` +
-        `locations in "${locations.table}": ${shownCodes.join(', ')}${moreCodes}`,
-    };
   }
 
   async close(): Promise<void> {

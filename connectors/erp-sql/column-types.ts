@@ -19,18 +19,13 @@
 import { sql } from 'kysely';
 import { configError } from '../../core/errors';
 import type { ErpSqlClient } from './client';
-import type { ErpTables } from './config';
+import { columnLabel, type ErpTables } from './config';
 import { wholeUnits } from './mapper';
 import { modifiedAtSql } from './modified-at';
 
 type TableKey = keyof ErpTables;
 type Field<K extends TableKey> = Exclude<keyof ErpTables[K], 'table'>;
 
-/** `column "stany.ilosc" (configured at tables.stock.onHand)`: the form every message uses. */
-export function columnLabel(tables: ErpTables, table: TableKey, field: string): string {
-  const column = (tables[table] as Record<string, unknown>)[field];
-  return `column "${tables[table].table}.${String(column)}" (configured at tables.${table}.${field})`;
-}
 
 /** PostgreSQL types the delta read can compare with its cursor's time. */
 const PG_TIME_TYPES = new Set(['timestamp without time zone', 'timestamp with time zone', 'date']);

@@ -35,6 +35,7 @@ export const ErpPostgresDatabase = z.strictObject({
 
 export const ErpDatabaseConfig = z.discriminatedUnion('driver', [ErpSqliteDatabase, ErpPostgresDatabase]);
 export type ErpDatabaseConfig = z.infer<typeof ErpDatabaseConfig>;
+export type ErpDialect = ErpDatabaseConfig['driver'];
 /** The `database:` block as written (defaults not yet applied). */
 export type ErpDatabaseConfigInput = z.input<typeof ErpDatabaseConfig>;
 
@@ -100,3 +101,9 @@ export const ErpSqlConfig = z.strictObject({
 });
 export type ErpSqlConfig = z.infer<typeof ErpSqlConfig>;
 export type ErpTables = ErpSqlConfig['tables'];
+
+/** `column "stany.ilosc" (configured at tables.stock.onHand)`: the form every message uses. */
+export function columnLabel(tables: ErpTables, table: keyof ErpTables, field: string): string {
+  const column = (tables[table] as Record<string, unknown>)[field];
+  return `column "${tables[table].table}.${String(column)}" (configured at tables.${table}.${field})`;
+}

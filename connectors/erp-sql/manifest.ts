@@ -3,6 +3,7 @@
  * (docs/architecture.md). SQLite (the embedded demo) and PostgreSQL, same code.
  */
 import type { ConnectorInstance, ConnectorManifest } from '../contract';
+import { checkErpConnection } from './check';
 import { ErpSqlClient } from './client';
 import { ErpSqlConfig } from './config';
 import { ErpStockSource } from './stock-source';
@@ -24,7 +25,7 @@ export const erpSqlManifest: ConnectorManifest<typeof ErpSqlConfig> = {
       id,
       kind: 'erp-sql',
       stockSource: new ErpStockSource(client, config.pageSize),
-      check: () => client.check(),
+      check: () => checkErpConnection(client),
       close: () => client.close(),
     };
   },

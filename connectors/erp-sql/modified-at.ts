@@ -22,7 +22,7 @@
  *   picked by a delta read and are rejected by a full one.
  */
 import { sql, type RawBuilder } from 'kysely';
-import type { ErpDialect } from './client';
+import type { ErpDialect } from './config';
 
 export interface ModifiedAtSql {
   /** What delta reads compare with the cursor and order by (with the stock id). */

@@ -1,0 +1,44 @@
+/**
+ * `connectors check` for erp-sql: proves the configured tables, columns and their types against
+ * the ERP's database, and says what it found.
+ */
+import { sql } from 'kysely';
+import type { CheckResult } from '../contract';
+import type { ErpSqlClient } from './client';
+import { verifyColumnTypes, verifyReferences } from './column-types';
+import type { ErpTables } from './config';
+
+/**
+ * Reads one row of each configured table, with every configured column; verifies the
+ * columns' types (column-types.ts); then checks that stock rows find their products and
+ * locations. A wrong table or column name, a column of the wrong type, or references that
+ * cannot be joined fail here with the config path to fix. Throws typed errors like the reads do.
+ */
+export async function checkErpConnection(client: ErpSqlClient): Promise<CheckResult> {
+  const { products, locations } = client.tables;
+  let stockRows = 0;
+  for (const key of ['products', 'locations', 'stock'] as const) {
+    const fields = Object.keys(client.tables[key]).filter((field) => field !== 'table') as Array<Exclude<keyof ErpTables[typeof key], 'table'>>;
+    const columns = sql.join(fields.map((field) => client.column(key, field)));
+    const rows = await client.rows(sql`select ${columns} from ${client.table(key)} limit 1`, { purpose: 'check', table: key });
+    if (key === 'stock') stockRows = rows.length;
+  }
+  await verifyColumnTypes(client);
+  if (stockRows > 0) await verifyReferences(client);
+  const [counts] = await client.rows(
+    sql<{ products: number | string }>`select count(*) as products from ${client.table('products')}`,
+    { purpose: 'check', table: 'products' },
+  );
+  const codes = await client.rows(
+    sql<{ code: unknown }>`select ${client.column('locations', 'code')} as code from ${client.table('locations')} order by 1 limit 11`,
+    { purpose: 'check', table: 'locations' },
+  );
+  const shownCodes = codes.slice(0, 10).map((row) => String(row.code).trim());
+  const moreCodes = codes.length > 10 ? ', ...' : '';
+  return {
+    ok: true,
+    detail:
+      `connected to ${client.databaseLabel()}: ${Number(counts?.products ?? 0).toLocaleString('en-US')} products in "${products.table}", ` +
+      `locations in "${locations.table}": ${shownCodes.join(', ')}${moreCodes}`,
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Layers point one way (docs/architecture.md): core/ depends on nothing of ours; state/ only on
+ * core/; connectors/ never on activities, workflows, the CLI or the Temporal wiring. Read from
+ * the source text, so a new import that breaks the direction fails here, not in a review.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const REPO = resolve(__dirname, '../..');
+
+function sourceFiles(folder: string): string[] {
+  return readdirSync(join(REPO, folder), { recursive: true, encoding: 'utf8' })
+    .filter((name) => name.endsWith('.ts'))
+    .map((name) => join(folder, name));
+}
+
+/** The repo folders (first path segment) a file imports from, through relative imports. */
+function importedFolders(file: string): string[] {
+  const text = readFileSync(join(REPO, file), 'utf8');
+  const folders = new Set<string>();
+  for (const match of text.matchAll(/^\s*(?:import|export)\s[^'"]*?from\s+'(\.{1,2}\/[^']+)'/gm)) {
+    const target = relative(REPO, resolve(join(REPO, file, '..'), match[1]!));
+    folders.add(target.split('/')[0]!);
+  }
+  return [...folders];
+}
+
+const rules: Array<{ folder: string; allowed: string[] }> = [
+  { folder: 'core', allowed: ['core'] },
+  { folder: 'state', allowed: ['state', 'core'] },
+  { folder: 'connectors', allowed: ['connectors', 'core', 'config', 'state', 'observability'] },
+];
+
+describe('layers', () => {
+  for (const { folder, allowed } of rules) {
+    it(`${folder}/ imports only from ${allowed.join(', ')}`, () => {
+      const outward = sourceFiles(folder).flatMap((file) => importedFolders(file).filter((target) => !allowed.includes(target)).map((target) => `${file} → ${target}/`));
+      expect(outward).toEqual([]);
+    });
+  }
+});
