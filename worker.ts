@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createStockSyncActivities } from './activities/stock-sync';
 import { ConnectorPool } from './connectors/pool';
-import { taskQueueActivityRate } from './connectors/contract';
+import { taskQueueActivityRate, writeBatchSize } from './connectors/contract';
 import { connectorTaskQueue } from './core/task-queues';
 import type { LoadedConfig } from './config/load';
 import { openStateStore } from './state/kysely-store';
@@ -85,11 +85,10 @@ export function installTemporalRuntime(logger: Logger): void {
 
 /** Remote calls one activity of this connector makes at most, over every sync that uses it. */
 function callsPerActivity(config: LoadedConfig, connectorId: string): number {
-  const entry = config.connectors.get(connectorId);
-  const maxBatch = entry?.manifest.maxBatchSize?.['stock.write'];
+  const maxBatch = writeBatchSize(config.connectors.get(connectorId)?.manifest, 'stock.write');
   let calls = 1;
   for (const sync of config.syncs.values()) {
-    if (sync.targets.includes(connectorId) && maxBatch) {
+    if (sync.targets.includes(connectorId)) {
       calls = Math.max(calls, Math.ceil((sync.pageSize * sync.stockMapping.locations.length) / maxBatch));
     }
     // A source page is two queries (the page and its stock rows).

@@ -12,7 +12,7 @@ import { connectorTaskQueue } from '../core/task-queues';
 import { configError, OmnisyncError, toApplicationFailure, type ItemResult } from '../core/errors';
 import { QUARANTINE_CATEGORY } from '../core/quarantine-categories';
 import { DEFAULT_STOCK_WRITE_LIMITS, stockLimitViolation, type StockWriteLimits } from '../core/stock-limits';
-import type { StockCursor, StockPage, StockReadMode, StockUpdate, StockUpdateKey, StockWriter } from '../connectors/contract';
+import { writeBatchSize, type StockCursor, type StockPage, type StockReadMode, type StockUpdate, type StockUpdateKey, type StockWriter } from '../connectors/contract';
 import type { ConnectorPool } from '../connectors/pool';
 import type { LoadedConfig, LoadedSync } from '../config/load';
 import type { QuarantineRecord, StagedStockItem, StateStore } from '../state/store';
@@ -129,7 +129,7 @@ export async function planStockPage(deps: Pick<StockSyncDeps, 'config' | 'store'
   const sync = findSync(deps.config, input.syncName);
   const limits = new Map(sync.targets.map((target) => [target, stockWriteLimitsOf(deps.config, target)]));
   const caseInsensitiveSkus = [...limits.values()].some((l) => l.caseInsensitiveSkus);
-  const page = await deps.connectors.stockSource(sync.source).readStockPage({ mode: input.mode, cursor: input.cursor, limit: input.limit, caseInsensitiveSkus });
+  const page = await deps.connectors.operation(sync.source, 'stock.read').readStockPage({ mode: input.mode, cursor: input.cursor, limit: input.limit, caseInsensitiveSkus });
   const { updates, rejected, adjusted } = computeTargetStock(page.skus, page.levels, sync.stockMapping);
   const quarantine: QuarantineRecord[] = [...page.rejected, ...rejected].map((r) => ({
     scope: sync.name,
@@ -285,11 +285,12 @@ export function createStockSyncActivities(deps: StockSyncDeps) {
   }
 
   async function pushBatch(input: PushBatchInput, progress: PushBatchResult): Promise<PushBatchResult> {
-    const target = connectors.stockTarget(input.target);
+    const target = connectors.operation(input.target, 'stock.write');
     const pending = await store.loadPendingStockItems(input.batchId, input.target);
     const writer = target.preparePush && pending.length > 0 ? await target.preparePush(pending.map((item) => item.sku)) : target;
+    const batchSize = writeBatchSize(config.connectors.get(input.target)?.manifest, 'stock.write');
     const chunks: StagedStockItem[][] = [];
-    for (let i = 0; i < pending.length; i += target.maxBatchSize) chunks.push(pending.slice(i, i + target.maxBatchSize));
+    for (let i = 0; i < pending.length; i += batchSize) chunks.push(pending.slice(i, i + batchSize));
     // Record keys of the items this push confirmed: their own earlier refusals are resolved.
     const synced: string[] = [];
 

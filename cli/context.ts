@@ -10,7 +10,7 @@ let logger: Logger | undefined;
 
 export function cliLogger(config?: LoadedConfig): Logger {
   if (config) {
-    logger = createLogger({ level: process.env.LOG_LEVEL ?? config.logging.level, secretValues: config.secretValues });
+    logger = createLogger({ level: process.env.LOG_LEVEL ?? config.logging.level, secretValues: config.secretValues, secretHeaders: config.secretHeaders });
   }
   logger ??= createLogger({ level: process.env.LOG_LEVEL ?? 'info' });
   return logger;

@@ -51,6 +51,8 @@ export interface LoadedConfig {
   syncs: Map<string, LoadedSync>;
   /** Resolved secret values, for log redaction. */
   secretValues: string[];
+  /** HTTP headers that carry secrets, as the configured connectors' manifests declare them, for log redaction. */
+  secretHeaders: string[];
 }
 
 export interface LoadOptions {
@@ -212,6 +214,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
     connectors,
     syncs,
     secretValues: [...new Set(secretValues)],
+    secretHeaders: [...new Set([...connectors.values()].flatMap((connector) => connector.manifest.secretHeaders))],
   };
 }
 

@@ -1,10 +1,11 @@
 /**
  * The connector contract (docs/architecture.md).
  *
- * A connector kind is a folder under connectors/ exporting a `ConnectorManifest`: its id, the
- * capabilities it offers, a strict zod schema of its config (secret fields marked), its rate
- * budget and batch limits, and a factory that builds an instance from validated config. The
- * registry (connectors/registry.ts) is the only place that lists kinds; workflows never name one.
+ * A connector kind is a folder under connectors/ exporting a `ConnectorManifest` made by
+ * `defineConnector()`: its kind, a strict zod schema of its config (secret fields and secret
+ * headers marked), its rate budget and batch limits, a client factory, and its operations keyed
+ * by capability (`<entity>.<read|write>`), from which its capabilities are derived. The registry
+ * (connectors/registry.ts) is the only place that lists kinds; workflows never name one.
  */
 import type { z } from 'zod';
 import type { Logger } from 'pino';
@@ -14,7 +15,28 @@ import type { StockWriteLimits } from '../core/stock-limits';
 
 export type { RejectedRecord, StockCursor, StockReadMode, StockUpdate, StockUpdateKey } from '../core/model';
 
-export type Capability = 'stock.read' | 'stock.write';
+/** The operation a connector offers for each capability. */
+export interface OperationTypes {
+  'stock.read': StockSource;
+  'stock.write': StockTarget;
+}
+
+/** `<entity>.<read|write>`: what a connector can do. */
+export type Capability = keyof OperationTypes;
+
+/** Every capability, in a stable order (manifests list theirs in this order). */
+export const CAPABILITIES = ['stock.read', 'stock.write'] as const satisfies readonly Capability[];
+
+/** Items per write call for a capability whose manifest declares no maxBatchSize. */
+export const DEFAULT_MAX_BATCH_SIZE = 100;
+
+/** Items per write call of `capability`: the manifest's declared maximum, or the default. */
+export function writeBatchSize(manifest: Pick<ConnectorManifest, 'maxBatchSize'> | undefined, capability: Capability): number {
+  return manifest?.maxBatchSize[capability] ?? DEFAULT_MAX_BATCH_SIZE;
+}
+
+/** A connector instance's operations, by capability. */
+export type ConnectorOperations = { readonly [C in Capability]?: OperationTypes[C] };
 
 /**
  * How fast a connector instance may call its remote system, as data. Used to derive the
@@ -107,8 +129,6 @@ export interface StockWriter {
 }
 
 export interface StockTarget extends StockWriter {
-  /** Most updates one write call accepts (Shopify: 250 input items). */
-  readonly maxBatchSize: number;
   /** Write calls one activity may keep in flight (the client's pacer still governs the rate). */
   readonly maxConcurrentCalls: number;
   /**
@@ -125,9 +145,9 @@ export interface StockTarget extends StockWriter {
 export interface ConnectorInstance {
   readonly id: string;
   readonly kind: string;
+  /** The operations of the capabilities the kind offers. */
+  readonly operations: ConnectorOperations;
   check(): Promise<CheckResult>;
-  stockSource?: StockSource;
-  stockTarget?: StockTarget;
   close(): Promise<void>;
 }
 
@@ -140,27 +160,98 @@ export interface ConnectorDeps {
   baseDir: string;
 }
 
-export interface ConnectorManifest<Schema extends z.ZodType = z.ZodType> {
+/**
+ * A connector kind, as the hub uses it: everything is derived from the definition given to
+ * `defineConnector`, and its functions take the config the loader validated with `configSchema`.
+ */
+export interface ConnectorManifest {
   /** Stable kind id used in config files (`kind: shopify`). */
-  kind: string;
-  title: string;
-  capabilities: readonly Capability[];
+  readonly kind: string;
+  readonly title: string;
+  /** Derived from the definition's operations. */
+  readonly capabilities: readonly Capability[];
   /** Strict zod schema of the connector's `config:` block. Unknown keys are errors. */
-  configSchema: Schema;
+  readonly configSchema: z.ZodType;
   /**
    * Dotted paths inside the config that hold secrets. They must be given by reference
    * (`${env:NAME}` or `${file:path}`) and are redacted from logs.
    */
-  secretFields: readonly string[];
-  rateBudget(config: z.infer<Schema>): RateBudget;
-  /** Largest page a source may be asked for; a sync's pageSize above it is a config error. */
-  maxPageSize?(config: z.infer<Schema>): number;
-  /** Most items one call of a capability accepts (e.g. Shopify stock.write: 250). */
-  maxBatchSize?: Partial<Record<Capability, number>>;
+  readonly secretFields: readonly string[];
+  /** HTTP headers that carry a secret (lower case), redacted from logs wherever they appear. */
+  readonly secretHeaders: readonly string[];
+  rateBudget(config: unknown): RateBudget;
+  /** Largest page a source may be asked for; a sync's pageSize above it is a config error. Undefined: no limit. */
+  maxPageSize(config: unknown): number | undefined;
+  /**
+   * Most items one call of a capability accepts (e.g. Shopify stock.write: 250); the push
+   * splits its items into calls of this size. Default DEFAULT_MAX_BATCH_SIZE.
+   */
+  readonly maxBatchSize: Partial<Record<Capability, number>>;
   /**
    * What the target accepts per item, checked before anything is sent (core/stock-limits.ts).
    * Default for stock: DEFAULT_STOCK_WRITE_LIMITS.
    */
+  readonly writeLimits?: { stock?: StockWriteLimits };
+  create(id: string, config: unknown, deps: ConnectorDeps): ConnectorInstance;
+}
+
+/** Builds the operation of one capability from the connector's client and validated config. */
+type OperationFactory<C extends Capability, Config, Client> = (context: { id: string; config: Config; client: Client; deps: ConnectorDeps }) => OperationTypes[C];
+
+/** What a connector kind declares; see defineConnector. */
+export interface ConnectorDefinition<Schema extends z.ZodType, Client> {
+  kind: string;
+  title: string;
+  configSchema: Schema;
+  secretFields: readonly string[];
+  /** Default: none. */
+  secretHeaders?: readonly string[];
+  rateBudget(config: z.output<Schema>): RateBudget;
+  maxPageSize?(config: z.output<Schema>): number;
+  maxBatchSize?: Partial<Record<Capability, number>>;
   writeLimits?: { stock?: StockWriteLimits };
-  create(id: string, config: z.infer<Schema>, deps: ConnectorDeps): ConnectorInstance;
+  /** The transport shared by the instance's operations (one per instance: one pacer, one pool). */
+  connect(id: string, config: z.output<Schema>, deps: ConnectorDeps): Client;
+  check(client: Client, config: z.output<Schema>): Promise<CheckResult>;
+  close(client: Client): Promise<void>;
+  /** The operations, by capability: the kind's capabilities are exactly these keys. */
+  operations: { [C in Capability]?: OperationFactory<C, z.output<Schema>, Client> };
+}
+
+/**
+ * Turns a connector definition into the manifest the hub registers. Capabilities come from the
+ * operations the definition gives; the config the hub passes back is parsed with the kind's own
+ * schema, so every function sees it typed (the loader validated it already: parsing it again
+ * only restores its type).
+ */
+export function defineConnector<Schema extends z.ZodType, Client>(definition: ConnectorDefinition<Schema, Client>): ConnectorManifest {
+  const typed = (config: unknown): z.output<Schema> => definition.configSchema.parse(config);
+  return {
+    kind: definition.kind,
+    title: definition.title,
+    capabilities: CAPABILITIES.filter((capability) => definition.operations[capability] !== undefined),
+    configSchema: definition.configSchema,
+    secretFields: definition.secretFields,
+    secretHeaders: definition.secretHeaders ?? [],
+    maxBatchSize: definition.maxBatchSize ?? {},
+    ...(definition.writeLimits === undefined ? {} : { writeLimits: definition.writeLimits }),
+    rateBudget: (config) => definition.rateBudget(typed(config)),
+    maxPageSize: (config) => definition.maxPageSize?.(typed(config)),
+    create(id, rawConfig, deps) {
+      const config = typed(rawConfig);
+      const client = definition.connect(id, config, deps);
+      const context = { id, config, client, deps };
+      const operations: ConnectorOperations = {
+        'stock.read': definition.operations['stock.read']?.(context),
+        'stock.write': definition.operations['stock.write']?.(context),
+      };
+      return {
+        id,
+        kind: definition.kind,
+        operations,
+        check: () => definition.check(client, config),
+        close: () => definition.close(client),
+      };
+    },
+  };
 }

@@ -3,7 +3,7 @@
  * shared by all activities (so a Shopify instance's cost pacer sees every call of this process).
  */
 import type { Logger } from 'pino';
-import type { ConnectorInstance, StockSource, StockTarget } from './contract';
+import type { Capability, ConnectorInstance, OperationTypes } from './contract';
 import type { LoadedConfig } from '../config/load';
 import type { StateStore } from '../state/store';
 import { configError } from '../core/errors';
@@ -31,16 +31,12 @@ export class ConnectorPool {
     return instance;
   }
 
-  stockSource(id: string): StockSource {
-    const source = this.get(id).stockSource;
-    if (!source) throw configError(`connector "${id}" cannot read stock`);
-    return source;
-  }
-
-  stockTarget(id: string): StockTarget {
-    const target = this.get(id).stockTarget;
-    if (!target) throw configError(`connector "${id}" cannot write stock`);
-    return target;
+  /** The operation of `capability` of connector `id`; a config error when its kind has none. */
+  operation<C extends Capability>(id: string, capability: C): OperationTypes[C] {
+    const instance = this.get(id);
+    const operation = instance.operations[capability];
+    if (operation === undefined) throw configError(`connector "${id}" (kind ${instance.kind}) cannot do ${capability}`);
+    return operation;
   }
 
   async closeAll(): Promise<void> {

@@ -27,5 +27,5 @@ export class ConnectorRegistry {
 
 /** The kinds shipped with omnisync. */
 export function builtInConnectors(): ConnectorRegistry {
-  return new ConnectorRegistry([erpSqlManifest as unknown as ConnectorManifest, shopifyManifest as unknown as ConnectorManifest]);
+  return new ConnectorRegistry([erpSqlManifest, shopifyManifest]);
 }

@@ -12,14 +12,23 @@ export type { Logger } from 'pino';
 /** Field names that hold secrets wherever they appear. */
 export const REDACTED_FIELDS = [
   'accessToken', '*.accessToken', 'password', '*.password', 'connectionString', '*.connectionString',
-  'apiKey', '*.apiKey', 'secret', '*.secret', 'authorization', '*.authorization',
-  'headers["x-shopify-access-token"]', '*.headers["x-shopify-access-token"]', '*.headers.authorization',
+  'apiKey', '*.apiKey', 'secret', '*.secret', 'authorization', '*.authorization', 'headers.authorization', '*.headers.authorization',
 ];
+
+/** Redaction paths of HTTP headers that carry secrets (each connector declares its own). */
+export function secretHeaderPaths(headers: readonly string[]): string[] {
+  return headers.flatMap((header) => {
+    const name = JSON.stringify(header.toLowerCase());
+    return [`headers[${name}]`, `*.headers[${name}]`];
+  });
+}
 
 export interface LoggerSettings {
   level: string;
   /** Resolved secret values (from config) scrubbed from every string logged. */
   secretValues?: readonly string[];
+  /** HTTP headers that carry secrets (the configured connectors' `secretHeaders`), redacted by name. */
+  secretHeaders?: readonly string[];
   /** Where lines go; default stdout. */
   destination?: pino.DestinationStream;
   /** Extra fixed fields, e.g. { component: 'worker' }. */
@@ -32,7 +41,7 @@ export function createLogger(settings: LoggerSettings): Logger {
   const options: LoggerOptions = {
     level: settings.level,
     base: { service: 'omnisync', ...settings.base },
-    redact: { paths: REDACTED_FIELDS, censor: '[REDACTED]' },
+    redact: { paths: [...REDACTED_FIELDS, ...secretHeaderPaths(settings.secretHeaders ?? [])], censor: '[REDACTED]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: {
       level: (label) => ({ level: label }),

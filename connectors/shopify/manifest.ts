@@ -3,7 +3,7 @@
  */
 import { z } from 'zod';
 import { refuseInsecureHttp } from '../../config/url-policy';
-import type { ConnectorInstance, ConnectorManifest } from '../contract';
+import { defineConnector } from '../contract';
 import { ShopifyGraphqlClient } from './client';
 import { SHOP_QUERY, SHOP_QUERY_COST, SET_QUANTITIES_COST, variantLookupPageFor } from './operations';
 import { SHOPIFY_MAX_INPUT_ITEMS, SHOPIFY_STOCK_WRITE_LIMITS, ShopifyStockTarget } from './stock-target';
@@ -52,49 +52,47 @@ export function restoreRateOf(config: ShopifyConfig): number {
   return config.restoreRate ?? SHOPIFY_PLAN_RESTORE_RATE[config.plan];
 }
 
-export const shopifyManifest: ConnectorManifest<typeof ShopifyConfig> = {
+/** The bucket of the shop's plan: its own size, or 10 seconds of its restore rate. */
+export function bucketSizeOf(config: ShopifyConfig): number {
+  return config.bucketSize ?? restoreRateOf(config) * 10;
+}
+
+const CheckData = z.object({
+  shop: z.object({ name: z.string(), myshopifyDomain: z.string() }),
+  locations: z.object({ nodes: z.array(z.object({ id: z.string(), name: z.string(), isActive: z.boolean() })) }),
+});
+
+export const shopifyManifest = defineConnector({
   kind: 'shopify',
   title: 'Shopify (Admin GraphQL API)',
-  capabilities: ['stock.write'],
   configSchema: ShopifyConfig,
   secretFields: ['accessToken'],
+  secretHeaders: ['x-shopify-access-token'],
   maxBatchSize: { 'stock.write': SHOPIFY_MAX_INPUT_ITEMS },
   writeLimits: { stock: SHOPIFY_STOCK_WRITE_LIMITS },
-  rateBudget: (config) => {
-    const restoreRate = restoreRateOf(config);
-    return { kind: 'cost', pointsPerSecond: restoreRate, bucketSize: config.bucketSize ?? restoreRate * 10, writeCost: SET_QUANTITIES_COST };
-  },
-  create(id, config, deps): ConnectorInstance {
-    const restoreRate = restoreRateOf(config);
-    const client = new ShopifyGraphqlClient({
+  rateBudget: (config) => ({ kind: 'cost', pointsPerSecond: restoreRateOf(config), bucketSize: bucketSizeOf(config), writeCost: SET_QUANTITIES_COST }),
+  connect: (id, config, deps) =>
+    new ShopifyGraphqlClient({
       connectorId: id,
       shopUrl: config.shopUrl,
       apiVersion: config.apiVersion,
       accessToken: config.accessToken,
-      restoreRate,
-      bucketSize: config.bucketSize ?? restoreRate * 10,
+      restoreRate: restoreRateOf(config),
+      bucketSize: bucketSizeOf(config),
       timeoutMs: config.timeoutMs,
       logger: deps.logger,
-    });
-    const CheckData = z.object({
-      shop: z.object({ name: z.string(), myshopifyDomain: z.string() }),
-      locations: z.object({ nodes: z.array(z.object({ id: z.string(), name: z.string(), isActive: z.boolean() })) }),
-    });
+    }),
+  async check(client) {
+    const data = await client.request('check', SHOP_QUERY, {}, SHOP_QUERY_COST, CheckData);
+    const active = data.locations.nodes.filter((l) => l.isActive);
     return {
-      id,
-      kind: 'shopify',
-      stockTarget: new ShopifyStockTarget(id, client, deps.crosswalk, config.missingSkuRecheckMinutes * 60_000, config.maxConcurrentCalls, variantLookupPageFor(config.bucketSize ?? restoreRate * 10)),
-      async check() {
-        const data = await client.request('check', SHOP_QUERY, {}, SHOP_QUERY_COST, CheckData);
-        const active = data.locations.nodes.filter((l) => l.isActive);
-        return {
-          ok: true,
-          detail: `connected to shop "${data.shop.name}" (${data.shop.myshopifyDomain}), ${active.length} active location(s): ${active.map((l) => `${l.name} ${l.id}`).join(', ')}`,
-        };
-      },
-      async close() {
-        client.close();
-      },
+      ok: true,
+      detail: `connected to shop "${data.shop.name}" (${data.shop.myshopifyDomain}), ${active.length} active location(s): ${active.map((l) => `${l.name} ${l.id}`).join(', ')}`,
     };
   },
-};
+  close: async (client) => client.close(),
+  operations: {
+    'stock.write': ({ id, config, client, deps }) =>
+      new ShopifyStockTarget(id, client, deps.crosswalk, config.missingSkuRecheckMinutes * 60_000, config.maxConcurrentCalls, variantLookupPageFor(bucketSizeOf(config))),
+  },
+});

@@ -68,8 +68,6 @@ const SetQuantitiesData = z.object({
 });
 
 export class ShopifyStockTarget implements StockTarget {
-  readonly maxBatchSize = SHOPIFY_MAX_INPUT_ITEMS;
-
   constructor(
     private readonly connectorId: string,
     private readonly client: ShopifyGraphqlClient,

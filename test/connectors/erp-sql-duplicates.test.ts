@@ -22,7 +22,7 @@ async function readAll(erp: ConnectorInstance, mode: StockReadMode, caseInsensit
   const pages: StockPage[] = [];
   let cursor = start;
   for (let guard = 0; guard < 100; guard++) {
-    const page = await erp.stockSource!.readStockPage({ mode, cursor, limit: 10, caseInsensitiveSkus });
+    const page = await erp.operations['stock.read']!.readStockPage({ mode, cursor, limit: 10, caseInsensitiveSkus });
     pages.push(page);
     if (page.nextCursor === null) return pages;
     cursor = page.nextCursor;

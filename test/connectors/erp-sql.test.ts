@@ -39,7 +39,7 @@ async function readAll(erp: ConnectorInstance, mode: StockReadMode, start: Stock
   let cursor = start;
   let resume: StockCursor | null = start;
   for (let guard = 0; guard < 1_000; guard++) {
-    const page = await erp.stockSource!.readStockPage({ mode, cursor, limit });
+    const page = await erp.operations['stock.read']!.readStockPage({ mode, cursor, limit });
     pages.push(page);
     resume = page.resumeCursor ?? resume;
     if (page.nextCursor === null) return { pages, resume };
@@ -116,17 +116,17 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql connector on %s', (drive
   });
 
   it('a full read resumes from a stored cursor (JSON round trip) with the same page', async () => {
-    const first = await erp.stockSource!.readStockPage({ mode: 'full', cursor: null, limit: 700 });
+    const first = await erp.operations['stock.read']!.readStockPage({ mode: 'full', cursor: null, limit: 700 });
     const stored = JSON.parse(JSON.stringify(first.nextCursor)) as StockCursor;
-    const resumed = await erp.stockSource!.readStockPage({ mode: 'full', cursor: stored, limit: 700 });
-    const direct = await erp.stockSource!.readStockPage({ mode: 'full', cursor: first.nextCursor, limit: 700 });
+    const resumed = await erp.operations['stock.read']!.readStockPage({ mode: 'full', cursor: stored, limit: 700 });
+    const direct = await erp.operations['stock.read']!.readStockPage({ mode: 'full', cursor: first.nextCursor, limit: 700 });
     expect(resumed).toEqual(direct);
     expect(resumed.skus[0]).toBe('PL-000701');
   });
 
   it('rounds decimal quantities to whole units (on hand down, reserved up)', async () => {
     await sql`update stany set ilosc = 12.5, zarezerwowano = 0.25 where towar_id = 7 and magazyn_id = 1`.execute(erpDb);
-    const page = await erp.stockSource!.readStockPage({ mode: 'full', cursor: { strategy: 'key', afterKey: '6' }, limit: 1 });
+    const page = await erp.operations['stock.read']!.readStockPage({ mode: 'full', cursor: { strategy: 'key', afterKey: '6' }, limit: 1 });
     expect(page.skus).toEqual(['PL-000007']);
     expect(page.levels.find((level) => level.location === 'MAG-WAW')).toMatchObject({ sku: 'PL-000007', onHand: 12, reserved: 1 });
   });
@@ -134,7 +134,7 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql connector on %s', (drive
   it('caps pages at the configured pageSize', async () => {
     const small = connector(database, { pageSize: 300 });
     try {
-      const page = await small.stockSource!.readStockPage({ mode: 'full', cursor: null, limit: 1_000 });
+      const page = await small.operations['stock.read']!.readStockPage({ mode: 'full', cursor: null, limit: 1_000 });
       expect(page.skus).toHaveLength(300);
       expect(page.nextCursor).toEqual({ strategy: 'key', afterKey: '300' });
     } finally {
@@ -166,7 +166,7 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql connector on %s', (drive
     expect(page.resumeCursor).toMatchObject({ strategy: 'modified', afterModifiedAt: soldAt.toISOString() });
 
     // Caught up: the next run reads nothing and keeps its cursor.
-    const after = await erp.stockSource!.readStockPage({ mode: 'delta', cursor: page.resumeCursor, limit: 1_000 });
+    const after = await erp.operations['stock.read']!.readStockPage({ mode: 'delta', cursor: page.resumeCursor, limit: 1_000 });
     expect(after).toEqual({ levels: [], skus: [], rejected: [], nextCursor: null, resumeCursor: null });
   });
 
@@ -193,17 +193,17 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql connector on %s', (drive
 
     const from: StockCursor = { strategy: 'modified', afterModifiedAt: '2031-01-01T09:30:00.000Z', afterKey: '0' };
     if (driver === 'sqlite') {
-      const page = await erp.stockSource!.readStockPage({ mode: 'delta', cursor: from, limit: 10 });
+      const page = await erp.operations['stock.read']!.readStockPage({ mode: 'delta', cursor: from, limit: 10 });
       expect(page.resumeCursor).toEqual({ strategy: 'modified', afterModifiedAt: '2031-01-01T10:00:00.000Z', afterKey: '1' });
       expect(page.levels.find((level) => level.location === 'MAG-WAW' && level.sku === 'PL-000001')?.at).toBe('2031-01-01T10:00:00.000Z');
     } else {
       // One row per page inside the same millisecond: the cursor keeps microseconds, so each row comes once.
       const earlier: StockCursor = { strategy: 'modified', afterModifiedAt: '2031-01-01T09:00:00.000Z', afterKey: '0' };
-      const one = await erp.stockSource!.readStockPage({ mode: 'delta', cursor: earlier, limit: 1 });
+      const one = await erp.operations['stock.read']!.readStockPage({ mode: 'delta', cursor: earlier, limit: 1 });
       expect(one.nextCursor).toEqual({ strategy: 'modified', afterModifiedAt: '2031-01-01T10:00:00.123456Z', afterKey: '1' });
-      const two = await erp.stockSource!.readStockPage({ mode: 'delta', cursor: one.nextCursor, limit: 1 });
+      const two = await erp.operations['stock.read']!.readStockPage({ mode: 'delta', cursor: one.nextCursor, limit: 1 });
       expect(two.nextCursor).toEqual({ strategy: 'modified', afterModifiedAt: '2031-01-01T10:00:00.123789Z', afterKey: '2' });
-      const three = await erp.stockSource!.readStockPage({ mode: 'delta', cursor: two.nextCursor, limit: 1 });
+      const three = await erp.operations['stock.read']!.readStockPage({ mode: 'delta', cursor: two.nextCursor, limit: 1 });
       expect(three.skus).toEqual([]);
       expect(one.levels.find((level) => level.sku === 'PL-000001' && level.location === 'MAG-WAW')?.at).toBe('2031-01-01T10:00:00.123Z');
     }
@@ -219,7 +219,7 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql connector on %s', (drive
       await sql`pragma foreign_keys = off`.execute(erpDb);
       await sql`insert into stany (id, towar_id, magazyn_id, ilosc, zarezerwowano, zmodyfikowano) values (900001, 14, 99, 5, 0, '2025-05-30T00:00:00.000Z')`.execute(erpDb);
     }
-    const page = await erp.stockSource!.readStockPage({ mode: 'full', cursor: { strategy: 'key', afterKey: '10' }, limit: 10 });
+    const page = await erp.operations['stock.read']!.readStockPage({ mode: 'full', cursor: { strategy: 'key', afterKey: '10' }, limit: 10 });
     const expected = [
       { recordKey: 'PL-000011|MAG-WAW', reason: expect.stringMatching(/^zarezerwowano is negative \(-2(\.000)?\) in stany row \d+$/) },
       { recordKey: 'PL-000012|MAG-WAW', reason: expect.stringMatching(/^ilosc is empty \(NULL\) in stany row \d+$/) },
@@ -246,7 +246,7 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql connector on %s', (drive
     const wrongProductColumn = connector(database, { tables: { ...DEMO_ERP_TABLES, products: { ...DEMO_ERP_TABLES.products, ean: 'ean13' } } });
     try {
       await expect(wrongColumn.check()).rejects.toMatchObject({ kind: 'config', message: 'erp-sql: table "stany" has no column "ilosc2" (configured at tables.stock.onHand)' });
-      await expect(wrongColumn.stockSource!.readStockPage({ mode: 'full', cursor: null, limit: 10 })).rejects.toThrow(
+      await expect(wrongColumn.operations['stock.read']!.readStockPage({ mode: 'full', cursor: null, limit: 10 })).rejects.toThrow(
         'erp-sql: table "stany" has no column "ilosc2" (configured at tables.stock.onHand)',
       );
       await expect(wrongTable.check()).rejects.toMatchObject({ kind: 'config', message: 'erp-sql: table "stany2" does not exist (configured at tables.stock.table)' });
@@ -355,13 +355,13 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql connector on %s', (drive
         await expect(erpWithText.check()).rejects.toMatchObject({ kind: 'config', message: `erp-sql: ${label} is of type text; expected times (a timestamp, timestamptz or date column)` });
         // Delta reads compare the column with times: text fails on its first unparsable value,
         // and with a cursor on the comparison itself. Neither is retried.
-        await expect(erpWithText.stockSource!.readStockPage({ mode: 'delta', cursor: null, limit: 10 })).rejects.toMatchObject({
+        await expect(erpWithText.operations['stock.read']!.readStockPage({ mode: 'delta', cursor: null, limit: 10 })).rejects.toMatchObject({
           kind: 'config',
           retryable: false,
           message: `erp-sql: ${label} holds values that are not times, such as "wczoraj"; expected a timestamp, timestamptz or date column (22007: invalid input syntax for type timestamp with time zone: "wczoraj")`,
         });
         const cursor: StockCursor = { strategy: 'modified', afterModifiedAt: '2025-01-01T00:00:00.000Z', afterKey: '0' };
-        await expect(erpWithText.stockSource!.readStockPage({ mode: 'delta', cursor, limit: 10 })).rejects.toMatchObject({
+        await expect(erpWithText.operations['stock.read']!.readStockPage({ mode: 'delta', cursor, limit: 10 })).rejects.toMatchObject({
           kind: 'config',
           retryable: false,
           message: `erp-sql: ${label} is not a time column; expected a timestamp, timestamptz or date column (42883: operator does not exist: text >= timestamp with time zone)`,
@@ -389,7 +389,7 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql connector on %s', (drive
           kind: 'config',
           message: `erp-sql: ${reference} is of type text and cannot be compared with ${id}, of type integer; expected alike types (numbers with numbers, text with text)`,
         });
-        await expect(erpWithCodes.stockSource!.readStockPage({ mode: 'full', cursor: null, limit: 10 })).rejects.toMatchObject({
+        await expect(erpWithCodes.operations['stock.read']!.readStockPage({ mode: 'full', cursor: null, limit: 10 })).rejects.toMatchObject({
           kind: 'config',
           retryable: false,
           message: `erp-sql: ${reference} cannot be compared with ${id}; expected alike types (42883: operator does not exist: text = integer)`,
@@ -463,7 +463,7 @@ describe('erp-sql connection errors', () => {
   it('a missing SQLite file is a config error naming database.file', async () => {
     const erp = connector({ driver: 'sqlite', file: '/nonexistent/folder/erp.sqlite' });
     try {
-      const failure = erp.stockSource!.readStockPage({ mode: 'full', cursor: null, limit: 10 });
+      const failure = erp.operations['stock.read']!.readStockPage({ mode: 'full', cursor: null, limit: 10 });
       await expect(failure).rejects.toBeInstanceOf(OmnisyncError);
       await expect(failure).rejects.toMatchObject({ kind: 'config', message: 'erp-sql: SQLite file "/nonexistent/folder/erp.sqlite" does not exist (configured at database.file)' });
     } finally {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectorInstance, StockTarget, StockUpdate } from '../../connectors/contract';
+import { writeBatchSize, type ConnectorInstance, type StockTarget, type StockUpdate } from '../../connectors/contract';
 import { ShopifyConfig, shopifyManifest } from '../../connectors/shopify';
 import { INVENTORY_ITEM_CROSSWALK, MISSING_SKU_CROSSWALK } from '../../connectors/shopify/stock-target';
 import { OmnisyncError, toApplicationFailure, type ItemResult } from '../../core/errors';
@@ -60,8 +60,8 @@ function connector(sim: ShopifySimulator, config: Record<string, unknown> = {}, 
 }
 
 function target(instance: ConnectorInstance): StockTarget {
-  expect(instance.stockTarget).toBeDefined();
-  return instance.stockTarget!;
+  expect(instance.operations['stock.write']).toBeDefined();
+  return instance.operations['stock.write']!;
 }
 
 /** The rejection of `promise`, which must be an OmnisyncError. */
@@ -124,14 +124,15 @@ describe('shopify connector against the simulator', () => {
       const sim = await simulator();
       const shop = connector(sim);
       const stock = target(shop);
-      expect(stock.maxBatchSize).toBe(250);
+      const batchSize = writeBatchSize(shopifyManifest, 'stock.write');
+      expect(batchSize).toBe(250);
 
       // 150 SKUs × 2 locations, SKU-major: the first call holds SKUs 1–125, the second 126–150.
       const updates = Array.from({ length: 150 }, (_, i) => i + 1).flatMap((n) => [
         { sku: sku(n), location: WAW, quantity: n },
         { sku: sku(n), location: KRK, quantity: 1_000 + n },
       ]);
-      const calls = chunked(updates, stock.maxBatchSize);
+      const calls = chunked(updates, batchSize);
       expect(calls.map((call) => call.length)).toEqual([250, 50]);
 
       const results = [];

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
 import { createLogger, temporalLoggerFor } from '../../observability/logger';
 import { describeFailure } from '../../observability/failures';
+import { shopifyManifest } from '../../connectors/shopify';
 
 function capture() {
   const lines: Array<Record<string, unknown>> = [];
@@ -16,9 +17,9 @@ function capture() {
 }
 
 describe('logger', () => {
-  it('redacts secret fields by name', () => {
+  it('redacts secret fields by name, and the secret headers connectors declare', () => {
     const { lines, destination } = capture();
-    const logger = createLogger({ level: 'info', destination });
+    const logger = createLogger({ level: 'info', destination, secretHeaders: shopifyManifest.secretHeaders });
     logger.info({ config: { accessToken: 'shpat_abc', shopUrl: 'https://x' }, headers: { 'x-shopify-access-token': 'shpat_abc' } }, 'connecting');
     expect(lines[0]!.config).toEqual({ accessToken: '[REDACTED]', shopUrl: 'https://x' });
     expect(lines[0]!.headers).toEqual({ 'x-shopify-access-token': '[REDACTED]' });
