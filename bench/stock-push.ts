@@ -7,6 +7,13 @@
  *   npm run bench:stock -- --restore-rate 100000   # the throttle never binds: the machine's own limit
  *   npm run bench:stock -- --cpu-profile prof      # V8 CPU profiles of the worker and the simulator
  *   npm run bench:stock -- --split-workers         # hub + ERP queues in one worker, Shopify's in another
+ *   npm run bench:stock -- --no-direct             # skip the direct-push baseline
+ *
+ * Baseline: before omnisync's run, the same invocation runs bench/direct-push.ts (a push an IT
+ * team would write by hand: no Temporal, no state store) against a simulator of its own, and
+ * omnisync's throughput and CPU per item are printed as ratios of it. Both share this machine's
+ * cores and the same throttle, so the ratio survives a change of machine where the absolute
+ * figure does not.
  *
  * Processes: the Temporal dev server, the Shopify simulator and the worker (`omnisync worker`
  * with a prebuilt workflow bundle) each run as their own process; this one seeds, starts and
@@ -69,6 +76,8 @@ async function main(): Promise<void> {
       'split-workers': { type: 'boolean', default: false },
       /** Writes V8 CPU profiles of the worker and the simulator (on exit) into this folder. */
       'cpu-profile': { type: 'string' },
+      /** Skips the direct-push baseline (see the file comment). */
+      'no-direct': { type: 'boolean', default: false },
     },
   });
   const cpuProfileDir = values['cpu-profile'] === undefined ? undefined : resolve(values['cpu-profile']);
@@ -102,6 +111,8 @@ async function main(): Promise<void> {
     const config = parseConfig(readFileSync(configFile, 'utf8'), configFile, { registry: builtInConnectors(), env: { SHOPIFY_ACCESS_TOKEN: TOKEN } });
 
     if (!values.cold) await preloadCrosswalk(config.stateStore, simulatorUrl);
+
+    const direct = values['no-direct'] ? undefined : await runDirectPush(dir, products, restoreRate, say);
 
     // Workers run as their own processes, as in production, loading a bundle prebuilt by
     // another process; their peak RSS is read from the kernel (VmHWM) at the end. By default one
@@ -170,6 +181,12 @@ async function main(): Promise<void> {
     say(`  activity executions    ${first.activities} (${((first.activities / items) * 1000).toFixed(2)} per 1,000 items)`);
     say(`  CPU used               ${workers.length === 1 ? 'worker' : `${workers.length} workers`} ${first.workerCpu.toFixed(2)} s (${((first.workerCpu / items) * 1e6).toFixed(1)} µs per item), simulator ${first.simulatorCpu.toFixed(2)} s, over ${first.seconds.toFixed(2)} s on ${availableParallelism()} cores`);
 
+    if (direct !== undefined) {
+      const directRate = direct.items / direct.seconds;
+      const omnisyncCpuPerItem = first.workerCpu / items;
+      const directCpuPerItem = direct.cpuSeconds / direct.items;
+      say(`  vs direct push         ${(rate / directRate).toFixed(2)} × its throughput, ${(omnisyncCpuPerItem / directCpuPerItem).toFixed(1)} × its CPU per item (worker ${(omnisyncCpuPerItem * 1e6).toFixed(1)} µs vs ${(directCpuPerItem * 1e6).toFixed(1)} µs)`);
+    }
     if (values.timeline) for (const line of await activityTimeline(client, 'bench:first-full')) say(line);
 
     const second = await runOnce('steady-state');
@@ -183,6 +200,43 @@ async function main(): Promise<void> {
       const label = workers.length === 1 ? 'the worker process' : `worker ${worker.name}`;
       say(`peak RSS of ${label}  ${mb(residentMemory(worker.pid).peak)} MB (${mb(rssAtStart[index]!)} MB when it was ready, before any sync)`);
     });
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  }
+}
+
+interface DirectPushResult {
+  items: number;
+  seconds: number;
+  requests: number;
+  throttled: number;
+  cpuSeconds: number;
+}
+
+/**
+ * The baseline: bench/direct-push.ts against a fresh simulator of its own (the same products
+ * and throttle), as its own process. Prints its figures and returns them.
+ */
+async function runDirectPush(dir: string, products: number, restoreRate: number, say: (line: string) => void): Promise<DirectPushResult> {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  try {
+    const simulator = await startSimulatorProcess(products, restoreRate, undefined, cleanups);
+    const simulatorCpuBefore = cpuSeconds(simulator.pid);
+    const output = await runToCompletion(
+      ['--import', 'tsx', 'bench/direct-push.ts', '--erp', join(dir, 'erp.sqlite'), '--url', simulator.url, '--token', TOKEN, '--restore-rate', String(restoreRate), '--bucket', String(restoreRate), '--mapping', join(REPO, 'mappings/stock-erp-to-shopify.yaml')],
+      { captureStdout: true },
+    );
+    const result = JSON.parse(output.trim().split('\n').at(-1)!) as DirectPushResult;
+    const simulatorCpu = cpuSeconds(simulator.pid) - simulatorCpuBefore;
+    const rate = result.items / result.seconds;
+    const ceiling = ((restoreRate + restoreRate * result.seconds) / WRITE_COST) * ITEMS_PER_CALL / result.seconds;
+    say('');
+    say('direct push (baseline: no Temporal, no state store; same machine, same throttle):');
+    say(`  items pushed           ${result.items} in ${result.requests} requests, ${result.throttled} THROTTLED`);
+    say(`  wall time              ${result.seconds.toFixed(2)} s`);
+    say(`  throughput             ${Math.round(rate)} items/s, ${((rate / ceiling) * 100).toFixed(1)} % of the ceiling`);
+    say(`  CPU used               ${result.cpuSeconds.toFixed(2)} s (${((result.cpuSeconds / result.items) * 1e6).toFixed(1)} µs per item), simulator ${simulatorCpu.toFixed(2)} s`);
+    return result;
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
   }
@@ -247,10 +301,13 @@ async function waitForPollers(client: Client, taskQueue: string): Promise<void> 
   }
 }
 
-function runToCompletion(args: string[]): Promise<void> {
+/** Runs a node process to its end; resolves with its standard output when `captureStdout`. */
+function runToCompletion(args: string[], options: { captureStdout?: boolean } = {}): Promise<string> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'] });
-    child.once('exit', (code) => (code === 0 ? done() : fail(new Error(`${args.join(' ')} exited with ${code}`))));
+    const child = spawn(process.execPath, args, { cwd: REPO, stdio: ['ignore', options.captureStdout ? 'pipe' : 'ignore', 'inherit'] });
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => (code === 0 ? done(output) : fail(new Error(`${args.join(' ')} exited with ${code}`))));
   });
 }
 

@@ -1,0 +1,120 @@
+/**
+ * The baseline bench:stock measures omnisync against: the stock push an IT team would write by
+ * hand, without Temporal, a state store, staging or a quarantine. One ERP query for all stock,
+ * the same mapping arithmetic, SKUs resolved from a ready map (as omnisync's preloaded
+ * crosswalk), `inventorySetQuantities` with 250 quantities per call, four calls in flight,
+ * paced by the same leaky-bucket model. Run in the same invocation as omnisync's push against a
+ * simulator of its own, it turns the benchmark's figure into a ratio that survives a change of
+ * machine: both are bound by the same CPU and the same throttle.
+ *
+ *   tsx bench/direct-push.ts --erp <erp.sqlite> --url <simulator> --token <t> --restore-rate 1000 --bucket 1000 --mapping <file>
+ *
+ * Prints one JSON line: items pushed, seconds, requests, THROTTLED answers, and the CPU seconds
+ * the push used, from the ERP read to the last answer (like omnisync's worker, whose start is
+ * not counted either).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import Database from 'better-sqlite3';
+import YAML from 'yaml';
+import { CostPacer } from '../connectors/shopify/cost-pacer';
+import { SET_QUANTITIES_COST, SET_QUANTITIES_MUTATION } from '../connectors/shopify/operations';
+import { computeTargetStock, StockMapping } from '../core/stock-mapping';
+import type { StockLevel, StockUpdate } from '../core/model';
+
+const ITEMS_PER_CALL = 250;
+const CALLS_IN_FLIGHT = 4;
+
+interface ThrottleStatus {
+  maximumAvailable: number;
+  currentlyAvailable: number;
+  restoreRate: number;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      erp: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      'restore-rate': { type: 'string' },
+      bucket: { type: 'string' },
+      mapping: { type: 'string' },
+    },
+  });
+  const url = `${values.url!}/admin/api/2026-04/graphql.json`;
+  const headers = { 'Content-Type': 'application/json', 'X-Shopify-Access-Token': values.token! };
+  const mapping = StockMapping.parse(YAML.parse(readFileSync(values.mapping!, 'utf8')));
+
+  const inventory = (await (await fetch(`${values.url!}/_sandbox/inventory`, { headers })).json()) as { items: Array<{ sku: string; inventoryItemId: string }> };
+  const itemIdBySku = new Map(inventory.items.map((item) => [item.sku, item.inventoryItemId]));
+
+  const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
+  const erp = new Database(values.erp!, { readonly: true });
+  const skus = (erp.prepare('select indeks as sku from towary order by id').all() as Array<{ sku: string }>).map((row) => row.sku);
+  const levels = (
+    erp
+      .prepare('select t.indeks as sku, m.symbol as location, s.ilosc as onHand, s.zarezerwowano as reserved from stany s join towary t on t.id = s.towar_id join magazyny m on m.id = s.magazyn_id')
+      .all() as Array<{ sku: string; location: string; onHand: number; reserved: number }>
+  ).map((row): StockLevel => ({ sku: row.sku, location: row.location, onHand: Math.floor(row.onHand), reserved: Math.ceil(row.reserved ?? 0), at: '' }));
+  erp.close();
+  const updates = computeTargetStock(skus, levels, mapping).updates.filter((update) => itemIdBySku.has(update.sku));
+
+  const calls: StockUpdate[][] = [];
+  for (let start = 0; start < updates.length; start += ITEMS_PER_CALL) calls.push(updates.slice(start, start + ITEMS_PER_CALL));
+  const pacer = new CostPacer({ restoreRate: Number(values['restore-rate']), bucketSize: Number(values.bucket) });
+  let requests = 0;
+  let throttled = 0;
+  let next = 0;
+  const send = async (call: StockUpdate[], index: number): Promise<void> => {
+    for (;;) {
+      await pacer.acquire(SET_QUANTITIES_COST);
+      requests++;
+      const response = await fetch(url, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({
+          query: SET_QUANTITIES_MUTATION,
+          variables: {
+            input: {
+              name: 'available',
+              reason: 'correction',
+              referenceDocumentUri: 'direct://bench',
+              quantities: call.map((u) => ({ inventoryItemId: itemIdBySku.get(u.sku)!, locationId: u.location, quantity: u.quantity, changeFromQuantity: null })),
+            },
+            idempotencyKey: `direct-${index}`,
+          },
+        }),
+      });
+      const body = (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }>; extensions?: { cost?: { actualQueryCost?: number; throttleStatus: ThrottleStatus } } };
+      const cost = body.extensions?.cost;
+      if (cost) {
+        pacer.refund(SET_QUANTITIES_COST - (cost.actualQueryCost ?? 0));
+        pacer.observe(cost.throttleStatus);
+      }
+      if (body.errors?.some((error) => error.extensions?.code === 'THROTTLED')) {
+        throttled++;
+        await new Promise((resolve) => setTimeout(resolve, pacer.waitFor(SET_QUANTITIES_COST, cost?.throttleStatus.currentlyAvailable ?? 0)));
+        continue;
+      }
+      if (!response.ok || body.errors) throw new Error(`call ${index} failed: HTTP ${response.status} ${JSON.stringify(body.errors)}`);
+      return;
+    }
+  };
+  const lane = async () => {
+    while (next < calls.length) {
+      const index = next++;
+      await send(calls[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: CALLS_IN_FLIGHT }, lane));
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuAtStart);
+  process.stdout.write(`${JSON.stringify({ items: updates.length, seconds, requests, throttled, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`direct push failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
