@@ -2,7 +2,8 @@
  * The omnisync CLI. `npm run omnisync -- <command>` (or `npx omnisync <command>` once linked).
  *
  * Exit codes: 0 ok, 1 a command failed (e.g. a connection check), 2 invalid config or usage,
- * 3 `sync run`: the run failed (a run that finished with quarantined items exits 0).
+ * 3 `sync run`: the run failed (a run that finished with quarantined items exits 0), 4 `sync run`:
+ * Temporal stayed out of reach for 10 minutes (the run goes on there).
  */
 import { Command, Option } from 'commander';
 import { loadCliConfig, cliLogger } from './context';

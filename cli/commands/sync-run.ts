@@ -6,8 +6,10 @@
  * (no staging, no push, no cursor).
  *
  * Exit codes: 0 the run finished (quarantined items are reported, not failures of the run);
- * 2 unknown sync; RUN_FAILED_EXIT_CODE the run itself failed (the cause is printed).
+ * 2 unknown sync; RUN_FAILED_EXIT_CODE (3) the run itself failed (the cause is printed);
+ * OUTCOME_UNKNOWN_EXIT_CODE (4) Temporal stayed out of reach for 10 minutes (the run goes on).
  */
+import { isGrpcServiceError, ServiceError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { LoadedConfig } from '../../config/load';
 import { ConnectorPool } from '../../connectors/pool';
 import type { StockCursor } from '../../connectors/contract';
@@ -25,6 +27,16 @@ import { cliLogger } from '../context';
 const DRY_RUN_LINES = 50;
 /** Exit code of `sync run` when the run failed (as opposed to finishing with quarantined items). */
 export const RUN_FAILED_EXIT_CODE = 3;
+/** Exit code of `sync run` when Temporal stayed out of reach: the run goes on, its outcome is unknown here. */
+export const OUTCOME_UNKNOWN_EXIT_CODE = 4;
+/**
+ * How long `sync run` waits for a Temporal server it lost. The client's own retries give up after
+ * about 20 s; a server restart or an upgrade takes longer, and the run goes on meanwhile.
+ */
+const RECONNECT_PATIENCE_MS = 10 * 60_000;
+const RECONNECT_POLL_MS = 2_000;
+/** gRPC codes of a server that cannot be reached (UNAVAILABLE, DEADLINE_EXCEEDED). */
+const CONNECTION_LOST_CODES = new Set([14, 4]);
 
 export async function runSync(config: LoadedConfig, name: string, options: { mode: 'full' | 'delta'; dryRun: boolean }): Promise<number> {
   if (!config.syncs.has(name)) {
@@ -99,11 +111,19 @@ async function realRun(config: LoadedConfig, name: string, mode: 'full' | 'delta
         .finally(() => (polling = undefined));
     }, 5000);
     try {
-      const result = await handle.result();
-      console.log(`done: ${showProgress(result)}`);
-    } catch (err) {
-      console.error(`run failed: ${describeFailure(err)}`);
-      exitCode = RUN_FAILED_EXIT_CODE;
+      const outcome = await waitForOutcome(handle);
+      if ('result' in outcome) {
+        console.log(`done: ${showProgress(outcome.result)}`);
+      } else if ('failed' in outcome) {
+        console.error(`run failed: ${describeFailure(outcome.failed)}`);
+        exitCode = RUN_FAILED_EXIT_CODE;
+      } else {
+        console.error(
+          `gave up waiting for ${workflowId} after ${RECONNECT_PATIENCE_MS / 60_000} minutes without Temporal (${describeFailure(outcome.lost)}); ` +
+            'the run goes on there: find it in the Temporal UI',
+        );
+        exitCode = OUTCOME_UNKNOWN_EXIT_CODE;
+      }
     } finally {
       clearInterval(ticker);
       await polling;
@@ -114,6 +134,32 @@ async function realRun(config: LoadedConfig, name: string, mode: 'full' | 'delta
   }
   await printQuarantineSummary(config, name, startedAt);
   return exitCode;
+}
+
+/**
+ * The run's result, its failure, or, when Temporal stays out of reach for RECONNECT_PATIENCE_MS,
+ * the connection error: a lost connection is not a failed run (the server keeps the run).
+ */
+async function waitForOutcome(handle: WorkflowHandle<typeof stockSync>): Promise<{ result: StockSyncProgress } | { failed: unknown } | { lost: unknown }> {
+  const deadline = Date.now() + RECONNECT_PATIENCE_MS;
+  let told = false;
+  for (;;) {
+    try {
+      return { result: await handle.result() };
+    } catch (err) {
+      if (err instanceof WorkflowFailedError) return { failed: err };
+      if (!isConnectionLost(err)) throw err;
+      if (Date.now() > deadline) return { lost: err };
+      if (!told) console.error('lost the connection to Temporal; the run goes on there. Waiting for the server to come back…');
+      told = true;
+      await new Promise((resolve) => setTimeout(resolve, RECONNECT_POLL_MS));
+    }
+  }
+}
+
+function isConnectionLost(err: unknown): boolean {
+  const grpc = err instanceof ServiceError ? err.cause : err;
+  return isGrpcServiceError(grpc) && CONNECTION_LOST_CODES.has(grpc.code);
 }
 
 function showProgress(p: StockSyncProgress): string {
