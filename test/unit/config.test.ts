@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../config/load';
 import { builtInConnectors } from '../../connectors/registry';
+import { DEMO_CONNECTORS_YAML } from '../support/config-text';
 
 const repo = resolve(__dirname, '../..');
 
@@ -26,21 +27,7 @@ function problemsOf(text: string, env: NodeJS.ProcessEnv = { SHOPIFY_ACCESS_TOKE
 }
 
 const VALID = `
-connectors:
-  erp:
-    kind: erp-sql
-    config:
-      database: { driver: sqlite, file: ./erp.sqlite }
-      tables:
-        products: { table: towary, id: id, sku: indeks, name: nazwa }
-        locations: { table: magazyny, id: id, code: symbol }
-        stock: { table: stany, id: id, productId: towar_id, locationId: magazyn_id, onHand: ilosc, reserved: zarezerwowano, modifiedAt: zmodyfikowano }
-  shopify:
-    kind: shopify
-    config:
-      shopUrl: http://127.0.0.1:8601
-      accessToken: \${env:SHOPIFY_ACCESS_TOKEN}
-syncs:
+${DEMO_CONNECTORS_YAML}syncs:
   erp-stock-to-shopify:
     entity: stock
     source: erp

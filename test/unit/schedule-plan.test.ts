@@ -7,25 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig, type LoadedConfig } from '../../config/load';
 import { builtInConnectors } from '../../connectors/registry';
 import { SchedulePlanError, applySchedules, planSchedules, scheduleId } from '../../temporal/stock-sync-starts';
+import { DEMO_CONNECTORS_YAML } from '../support/config-text';
 
 const repo = resolve(__dirname, '../..');
 
 const CONFIG = `
-connectors:
-  erp:
-    kind: erp-sql
-    config:
-      database: { driver: sqlite, file: ./erp.sqlite }
-      tables:
-        products: { table: towary, id: id, sku: indeks, name: nazwa }
-        locations: { table: magazyny, id: id, code: symbol }
-        stock: { table: stany, id: id, productId: towar_id, locationId: magazyn_id, onHand: ilosc, reserved: zarezerwowano, modifiedAt: zmodyfikowano }
-  shopify:
-    kind: shopify
-    config:
-      shopUrl: http://127.0.0.1:8601
-      accessToken: \${env:SHOPIFY_ACCESS_TOKEN}
-syncs:
+${DEMO_CONNECTORS_YAML}syncs:
   erp-stock-to-shopify:
     entity: stock
     source: erp
