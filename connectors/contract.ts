@@ -12,6 +12,8 @@ import type { Logger } from 'pino';
 import type { ItemResult } from '../core/errors';
 import type { CrosswalkStore, RejectedRecord, StockCursor, StockLevel, StockReadMode, StockUpdate, StockUpdateKey } from '../core/model';
 import type { StockWriteLimits } from '../core/stock-limits';
+import type { Money } from '../core/money';
+import type { PriceListEntry } from '../core/price-rules';
 
 export type { RejectedRecord, StockCursor, StockReadMode, StockUpdate, StockUpdateKey } from '../core/model';
 
@@ -19,13 +21,15 @@ export type { RejectedRecord, StockCursor, StockReadMode, StockUpdate, StockUpda
 export interface OperationTypes {
   'stock.read': StockSource;
   'stock.write': StockTarget;
+  'price.read': PriceSource;
+  'price.write': PriceTarget;
 }
 
 /** `<entity>.<read|write>`: what a connector can do. */
 export type Capability = keyof OperationTypes;
 
 /** Every capability, in a stable order (manifests list theirs in this order). */
-export const CAPABILITIES = ['stock.read', 'stock.write'] as const satisfies readonly Capability[];
+export const CAPABILITIES = ['stock.read', 'stock.write', 'price.read', 'price.write'] as const satisfies readonly Capability[];
 
 /** Items per write call for a capability whose manifest declares no maxBatchSize. */
 export const DEFAULT_MAX_BATCH_SIZE = 100;
@@ -142,6 +146,49 @@ export interface StockTarget extends StockWriter {
   preparePush?(skus: readonly string[]): Promise<StockWriter>;
 }
 
+/**
+ * Where a price read resumes: opaque to the hub, owned and validated by the connector that
+ * wrote it (JSON, stored as it is). Null starts from the beginning.
+ */
+export type PriceCursor = unknown;
+
+export interface PriceReadRequest {
+  mode: StockReadMode;
+  cursor: PriceCursor | null;
+  limit: number;
+  /** Only entries of these price lists (the ones a sync's channels use). Default: every list. */
+  priceLists?: readonly string[];
+}
+
+export interface PricePage {
+  /** Price list entries of the page, in the source's key order. */
+  entries: PriceListEntry[];
+  /** Where the next page starts; null when this page was the last. */
+  nextCursor: PriceCursor | null;
+  /** Where a later run resumes after this page, even the last one; null when it read nothing. */
+  resumeCursor: PriceCursor | null;
+  /** Source rows that could not be read as prices: quarantined, never dropped. */
+  rejected: RejectedRecord[];
+}
+
+/** Reads price list entries in pages (full: every entry; delta: entries changed after the cursor). */
+export interface PriceSource {
+  readPricePage(request: PriceReadRequest): Promise<PricePage>;
+}
+
+/** The price one channel SKU should show. */
+export interface PriceUpdate {
+  sku: string;
+  price: Money;
+  /** The "was" price; null clears it; absent leaves it as it is. */
+  compareAt?: Money | null;
+}
+
+/** Writes prices. Returns one result per update; throws only when the whole call failed. */
+export interface PriceTarget {
+  setPrices(updates: readonly PriceUpdate[], idempotencyKey: string): Promise<ItemResult<{ sku: string }>[]>;
+}
+
 export interface ConnectorInstance {
   readonly id: string;
   readonly kind: string;
@@ -244,6 +291,8 @@ export function defineConnector<Schema extends z.ZodType, Client>(definition: Co
       const operations: ConnectorOperations = {
         'stock.read': definition.operations['stock.read']?.(context),
         'stock.write': definition.operations['stock.write']?.(context),
+        'price.read': definition.operations['price.read']?.(context),
+        'price.write': definition.operations['price.write']?.(context),
       };
       return {
         id,
