@@ -7,7 +7,7 @@
  * In full runs, pushes of a page overlap the staging of the next ones (PAGES_IN_FLIGHT). A delta
  * run commits its cursor only after every page up to it is pushed.
  */
-import { continueAsNew, defineQuery, log, proxyActivities, setHandler, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { continueAsNew, defineQuery, log, patched, proxyActivities, setHandler, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
 import type { StockSyncActivities, StockSyncPlan } from '../activities/stock-sync';
 import type { StockCursor, StockReadMode } from '../connectors/contract';
 
@@ -43,6 +43,9 @@ const PUSH_PROFILE: ActivityOptions = {
 const PAGES_IN_FLIGHT: Record<StockReadMode, number> = { full: 4, delta: 1 };
 
 export const STOCK_SYNC_WORKFLOW_TYPE = 'stockSync';
+
+/** patched() id: a run at maxPages ends instead of continuing as new first (2026-12). */
+export const STOP_AT_MAX_PAGES_PATCH = 'stock-sync-stop-at-max-pages';
 
 export interface StockSyncProgress {
   syncName: string;
@@ -127,7 +130,10 @@ export async function stockSync(input: StockSyncInput): Promise<StockSyncProgres
     if (staged.nextCursor === null) break;
     cursor = staged.nextCursor;
 
-    if (workflowInfo().continueAsNewSuggested || pageIndex - firstPageOfExecution >= plan.pagesPerExecution) {
+    // A run that has reached maxPages ends here; continuing as new would only start an
+    // execution that stops at once. Running executions that did so before keep doing it.
+    const atMaxPages = pageIndex >= plan.maxPages && patched(STOP_AT_MAX_PAGES_PATCH);
+    if (!atMaxPages && (workflowInfo().continueAsNewSuggested || pageIndex - firstPageOfExecution >= plan.pagesPerExecution)) {
       await Promise.all(inFlight);
       return continueAsNew<typeof stockSync>({
         syncName: input.syncName,

@@ -661,6 +661,17 @@ describe('stockSync workflow with mocked activities', () => {
     });
   });
 
+  it('a run that reaches maxPages at the end of an execution ends there, without an empty execution after it', async () => {
+    const fake = new FakeStockSync({ mode: 'delta', pages: 'endless', maxPages: 6, pagesPerExecution: 3 });
+    await withWorkers(fake, async () => {
+      const handle = await start(fake);
+      const result = await resultOf(fake, handle);
+      expect(fake.stagedPages(), fake.trace()).toEqual(range(0, 6));
+      expect(result.executions).toBe(2);
+      expect(fake.commits().map((call) => call.input.cursor)).toEqual([fake.resumeCursorOf(5)]);
+    });
+  });
+
   it.each(['delta', 'full'] as const)('%s run: targets without changes on a page get no push', async (mode) => {
     const changes: Record<number, Record<string, number>> = {
       0: { 'shop-a': 2, 'shop-b': 0, 'shop-c': 1 },
