@@ -75,3 +75,11 @@ export function demoProducts(count: number): DemoProduct[] {
 export function isListedInShopify(product: DemoProduct): boolean {
   return product.erpId % DEMO_UNLISTED_EVERY !== 0;
 }
+
+/**
+ * The price a demo product starts with in the sandbox Shopify store, as Shopify returns it (a
+ * decimal string with two digits): deterministic from its ERP id, between 9.99 and 208.99.
+ */
+export function demoShopifyPrice(product: DemoProduct): string {
+  return `${9 + ((product.erpId * 37) % 200)}.99`;
+}

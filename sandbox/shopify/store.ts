@@ -2,10 +2,11 @@
  * In-memory state of the sandbox Shopify store: shop, locations, products with one variant each,
  * inventory items and levels, the idempotency cache, and the counters tests assert on.
  *
- * Mutations are atomic: every quantity of an `inventorySetQuantities` call is validated before
- * any is written, so one bad line leaves the store untouched, as in Shopify.
+ * Mutations are atomic: every quantity of an `inventorySetQuantities` call, and every variant of
+ * a `productVariantsBulkUpdate` call, is validated before any is written, so one bad line leaves
+ * the store untouched, as in Shopify (whose bulk update is atomic unless `allowPartialUpdates`).
  */
-import { DEMO_SHOPIFY_LOCATIONS, demoProducts, isListedInShopify } from '../demo-catalog';
+import { DEMO_SHOPIFY_LOCATIONS, demoProducts, demoShopifyPrice, isListedInShopify } from '../demo-catalog';
 import { type ApiVersionRules } from './api-versions';
 import { type FaultKind } from './faults';
 import { IdempotencyCache, requestFingerprint, storedFingerprint, type IdempotencyEntry } from './idempotency';
@@ -47,6 +48,10 @@ export interface VariantRecord {
   title: string;
   productId: string;
   inventoryItemId: string;
+  /** Shopify's Money scalar as it returns it: a decimal string with two digits, e.g. "19.99". */
+  price: string;
+  /** The "was" price, as `price`; null when the variant has none. */
+  compareAtPrice: string | null;
 }
 
 export interface InventoryItemRecord {
@@ -175,6 +180,8 @@ export interface SimulatorStats {
   replays: number;
   /** Per SKU, how many quantities were written (one per item and location per applied mutation). */
   writesBySku: Record<string, number>;
+  /** Per SKU, how many times its variant's prices were written (one per variant per applied `productVariantsBulkUpdate`). */
+  priceWritesBySku: Record<string, number>;
 }
 
 function emptyStats(): SimulatorStats {
@@ -185,6 +192,7 @@ function emptyStats(): SimulatorStats {
     mutationsApplied: 0,
     replays: 0,
     writesBySku: {},
+    priceWritesBySku: {},
   };
 }
 
@@ -216,6 +224,64 @@ export interface SimulatorStoreOptions {
   productCount?: number;
   /** Clock in ms (idempotency retention, adjustment timestamps). Default `Date.now`. */
   now?: () => number;
+}
+
+/** `ProductVariantsBulkInput` as graphql-js coerces it (the fields the simulator serves). */
+export interface VariantBulkInput {
+  id?: string | null;
+  /** Money: a decimal string. Anything else is refused per variant (INVALID_INPUT). */
+  price?: unknown;
+  /** As price; explicit null clears it, absent leaves it. */
+  compareAtPrice?: unknown;
+}
+
+/** Result of `productVariantsBulkUpdate`: the updated variants when applied, userErrors otherwise. */
+export interface VariantsBulkUpdatePayload {
+  product: ProductRecord | null;
+  productVariants: VariantRecord[] | null;
+  userErrors: UserError[];
+}
+
+export interface PriceSnapshotItem {
+  sku: string | null;
+  variantId: string;
+  productId: string;
+  price: string;
+  compareAtPrice: string | null;
+}
+
+/**
+ * Messages for `ProductVariantsBulkUpdateUserErrorCode`. The codes are Shopify's; Shopify documents
+ * a one-line description of each, not the exact text, so these messages are the simulator's.
+ */
+const PRICE_ERROR_MESSAGES = {
+  PRODUCT_DOES_NOT_EXIST: 'Product does not exist',
+  PRODUCT_VARIANT_DOES_NOT_EXIST: 'Product variant does not exist',
+  MUST_BE_FOR_THIS_PRODUCT: 'Input must be for this product',
+  PRODUCT_VARIANT_ID_MISSING: 'Product variant is missing ID attribute',
+  GREATER_THAN_OR_EQUAL_TO: 'Price must be greater than or equal to 0',
+  INVALID_INPUT: 'Price must be a decimal number given as a string, such as "19.99"',
+  DUPLICATE_VARIANT: 'Product variant appears more than once in the input',
+} as const;
+
+/** A Money input the simulator accepts: a non-negative decimal string with at most two decimals. */
+const MONEY_INPUT = /^\d+(\.\d{1,2})?$/;
+/** A negative decimal string: refused with GREATER_THAN_OR_EQUAL_TO, as Shopify does. */
+const NEGATIVE_MONEY_INPUT = /^-\d+(\.\d+)?$/;
+
+/** A valid Money input as Shopify returns it: two decimals, no leading zeros ("5" → "5.00"). */
+function canonicalPrice(text: string): string {
+  const [whole = '0', fraction = ''] = text.split('.');
+  return `${whole.replace(/^0+(?=\d)/, '')}.${fraction.padEnd(2, '0')}`;
+}
+
+/** The user error of one Money input, or undefined when it is valid. */
+function moneyInputError(value: unknown, field: string[]): UserError | undefined {
+  if (typeof value === 'string' && MONEY_INPUT.test(value)) return undefined;
+  if (typeof value === 'string' && NEGATIVE_MONEY_INPUT.test(value)) {
+    return { code: 'GREATER_THAN_OR_EQUAL_TO', field, message: PRICE_ERROR_MESSAGES.GREATER_THAN_OR_EQUAL_TO };
+  }
+  return { code: 'INVALID_INPUT', field, message: PRICE_ERROR_MESSAGES.INVALID_INPUT };
 }
 
 /** Messages Shopify documents for `InventorySetQuantitiesUserErrorCode`. */
@@ -367,6 +433,8 @@ export class SimulatorStore {
         title: 'Default Title',
         productId: product.id,
         inventoryItemId: item.id,
+        price: demoShopifyPrice(demo),
+        compareAtPrice: null,
       };
       this.productsById.set(product.id, product);
       this.inventoryItemsById.set(item.id, item);
@@ -414,6 +482,10 @@ export class SimulatorStore {
     return [...skus].flatMap((sku) => this.variantsBySku.get(sku) ?? []).sort((a, b) => a.legacyId - b.legacyId);
   }
 
+  variant(id: string): VariantRecord | undefined {
+    return this.variantsById.get(id);
+  }
+
   inventoryItem(id: string): InventoryItemRecord | undefined {
     return this.inventoryItemsById.get(id);
   }
@@ -451,6 +523,23 @@ export class SimulatorStore {
         available: level.quantities.available,
       })),
     );
+  }
+
+  /** Every variant's prices, in id order: what `productVariantsBulkUpdate` wrote, read back. */
+  priceSnapshot(): PriceSnapshotItem[] {
+    return this.sortedVariants.map((variant) => ({
+      sku: variant.sku,
+      variantId: variant.id,
+      productId: variant.productId,
+      price: variant.price,
+      compareAtPrice: variant.compareAtPrice,
+    }));
+  }
+
+  /** The prices of the variant with this SKU (case-insensitive), if any. */
+  pricesOf(sku: string): { price: string; compareAtPrice: string | null } | undefined {
+    const variant = this.variantBySku(sku);
+    return variant ? { price: variant.price, compareAtPrice: variant.compareAtPrice } : undefined;
   }
 
   variantBySku(sku: string): VariantRecord | undefined {
@@ -680,5 +769,60 @@ export class SimulatorStore {
     this.counters.mutationsApplied++;
     this.changeCount++;
     return group;
+  }
+
+  // ---- productVariantsBulkUpdate (prices) ----
+
+  /**
+   * Applies `productVariantsBulkUpdate` to the variants' `price` and `compareAtPrice`, atomically:
+   * every variant is validated first, and one invalid variant fails the call with userErrors
+   * pointing at it (`["variants", "<index>", "price"]`) and writes nothing. A compareAtPrice not
+   * above the price is accepted, as on Shopify (the storefront then shows no reduction).
+   */
+  updateVariantPrices(productId: string, variants: readonly VariantBulkInput[]): VariantsBulkUpdatePayload {
+    const product = this.productsById.get(productId);
+    if (!product) {
+      const code = 'PRODUCT_DOES_NOT_EXIST';
+      return { product: null, productVariants: null, userErrors: [{ code, field: ['productId'], message: PRICE_ERROR_MESSAGES[code] }] };
+    }
+    const errors: UserError[] = [];
+    const targets: VariantRecord[] = [];
+    const seen = new Set<string>();
+    variants.forEach((input, index) => {
+      const at = (field?: string): string[] => (field === undefined ? ['variants', String(index)] : ['variants', String(index), field]);
+      const fail = (code: keyof typeof PRICE_ERROR_MESSAGES, field: string[]): void => {
+        // A repeated variant is the simulator's own check, under Shopify's generic code.
+        errors.push({ code: code === 'DUPLICATE_VARIANT' ? 'INVALID_INPUT' : code, field, message: PRICE_ERROR_MESSAGES[code] });
+      };
+      const variant = typeof input.id === 'string' ? this.variantsById.get(input.id) : undefined;
+      if (input.id === null || input.id === undefined) fail('PRODUCT_VARIANT_ID_MISSING', at('id'));
+      else if (!variant) fail('PRODUCT_VARIANT_DOES_NOT_EXIST', at('id'));
+      else if (variant.productId !== product.id) fail('MUST_BE_FOR_THIS_PRODUCT', at('id'));
+      else if (seen.has(variant.id)) fail('DUPLICATE_VARIANT', at('id'));
+      if (variant) seen.add(variant.id);
+      if (input.price !== undefined) {
+        // An explicit null price is refused like a malformed one: a variant always has a price.
+        const error = moneyInputError(input.price, at('price'));
+        if (error) errors.push(error);
+      }
+      if (input.compareAtPrice !== undefined && input.compareAtPrice !== null) {
+        const error = moneyInputError(input.compareAtPrice, at('compareAtPrice'));
+        if (error) errors.push(error);
+      }
+      if (variant) targets.push(variant);
+    });
+    if (errors.length > 0) return { product, productVariants: null, userErrors: errors };
+
+    const { priceWritesBySku } = this.counters;
+    targets.forEach((variant, index) => {
+      const input = variants[index]!;
+      if (typeof input.price === 'string') variant.price = canonicalPrice(input.price);
+      if (input.compareAtPrice === null) variant.compareAtPrice = null;
+      else if (typeof input.compareAtPrice === 'string') variant.compareAtPrice = canonicalPrice(input.compareAtPrice);
+      if (variant.sku !== null) priceWritesBySku[variant.sku] = (priceWritesBySku[variant.sku] ?? 0) + 1;
+    });
+    this.counters.mutationsApplied++;
+    this.changeCount++;
+    return { product, productVariants: targets, userErrors: [] };
   }
 }

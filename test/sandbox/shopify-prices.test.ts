@@ -1,0 +1,86 @@
+/**
+ * Prices in the Shopify simulator's store: deterministic demo prices, and the price update
+ * behind `productVariantsBulkUpdate` with per-variant validation, atomicity, its counters and the
+ * read-back (`priceSnapshot`).
+ */
+import { describe, expect, it } from 'vitest';
+import { demoProducts, demoShopifyPrice } from '../../sandbox/demo-catalog';
+import { SimulatorStore, type VariantBulkInput } from '../../sandbox/shopify/store';
+
+function store(): SimulatorStore {
+  return new SimulatorStore({ productCount: 40 });
+}
+
+function variantOf(shop: SimulatorStore, sku: string): { id: string; productId: string } {
+  const variant = shop.variantBySku(sku);
+  if (!variant) throw new Error(`no variant ${sku}`);
+  return { id: variant.id, productId: variant.productId };
+}
+
+describe('store prices', () => {
+  it('start at deterministic demo prices with no compare-at price', () => {
+    const [first, second] = demoProducts(2);
+    expect([demoShopifyPrice(first!), demoShopifyPrice(second!)]).toEqual(['46.99', '83.99']);
+    const shop = store();
+    expect(shop.pricesOf('PL-000001')).toEqual({ price: '46.99', compareAtPrice: null });
+    expect(shop.priceSnapshot()).toEqual(store().priceSnapshot());
+    expect(shop.priceSnapshot()).toHaveLength(40);
+  });
+
+  it('sets price and compare-at price, reads them back in canonical form, and clears compare-at with null', () => {
+    const shop = store();
+    const { id, productId } = variantOf(shop, 'PL-000003');
+    const payload = shop.updateVariantPrices(productId, [{ id, price: '19.99', compareAtPrice: '25' }]);
+    expect(payload.userErrors).toEqual([]);
+    expect(payload.productVariants?.map((variant) => [variant.id, variant.price, variant.compareAtPrice])).toEqual([[id, '19.99', '25.00']]);
+    expect(shop.priceSnapshot().find((item) => item.sku === 'PL-000003')).toEqual({ sku: 'PL-000003', variantId: id, productId, price: '19.99', compareAtPrice: '25.00' });
+    shop.updateVariantPrices(productId, [{ id, price: '018.5' }]);
+    expect(shop.pricesOf('PL-000003')).toEqual({ price: '18.50', compareAtPrice: '25.00' });
+    shop.updateVariantPrices(productId, [{ id, price: '18.50', compareAtPrice: null }]);
+    expect(shop.pricesOf('PL-000003')).toEqual({ price: '18.50', compareAtPrice: null });
+    expect(shop.stats()).toMatchObject({ mutationsApplied: 3, priceWritesBySku: { 'PL-000003': 3 } });
+  });
+
+  it('accepts a compare-at price not above the price, as Shopify does', () => {
+    const shop = store();
+    const { id, productId } = variantOf(shop, 'PL-000004');
+    expect(shop.updateVariantPrices(productId, [{ id, price: '30.00', compareAtPrice: '20.00' }]).userErrors).toEqual([]);
+    expect(shop.pricesOf('PL-000004')).toEqual({ price: '30.00', compareAtPrice: '20.00' });
+  });
+
+  it('validates every variant and applies nothing when one is invalid, pointing at each bad field', () => {
+    const shop = store();
+    const a = variantOf(shop, 'PL-000005');
+    const other = variantOf(shop, 'PL-000006');
+    const before = shop.priceSnapshot();
+    const cases: [VariantBulkInput, { code: string; field: string[] }][] = [
+      [{ id: other.id, price: '10.00' }, { code: 'MUST_BE_FOR_THIS_PRODUCT', field: ['variants', '0', 'id'] }],
+      [{ id: 'gid://shopify/ProductVariant/1', price: '10.00' }, { code: 'PRODUCT_VARIANT_DOES_NOT_EXIST', field: ['variants', '0', 'id'] }],
+      [{ price: '10.00' }, { code: 'PRODUCT_VARIANT_ID_MISSING', field: ['variants', '0', 'id'] }],
+      [{ id: a.id, price: '-1.00' }, { code: 'GREATER_THAN_OR_EQUAL_TO', field: ['variants', '0', 'price'] }],
+      [{ id: a.id, price: 'abc' }, { code: 'INVALID_INPUT', field: ['variants', '0', 'price'] }],
+      [{ id: a.id, price: 19.99 }, { code: 'INVALID_INPUT', field: ['variants', '0', 'price'] }],
+      [{ id: a.id, price: '1.999' }, { code: 'INVALID_INPUT', field: ['variants', '0', 'price'] }],
+      [{ id: a.id, price: null }, { code: 'INVALID_INPUT', field: ['variants', '0', 'price'] }],
+      [{ id: a.id, price: '10.00', compareAtPrice: '-5' }, { code: 'GREATER_THAN_OR_EQUAL_TO', field: ['variants', '0', 'compareAtPrice'] }],
+    ];
+    for (const [variant, expected] of cases) {
+      const payload = shop.updateVariantPrices(a.productId, [variant]);
+      expect(payload.productVariants).toBeNull();
+      expect(payload.userErrors).toEqual([{ ...expected, message: expect.any(String) }]);
+    }
+    // A valid variant next to an invalid one is not written either.
+    const mixed = shop.updateVariantPrices(a.productId, [
+      { id: a.id, price: '11.00' },
+      { id: a.id, price: '-2' },
+    ]);
+    expect(mixed.userErrors.map((error) => [error.code, error.field])).toEqual([
+      ['INVALID_INPUT', ['variants', '1', 'id']],
+      ['GREATER_THAN_OR_EQUAL_TO', ['variants', '1', 'price']],
+    ]);
+    const unknownProduct = shop.updateVariantPrices('gid://shopify/Product/1', [{ id: a.id, price: '1.00' }]);
+    expect(unknownProduct.userErrors).toEqual([{ code: 'PRODUCT_DOES_NOT_EXIST', field: ['productId'], message: expect.any(String) }]);
+    expect(shop.priceSnapshot()).toEqual(before);
+    expect(shop.stats()).toMatchObject({ mutationsApplied: 0, priceWritesBySku: {} });
+  });
+});
