@@ -82,6 +82,49 @@ export const ErpStockTable = z.strictObject({
   modifiedAt: ColumnName,
 });
 
+export const ErpPriceListsTable = z.strictObject({
+  /** Table of price lists (demo: `cenniki`). */
+  table: TableName,
+  /** Primary key column (demo: `id`). */
+  id: ColumnName,
+  /** Column with the price list code the channels' price rules name (demo: `symbol`, e.g. DETAL). */
+  code: ColumnName,
+  /** Column with the ISO 4217 code of the list's amounts (demo: `waluta`, e.g. PLN). */
+  currency: ColumnName,
+});
+
+export const ErpPricesTable = z
+  .strictObject({
+    /** Table with one row per product, price list and validity period (demo: `ceny`). */
+    table: TableName,
+    /** Primary key column (demo: `id`); full reads page by it, delta reads order by (modifiedAt, id). */
+    id: ColumnName,
+    /** Column referencing the product's id (demo: `towar_id`). */
+    productId: ColumnName,
+    /** Column referencing the price list's id (demo: `cennik_id`). */
+    priceListId: ColumnName,
+    /** Price without VAT, decimal (demo: `netto`). Default: none. At least one of net and gross. */
+    net: ColumnName.optional(),
+    /** Price with VAT, decimal (demo: `brutto`). Default: none. At least one of net and gross. */
+    gross: ColumnName.optional(),
+    /** VAT rate in percent, decimal: 23 is 23 % (demo: `stawka_vat`). */
+    vatRate: ColumnName,
+    /** Purchase price without VAT, decimal (demo: `koszt`); needed by margin floors. Default: none. */
+    cost: ColumnName.optional(),
+    /**
+     * First moment the price applies, inclusive (demo: `data_od`); NULL: always did. Same types
+     * as modifiedAt. Default: none (always valid).
+     */
+    validFrom: ColumnName.optional(),
+    /** First moment the price no longer applies, exclusive (demo: `data_do`); NULL: open end. Default: none. */
+    validTo: ColumnName.optional(),
+    /** Last modification time (demo: `zmodyfikowano`), as tables.stock.modifiedAt: delta reads depend on it. */
+    modifiedAt: ColumnName,
+  })
+  .refine((prices) => prices.net !== undefined || prices.gross !== undefined, {
+    message: 'tables.prices needs net or gross (or both): the column of the price without VAT (e.g. "netto") or with VAT (e.g. "brutto")',
+  });
+
 export const ErpSqlConfig = z.strictObject({
   /** How to reach the ERP's database. Required. */
   database: ErpDatabaseConfig,
@@ -93,14 +136,35 @@ export const ErpSqlConfig = z.strictObject({
   /** Queries per second this connector may send to the ERP database. Default: unlimited. */
   maxQueriesPerSecond: z.number().positive().optional(),
   /** The ERP's own table and column names. Required. */
-  tables: z.strictObject({
-    products: ErpProductsTable,
-    locations: ErpLocationsTable,
-    stock: ErpStockTable,
-  }),
+  tables: z
+    .strictObject({
+      products: ErpProductsTable,
+      locations: ErpLocationsTable,
+      stock: ErpStockTable,
+      /** The ERP's price lists, read with tables.prices. Default: none (prices are not read). */
+      priceLists: ErpPriceListsTable.optional(),
+      /** The ERP's prices (`price.read`); needs tables.priceLists. Default: none (prices are not read). */
+      prices: ErpPricesTable.optional(),
+    })
+    .superRefine((tables, ctx) => {
+      if (tables.prices !== undefined && tables.priceLists === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['priceLists'], message: 'tables.prices needs tables.priceLists: the table its price list ids refer to (e.g. "cenniki")' });
+      }
+      if (tables.priceLists !== undefined && tables.prices === undefined) {
+        ctx.addIssue({ code: 'custom', path: ['prices'], message: 'tables.priceLists is read only with tables.prices: configure both or neither' });
+      }
+    }),
 });
 export type ErpSqlConfig = z.infer<typeof ErpSqlConfig>;
-export type ErpTables = ErpSqlConfig['tables'];
+/** The stock tables, which every erp-sql connector has (the price tables are optional). */
+export type ErpTables = Omit<ErpSqlConfig['tables'], 'priceLists' | 'prices'>;
+export type ErpPriceListsTable = z.infer<typeof ErpPriceListsTable>;
+export type ErpPricesTable = z.infer<typeof ErpPricesTable>;
+/** The price tables, when both are configured. */
+export interface ErpPriceTables {
+  priceLists: ErpPriceListsTable;
+  prices: ErpPricesTable;
+}
 
 /** `column "stany.ilosc" (configured at tables.stock.onHand)`: the form every message uses. */
 export function columnLabel(tables: ErpTables, table: keyof ErpTables, field: string): string {

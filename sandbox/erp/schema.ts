@@ -1,13 +1,14 @@
 /**
  * The demo ERP's database schema: a legacy Polish ERP with its own naming (towary = products,
- * magazyny = warehouses, stany = stock levels). A real database (SQLite or PostgreSQL), not a
- * simulator (docs/architecture.md), built with Kysely's schema builder so both dialects share the DDL.
+ * magazyny = warehouses, stany = stock levels, cenniki = price lists, ceny = prices). A real
+ * database (SQLite or PostgreSQL), not a simulator (docs/architecture.md), built with Kysely's
+ * schema builder so both dialects share the DDL.
  *
  * Legacy on purpose: quantities are decimal and nullable, the modification time is maintained
  * by the application (text on SQLite, `timestamp` without time zone on PostgreSQL).
  */
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
-import type { ErpTables } from '../../connectors/erp-sql/config';
+import type { ErpPriceTables, ErpTables } from '../../connectors/erp-sql/config';
 
 /** The `tables:` block of an erp-sql connector reading this schema. */
 export const DEMO_ERP_TABLES = {
@@ -23,6 +24,27 @@ export const DEMO_ERP_TABLES = {
     modifiedAt: 'zmodyfikowano',
   },
 } as const satisfies ErpTables;
+
+/**
+ * The `tables.priceLists` and `tables.prices` blocks of an erp-sql connector reading this
+ * schema's price tables (cenniki = price lists, ceny = prices).
+ */
+export const DEMO_ERP_PRICE_TABLES = {
+  priceLists: { table: 'cenniki', id: 'id', code: 'symbol', currency: 'waluta' },
+  prices: {
+    table: 'ceny',
+    id: 'id',
+    productId: 'towar_id',
+    priceListId: 'cennik_id',
+    net: 'netto',
+    gross: 'brutto',
+    vatRate: 'stawka_vat',
+    cost: 'koszt',
+    validFrom: 'data_od',
+    validTo: 'data_do',
+    modifiedAt: 'zmodyfikowano',
+  },
+} as const satisfies ErpPriceTables;
 
 export type DemoErpDialect = 'sqlite' | 'postgres';
 
@@ -74,11 +96,57 @@ export async function createDemoErpSchema(db: DemoErpDatabase): Promise<void> {
     // this index on the same expression lets them seek instead of sorting the table.
     await sql`create index if not exists stany_zmodyfikowano_iso_idx on stany (strftime('%Y-%m-%dT%H:%M:%fZ', zmodyfikowano), id)`.execute(db);
   }
+  await createDemoErpPriceSchema(db, dialect);
 }
 
-/** Drops the demo tables (stock first: it references the others). */
+/**
+ * The price tables: price lists (cenniki) and prices (ceny), one row per product, list and
+ * validity period. Legacy like the stock: amounts nullable (a price may be kept net or gross
+ * only), validity and modification times kept by the application (text on SQLite). Created when
+ * missing, so an ERP seeded before they existed gains them.
+ */
+async function createDemoErpPriceSchema(db: DemoErpDatabase, dialect: DemoErpDialect): Promise<void> {
+  const time = dialect === 'postgres' ? 'timestamp' : 'text';
+  await db.schema
+    .createTable('cenniki')
+    .ifNotExists()
+    .addColumn('id', 'integer', (col) => col.primaryKey())
+    .addColumn('symbol', 'varchar(32)', (col) => col.notNull().unique())
+    .addColumn('nazwa', 'varchar(200)')
+    .addColumn('waluta', 'varchar(3)', (col) => col.notNull().defaultTo('PLN'))
+    .execute();
+  await db.schema
+    .createTable('ceny')
+    .ifNotExists()
+    .addColumn('id', 'integer', (col) => col.primaryKey())
+    .addColumn('towar_id', 'integer', (col) => col.notNull().references('towary.id'))
+    .addColumn('cennik_id', 'integer', (col) => col.notNull().references('cenniki.id'))
+    .addColumn('netto', 'numeric(12, 2)')
+    .addColumn('brutto', 'numeric(12, 2)')
+    .addColumn('stawka_vat', 'numeric(5, 2)')
+    .addColumn('koszt', 'numeric(12, 2)')
+    .addColumn('data_od', time)
+    .addColumn('data_do', time)
+    .addColumn('zmodyfikowano', time)
+    .execute();
+  await db.schema.createIndex('ceny_zmodyfikowano_idx').ifNotExists().on('ceny').columns(['zmodyfikowano', 'id']).execute();
+  if (dialect === 'sqlite') {
+    // As for stany: delta reads of prices order by the normalised time.
+    await sql`create index if not exists ceny_zmodyfikowano_iso_idx on ceny (strftime('%Y-%m-%dT%H:%M:%fZ', zmodyfikowano), id)`.execute(db);
+  }
+}
+
+/** Drops the demo tables (prices and stock first: they reference the others). */
 export async function dropDemoErpSchema(db: DemoErpDatabase): Promise<void> {
-  for (const table of ['stany', 'towary', 'magazyny']) await db.schema.dropTable(table).ifExists().execute();
+  for (const table of ['ceny', 'cenniki', 'stany', 'towary', 'magazyny']) await db.schema.dropTable(table).ifExists().execute();
+}
+
+/** Whether the demo price table exists and holds prices. */
+export async function demoErpHasPrices(db: DemoErpDatabase): Promise<boolean> {
+  const tables = await db.introspection.getTables();
+  if (!tables.some((table) => table.name === 'ceny')) return false;
+  const row = await sql<{ found: number }>`select 1 as found from ceny limit 1`.execute(db);
+  return row.rows.length > 0;
 }
 
 /** Whether the demo tables exist and hold products. */

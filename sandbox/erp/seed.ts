@@ -10,7 +10,7 @@ import { sql } from 'kysely';
 import { openErpDatabase } from '../../connectors/erp-sql/client';
 import { ErpDatabaseConfig, type ErpDatabaseConfigInput } from '../../connectors/erp-sql/config';
 import { DEMO_ERP_LOCATIONS, demoProducts, seededRandom } from '../demo-catalog';
-import { createDemoErpSchema, demoErpHasData, dropDemoErpSchema, type DemoErpDatabase } from './schema';
+import { createDemoErpSchema, demoErpHasData, demoErpHasPrices, dropDemoErpSchema, type DemoErpDatabase } from './schema';
 
 export interface SeedDemoErpOptions {
   /** Products to create (PL-000001 …). */
@@ -23,7 +23,7 @@ export interface SeedDemoErpOptions {
   now?: Date;
 }
 
-/** Rows per INSERT: 7 columns × 1,000 rows stays far below SQLite's 32,766 bind parameters. */
+/** Rows per INSERT: 10 columns × 1,000 rows stays far below SQLite's 32,766 bind parameters. */
 const ROWS_PER_INSERT = 1_000;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Ids per IN list, within SQLite's bind-parameter limit. */
@@ -37,8 +37,14 @@ const IDS_PER_STATEMENT = 900;
  */
 export async function seedDemoErp(target: DemoErpDatabase | ErpDatabaseConfigInput, options: SeedDemoErpOptions): Promise<void> {
   await withDatabase(target, async (db) => {
-    if (options.reset === true) await dropDemoErpSchema(db);
-    else if (await demoErpHasData(db)) return;
+    if (options.reset === true) {
+      await dropDemoErpSchema(db);
+    } else if (await demoErpHasData(db)) {
+      // An ERP seeded before the price tables existed gains them, with prices for its products.
+      await createDemoErpSchema(db);
+      if (!(await demoErpHasPrices(db))) await db.transaction().execute((trx) => seedDemoPrices(trx, options));
+      return;
+    }
     await createDemoErpSchema(db);
 
     const random = seededRandom(options.seed ?? 1);
@@ -80,8 +86,98 @@ export async function seedDemoErp(target: DemoErpDatabase | ErpDatabaseConfigInp
       for (let start = 0; start < stockRows.length; start += ROWS_PER_INSERT) {
         await trx.insertInto('stany').values(stockRows.slice(start, start + ROWS_PER_INSERT)).execute();
       }
+      await seedDemoPrices(trx, options);
     });
   });
+}
+
+/** The demo price lists: the regular retail list and a winter promotion. */
+export const DEMO_ERP_PRICE_LISTS = [
+  { id: 1, symbol: 'DETAL', nazwa: 'Cennik detaliczny', waluta: 'PLN' },
+  { id: 2, symbol: 'PROMO-ZIMA', nazwa: 'Promocja zimowa', waluta: 'PLN' },
+] as const;
+/** Every Nth product has a PROMO-ZIMA price too. */
+export const DEMO_PROMO_EVERY = 20;
+
+interface PriceRow {
+  id: number;
+  towar_id: number;
+  cennik_id: number;
+  netto: string | null;
+  brutto: string | null;
+  stawka_vat: string;
+  koszt: string | null;
+  data_od: string | null;
+  data_do: string | null;
+  zmodyfikowano: string;
+}
+
+/**
+ * The price lists and a price of every product in towary (in id order): a DETAL price for
+ * each — most kept gross (some with the net beside it), some net only; VAT 23 % for most, 8 %
+ * for some; a purchase cost below the net price for nearly all — and for every
+ * DEMO_PROMO_EVERY-th product a PROMO-ZIMA price 15 % lower, valid from a week before `now` to
+ * two weeks after it. Deterministic: the prices have a stream of the seeded PRNG of their own,
+ * so the stock stays as it was and an ERP seeded before the price tables gets the same prices
+ * as a new one. Amounts are computed in grosze (integers) and written as decimal text.
+ */
+async function seedDemoPrices(db: DemoErpDatabase, options: SeedDemoErpOptions): Promise<void> {
+  const random = seededRandom(((options.seed ?? 1) ^ PRICE_STREAM) >>> 0);
+  const now = (options.now ?? new Date()).getTime();
+  const modifiedAt = () => new Date(now - Math.floor(random() * 30 * DAY_MS)).toISOString();
+  const promoFrom = new Date(now - 7 * DAY_MS).toISOString();
+  const promoTo = new Date(now + 14 * DAY_MS).toISOString();
+  const products = await sql<{ id: number | string }>`select id from towary order by id`.execute(db);
+
+  const rows: PriceRow[] = [];
+  for (const { id } of products.rows) {
+    const productId = Number(id);
+    const vat = random() < 0.85 ? 23 : 8;
+    const grossCents = (9 + Math.floor(random() * 500)) * 100 + 99; // 9.99 … 508.99
+    const netCents = Math.round((grossCents * 100) / (100 + vat));
+    const shape = random();
+    const costCents = random() < 0.95 ? Math.floor(netCents * (0.5 + random() * 0.35)) : null;
+    rows.push({
+      id: rows.length + 1,
+      towar_id: productId,
+      cennik_id: 1,
+      // 60 %: both kept; 25 %: gross only; 15 %: net only.
+      netto: shape < 0.6 || shape >= 0.85 ? centsText(netCents) : null,
+      brutto: shape < 0.85 ? centsText(grossCents) : null,
+      stawka_vat: String(vat),
+      koszt: costCents === null ? null : centsText(costCents),
+      data_od: null,
+      data_do: null,
+      zmodyfikowano: modifiedAt(),
+    });
+    if (productId % DEMO_PROMO_EVERY === 0) {
+      const promoGross = Math.round(grossCents * 0.85);
+      rows.push({
+        id: rows.length + 1,
+        towar_id: productId,
+        cennik_id: 2,
+        netto: null,
+        brutto: centsText(promoGross),
+        stawka_vat: String(vat),
+        koszt: costCents === null ? null : centsText(costCents),
+        data_od: promoFrom,
+        data_do: promoTo,
+        zmodyfikowano: modifiedAt(),
+      });
+    }
+  }
+  await db.insertInto('cenniki').values(DEMO_ERP_PRICE_LISTS.map((list) => ({ ...list }))).execute();
+  for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
+    await db.insertInto('ceny').values(rows.slice(start, start + ROWS_PER_INSERT)).execute();
+  }
+}
+
+/** Mixed into the seed for the prices' own PRNG stream. */
+const PRICE_STREAM = 0x9e3779b9;
+
+/** 1999 → "19.99": exact, no binary fraction involved. */
+function centsText(cents: number): string {
+  return `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, '0')}`;
 }
 
 interface StockRow {
