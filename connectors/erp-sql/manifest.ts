@@ -6,6 +6,7 @@ import { defineConnector } from '../contract';
 import { checkErpConnection } from './check';
 import { ErpSqlClient } from './client';
 import { ErpSqlConfig } from './config';
+import { ErpPriceSource } from './price-source';
 import { ErpStockSource } from './stock-source';
 
 export const erpSqlManifest = defineConnector({
@@ -23,5 +24,7 @@ export const erpSqlManifest = defineConnector({
   close: (client) => client.close(),
   operations: {
     'stock.read': ({ client, config }) => new ErpStockSource(client, config.pageSize),
+    // Offered by the kind; an instance without tables.prices refuses reads with a config error.
+    'price.read': ({ client, config }) => new ErpPriceSource(client, config),
   },
 });

@@ -1,0 +1,409 @@
+/**
+ * Price reads from the ERP's tables (tables.prices, tables.priceLists), in pages, by two
+ * cursor strategies like stock (stock-source.ts):
+ *
+ * - full / `key`: price rows in primary-key order after the cursor's key.
+ * - delta / `modified`: price rows in (modification time, price id) order after the cursor's
+ *   position (no cursor: from the earliest time). Times: see modified-at.ts.
+ *
+ * Each price row is one PriceListEntry: the product's SKU and the price list's code and currency
+ * join in. A row that is not a valid price (an amount that is no number, neither net nor gross,
+ * a negative VAT rate, a dangling reference, …) is rejected with the reason in the ERP's own
+ * column names and row id, and the rest of the page goes on.
+ *
+ * Cursors are opaque to the hub (PriceCursor): this module wrote them and checks every one it
+ * is given; one it cannot have written is a config error (the stored state is not ours).
+ *
+ * Identifiers: the products table through the client's `table()`/`column()`; the price tables
+ * through `priceTable()`/`priceColumn()` below, which quote them as Kysely identifier
+ * references the same way (never spliced into SQL text), under aliases of their own.
+ */
+import { sql, type RawBuilder } from 'kysely';
+import { z } from 'zod';
+import { configError } from '../../core/errors';
+import { CurrencyCode, Dec, formatAmount } from '../../core/money';
+import type { PriceListEntry } from '../../core/price-rules';
+import { QUARANTINE_CATEGORY } from '../../core/quarantine-categories';
+import type { PriceCursor, PricePage, PriceReadRequest, PriceSource, RejectedRecord } from '../contract';
+import type { ErpSqlClient } from './client';
+import type { ErpPriceListsTable, ErpPricesTable, ErpSqlConfig, ErpTables } from './config';
+import { compactCursorTime, modifiedAtSql, type ModifiedAtSql } from './modified-at';
+
+/** Aliases of the price tables in queries (the client's are p, l, s). */
+const PRICE_ALIAS = { prices: 'c', priceLists: 'cl' } as const;
+type PriceTableKey = keyof typeof PRICE_ALIAS;
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?Z$/;
+const ISO_UTC_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+/** A decimal as text from the database: optional sign, digits, optional fraction. */
+const DECIMAL_TEXT = /^[+-]?(\d+(\.\d*)?|\.\d+)$/;
+/** Longest SKU the canonical model accepts (core/model SkuCode). */
+const MAX_SKU_LENGTH = 128;
+/**
+ * Significant digits a double holds for every decimal: any decimal of up to 15 significant
+ * digits survives text → double → 15-digit text unchanged (DBL_DIG).
+ */
+const DOUBLE_DIGITS = 15;
+
+/** The cursors this source writes. */
+const PriceCursorSchema = z.discriminatedUnion('strategy', [
+  z.strictObject({ strategy: z.literal('key'), afterKey: z.string().min(1) }),
+  z.strictObject({
+    strategy: z.literal('modified'),
+    afterModifiedAt: z.string().regex(ISO_UTC, 'expected an ISO-8601 UTC time such as "2025-06-01T12:00:00.000Z"'),
+    afterKey: z.string().min(1),
+  }),
+]);
+type ErpPriceCursor = z.infer<typeof PriceCursorSchema>;
+
+/** One price row as the page queries return it (aliases fixed by the query, values as the driver gives them). */
+interface ErpPriceRow {
+  price_id: unknown;
+  product_id: unknown;
+  price_list_id: unknown;
+  product_found: unknown;
+  price_list_found: unknown;
+  sku: unknown;
+  price_list_code: unknown;
+  currency: unknown;
+  net: unknown;
+  gross: unknown;
+  vat_rate: unknown;
+  cost: unknown;
+  /** Validity and modification times normalised in SQL to ISO-8601 UTC with milliseconds (null: empty or unparsable). */
+  valid_from: unknown;
+  valid_from_raw: unknown;
+  valid_to: unknown;
+  valid_to_raw: unknown;
+  modified_at: unknown;
+  modified_at_raw: unknown;
+}
+
+type PriceRowResult = { ok: true; entry: PriceListEntry } | { ok: false; rejection: RejectedRecord };
+
+/**
+ * Reads prices when the config has tables.prices (and tables.priceLists); without them every
+ * read fails with a config error naming tables.prices: the kind offers price.read, the config
+ * decides whether an instance can serve it.
+ */
+export class ErpPriceSource implements PriceSource {
+  /** Undefined when the config has no price tables. */
+  private readonly tables: PriceTablesOf | undefined;
+  /** Largest page asked of the ERP (config pageSize). */
+  private readonly maxPageSize: number;
+
+  constructor(
+    private readonly client: ErpSqlClient,
+    config: Pick<ErpSqlConfig, 'tables' | 'pageSize'>,
+  ) {
+    const { prices, priceLists, products } = config.tables;
+    this.tables = prices !== undefined && priceLists !== undefined ? { prices, priceLists, products } : undefined;
+    this.maxPageSize = config.pageSize;
+  }
+
+  async readPricePage(request: PriceReadRequest): Promise<PricePage> {
+    const tables = this.tables;
+    if (tables === undefined) {
+      throw configError('erp-sql: reading prices needs tables.prices (and tables.priceLists) in the connector config: the ERP tables of prices and price lists are not configured');
+    }
+    const cursor = parseCursor(request.cursor);
+    if (request.mode === 'full' && cursor !== null && cursor.strategy !== 'key') {
+      throw configError(`erp-sql: a full price read resumes from a "key" cursor, got a "${cursor.strategy}" cursor`);
+    }
+    if (request.mode === 'delta' && cursor !== null && cursor.strategy !== 'modified') {
+      throw configError(`erp-sql: a delta price read resumes from a "modified" cursor, got a "${cursor.strategy}" cursor`);
+    }
+    const codes = request.priceLists === undefined ? undefined : [...new Set(request.priceLists.map((code) => code.trim()))];
+    if (codes !== undefined && codes.length === 0) return { entries: [], rejected: [], nextCursor: null, resumeCursor: null };
+    const limit = Math.max(1, Math.min(Math.floor(request.limit), this.maxPageSize));
+    return request.mode === 'full'
+      ? this.readFullPage(tables, cursor?.strategy === 'key' ? cursor.afterKey : null, codes, limit)
+      : this.readDeltaPage(tables, cursor?.strategy === 'modified' ? cursor : null, codes, limit);
+  }
+
+  private async readFullPage(tables: PriceTablesOf, afterKey: string | null, codes: string[] | undefined, limit: number): Promise<PricePage> {
+    const priceId = this.priceColumn(tables, 'prices', 'id');
+    const conditions = [afterKey === null ? undefined : sql`${priceId} > ${afterKey}`, this.listFilter(tables, codes)].filter((c) => c !== undefined);
+    const rows = await this.client.rows(
+      sql<ErpPriceRow>`
+        select ${this.priceColumns(tables)}
+        ${this.joins(tables)}
+        ${conditions.length === 0 ? sql`` : sql`where ${sql.join(conditions, sql` and `)}`}
+        order by ${priceId}
+        limit ${limit}`,
+      { purpose: 'full read (prices)' },
+    );
+    const last = rows.at(-1);
+    if (last === undefined) return { entries: [], rejected: [], nextCursor: null, resumeCursor: null };
+    const resumeCursor: ErpPriceCursor = { strategy: 'key', afterKey: String(last.price_id) };
+    return { ...this.mapRows(tables, rows), nextCursor: rows.length === limit ? resumeCursor : null, resumeCursor };
+  }
+
+  private async readDeltaPage(tables: PriceTablesOf, cursor: Extract<ErpPriceCursor, { strategy: 'modified' }> | null, codes: string[] | undefined, limit: number): Promise<PricePage> {
+    const modifiedAt = this.timeSql(tables.prices.modifiedAt);
+    const priceId = this.priceColumn(tables, 'prices', 'id');
+    // As stock's delta: rows at exactly the cursor's time come after it only with a greater id.
+    const position =
+      cursor === null
+        ? sql`${modifiedAt.sortKey} is not null`
+        : sql`${modifiedAt.lowerBound(cursor.afterModifiedAt)}
+              and ${modifiedAt.sortKey} >= ${modifiedAt.cursorValue(cursor.afterModifiedAt)}
+              and (${modifiedAt.sortKey} > ${modifiedAt.cursorValue(cursor.afterModifiedAt)} or ${priceId} > ${cursor.afterKey})`;
+    const filter = this.listFilter(tables, codes);
+    const rows = await this.client.rows(
+      sql<ErpPriceRow & { cursor_time: string }>`
+        select ${this.priceColumns(tables)}, ${modifiedAt.cursorText} as cursor_time
+        ${this.joins(tables)}
+        where ${position}${filter === undefined ? sql`` : sql` and ${filter}`}
+        order by ${modifiedAt.sortKey}, ${priceId}
+        limit ${limit}`,
+      { purpose: 'delta read (changed prices)' },
+    );
+    const last = rows.at(-1);
+    if (last === undefined) return { entries: [], rejected: [], nextCursor: null, resumeCursor: null };
+    const resumeCursor: ErpPriceCursor = { strategy: 'modified', afterModifiedAt: compactCursorTime(last.cursor_time), afterKey: String(last.price_id) };
+    return { ...this.mapRows(tables, rows), nextCursor: rows.length === limit ? resumeCursor : null, resumeCursor };
+  }
+
+  /** Prices, with their product and price list when the references find them (left joins: a dangling one is rejected, not lost). */
+  private joins(tables: PriceTablesOf): RawBuilder<unknown> {
+    const c = this.client;
+    return sql`
+      from ${this.priceTable(tables, 'prices')}
+      left join ${c.table('products')} on ${c.column('products', 'id')} = ${this.priceColumn(tables, 'prices', 'productId')}
+      left join ${this.priceTable(tables, 'priceLists')} on ${this.priceColumn(tables, 'priceLists', 'id')} = ${this.priceColumn(tables, 'prices', 'priceListId')}`;
+  }
+
+  /** Only rows of the given price lists (codes compared trimmed, as the entries carry them). */
+  private listFilter(tables: PriceTablesOf, codes: string[] | undefined): RawBuilder<unknown> | undefined {
+    if (codes === undefined) return undefined;
+    return sql`trim(${this.priceColumn(tables, 'priceLists', 'code')}) in (${sql.join(codes)})`;
+  }
+
+  private priceColumns(tables: PriceTablesOf): RawBuilder<unknown> {
+    const c = this.client;
+    const column = (field: Exclude<keyof ErpPricesTable, 'table'>) => this.priceColumn(tables, 'prices', field);
+    const optional = (field: 'net' | 'gross' | 'cost' | 'validFrom' | 'validTo') => (tables.prices[field] === undefined ? sql`null` : column(field));
+    const time = (field: 'validFrom' | 'validTo' | 'modifiedAt', alias: string) => {
+      const name = tables.prices[field];
+      return name === undefined
+        ? [sql`null as ${sql.ref(alias)}`, sql`null as ${sql.ref(`${alias}_raw`)}`]
+        : [sql`${this.timeSql(name).isoMillis} as ${sql.ref(alias)}`, sql`cast(${column(field)} as text) as ${sql.ref(`${alias}_raw`)}`];
+    };
+    return sql.join([
+      sql`${column('id')} as price_id`,
+      sql`${column('productId')} as product_id`,
+      sql`${column('priceListId')} as price_list_id`,
+      sql`${c.column('products', 'id')} as product_found`,
+      sql`${this.priceColumn(tables, 'priceLists', 'id')} as price_list_found`,
+      sql`${c.column('products', 'sku')} as sku`,
+      sql`${this.priceColumn(tables, 'priceLists', 'code')} as price_list_code`,
+      sql`${this.priceColumn(tables, 'priceLists', 'currency')} as currency`,
+      sql`${optional('net')} as net`,
+      sql`${optional('gross')} as gross`,
+      sql`${column('vatRate')} as vat_rate`,
+      sql`${optional('cost')} as cost`,
+      ...time('validFrom', 'valid_from'),
+      ...time('validTo', 'valid_to'),
+      ...time('modifiedAt', 'modified_at'),
+    ]);
+  }
+
+  /** The SQL of a time column of the prices table (modified-at.ts works for any such column). */
+  private timeSql(columnName: string): ModifiedAtSql {
+    return modifiedAtSql(this.client.dialect, sql.ref(`${PRICE_ALIAS.prices}.${columnName}`));
+  }
+
+  /** A price table, schema-qualified as the client qualifies its tables, with its alias. */
+  private priceTable(tables: PriceTablesOf, key: PriceTableKey): RawBuilder<unknown> {
+    const name = tables[key].table;
+    const schema = this.client.schema;
+    const qualified = name.includes('.') || schema === undefined ? name : `${schema}.${name}`;
+    return sql`${sql.table(qualified)} as ${sql.raw(PRICE_ALIAS[key])}`;
+  }
+
+  /** A configured column of a price table, qualified with the table's alias. */
+  private priceColumn<K extends PriceTableKey>(tables: PriceTablesOf, key: K, field: Exclude<keyof PriceTablesOf[K], 'table'>): RawBuilder<unknown> {
+    const name = tables[key][field];
+    if (typeof name !== 'string') throw configError(`erp-sql: tables.${key}.${String(field)} is not configured`);
+    return sql.ref(`${PRICE_ALIAS[key]}.${name}`);
+  }
+
+  private mapRows(tables: PriceTablesOf, rows: readonly ErpPriceRow[]): { entries: PriceListEntry[]; rejected: RejectedRecord[] } {
+    const entries: PriceListEntry[] = [];
+    const rejected: RejectedRecord[] = [];
+    for (const row of rows) {
+      const result = mapPriceRow(row, tables);
+      if (result.ok) entries.push(result.entry);
+      else rejected.push(result.rejection);
+    }
+    return { entries, rejected };
+  }
+}
+
+/** The price tables, and the products table their SKUs come from. */
+interface PriceTablesOf {
+  prices: ErpPricesTable;
+  priceLists: ErpPriceListsTable;
+  products: ErpTables['products'];
+}
+
+/** The cursor as this source wrote it, or a config error saying what is wrong with it. */
+function parseCursor(cursor: PriceCursor | null): ErpPriceCursor | null {
+  if (cursor === null || cursor === undefined) return null;
+  const parsed = PriceCursorSchema.safeParse(cursor);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const where = issue === undefined || issue.path.length === 0 ? '' : ` at ${issue.path.join('.')}`;
+  let shown: string;
+  try {
+    shown = JSON.stringify(cursor) ?? String(cursor);
+  } catch {
+    shown = String(cursor);
+  }
+  throw configError(
+    `erp-sql: the price cursor ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown} is not one this connector writes ` +
+      `({"strategy":"key","afterKey":…} or {"strategy":"modified","afterModifiedAt":…,"afterKey":…}): ${issue?.message ?? 'invalid'}${where}`,
+  );
+}
+
+/**
+ * Maps one price row to an entry, or to a rejection naming the ERP's columns and the row.
+ *
+ * Amounts never pass through binary arithmetic. PostgreSQL returns `numeric` as text, kept
+ * digit for digit. SQLite returns a REAL (or an INTEGER) for a numeric column: the double is
+ * formatted with 15 significant digits (DOUBLE_DIGITS), which gives back exactly the decimal the
+ * ERP wrote for any amount of up to 15 digits (19.99 stays "19.99", not 19.989999999999998…),
+ * and drops the float noise of an amount the ERP computed in floating point (0.1 + 0.2 is read
+ * as "0.3"). Converting in JS rather than `cast(… as text)` in SQL keeps one rule for both
+ * databases' doubles (PostgreSQL double precision columns arrive as numbers too), independent of
+ * how a SQLite version prints a REAL. Amounts come out with at least the currency's minor-unit
+ * digits and every further digit the ERP holds (core/money formatAmount): "19.90", "12.3456".
+ */
+function mapPriceRow(row: ErpPriceRow, tables: PriceTablesOf): PriceRowResult {
+  const { prices, priceLists, products } = tables;
+  const sku = trimmedText(row.sku);
+  const reject = (reason: string): PriceRowResult => rejectRow(row, tables, sku, reason);
+
+  if (isEmpty(row.product_found)) return reject(`${prices.productId} ${String(row.product_id)} matches no row in ${products.table}`);
+  if (isEmpty(row.price_list_found)) return reject(`${prices.priceListId} ${String(row.price_list_id)} matches no row in ${priceLists.table}`);
+  if (!sku) return reject(`the product's ${products.sku} is empty`);
+  if (sku.length > MAX_SKU_LENGTH) return reject(`the product's ${products.sku} is longer than ${MAX_SKU_LENGTH} characters`);
+  const priceList = trimmedText(row.price_list_code);
+  if (!priceList) return reject(`the price list's ${priceLists.code} is empty`);
+  const currencyText = trimmedText(row.currency)?.toUpperCase();
+  if (currencyText === undefined || !CurrencyCode.safeParse(currencyText).success) {
+    return reject(`the price list's ${priceLists.currency} is not an ISO 4217 code such as "PLN" (${describe(row.currency)})`);
+  }
+  const currency = currencyText;
+
+  const amount = (value: unknown, column: string | undefined, required: boolean): { ok: true; value: Dec | undefined } | { ok: false; reason: string } => {
+    if (column === undefined || isEmpty(value)) return required ? { ok: false, reason: `${column ?? ''} is empty (NULL)` } : { ok: true, value: undefined };
+    const decimal = toDecimal(value);
+    if (decimal === undefined) return { ok: false, reason: `${column} is not a number (${describe(value)})` };
+    if (decimal.isNegative() && !decimal.isZero()) return { ok: false, reason: `${column} is negative (${typeof value === 'string' ? value.trim() : decimal.toFixed()})` };
+    return { ok: true, value: decimal };
+  };
+  const net = amount(row.net, prices.net, false);
+  if (!net.ok) return reject(net.reason);
+  const gross = amount(row.gross, prices.gross, false);
+  if (!gross.ok) return reject(gross.reason);
+  if (net.value === undefined && gross.value === undefined) {
+    const names = [prices.net, prices.gross].filter((name) => name !== undefined);
+    return reject(names.length === 2 ? `neither ${names[0]} nor ${names[1]} is set` : `${names[0]} is empty (NULL)`);
+  }
+  const vat = amount(row.vat_rate, prices.vatRate, true);
+  if (!vat.ok) return reject(vat.reason);
+  const cost = amount(row.cost, prices.cost, false);
+  if (!cost.ok) return reject(cost.reason);
+
+  const validFrom = optionalTime(row.valid_from, row.valid_from_raw, prices.validFrom);
+  if (!validFrom.ok) return reject(validFrom.reason);
+  const validTo = optionalTime(row.valid_to, row.valid_to_raw, prices.validTo);
+  if (!validTo.ok) return reject(validTo.reason);
+  if (validFrom.value !== undefined && validTo.value !== undefined && validTo.value <= validFrom.value) {
+    return reject(`${prices.validTo} (${validTo.value}) is not after ${prices.validFrom} (${validFrom.value})`);
+  }
+  if (typeof row.modified_at !== 'string' || !ISO_UTC_MILLIS.test(row.modified_at)) {
+    return reject(isEmpty(row.modified_at_raw) ? `${prices.modifiedAt} is empty (NULL)` : `${prices.modifiedAt} is not a date and time (${JSON.stringify(row.modified_at_raw)})`);
+  }
+
+  const entry: PriceListEntry = { sku, priceList, currency, vatRate: (vat.value as Dec).toFixed() };
+  if (net.value !== undefined) entry.net = formatAmount(net.value, currency);
+  if (gross.value !== undefined) entry.gross = formatAmount(gross.value, currency);
+  if (cost.value !== undefined) entry.cost = formatAmount(cost.value, currency);
+  if (validFrom.value !== undefined) entry.validFrom = validFrom.value;
+  if (validTo.value !== undefined) entry.validTo = validTo.value;
+  return { ok: true, entry };
+}
+
+/** A value from the database as an exact decimal, or undefined when it is none. */
+function toDecimal(value: unknown): Dec | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? new Dec(value.toPrecision(DOUBLE_DIGITS)) : undefined;
+  if (typeof value === 'bigint') return new Dec(value.toString());
+  if (typeof value === 'string') {
+    const text = value.trim();
+    return DECIMAL_TEXT.test(text) ? new Dec(text) : undefined;
+  }
+  return undefined;
+}
+
+/** An optional validity time: absent when not configured or NULL; a reason when not a time. */
+function optionalTime(normalised: unknown, raw: unknown, column: string | undefined): { ok: true; value: string | undefined } | { ok: false; reason: string } {
+  if (column === undefined || isEmpty(raw)) return { ok: true, value: undefined };
+  if (typeof normalised !== 'string' || !ISO_UTC_MILLIS.test(normalised)) return { ok: false, reason: `${column} is not a date and time (${JSON.stringify(raw)})` };
+  return { ok: true, value: normalised };
+}
+
+function rejectRow(row: ErpPriceRow, tables: PriceTablesOf, sku: string | undefined, reason: string): PriceRowResult {
+  const { prices } = tables;
+  const knownSku = isEmpty(row.product_found) ? '' : (sku ?? '');
+  return {
+    ok: false,
+    rejection: {
+      recordKey: `${prices.table}#${String(row.price_id)}`,
+      reason: `${reason} in ${prices.table} row ${String(row.price_id)}`,
+      category: QUARANTINE_CATEGORY.invalidSourceRow,
+      subject: knownSku,
+      payload: payloadOf(row, tables),
+    },
+  };
+}
+
+/** The row under the ERP's own column names, so the quarantine shows what the ERP holds. */
+function payloadOf(row: ErpPriceRow, tables: PriceTablesOf): Record<string, unknown> {
+  const { prices, priceLists, products } = tables;
+  const payload: Record<string, unknown> = {
+    [`${prices.table}.${prices.id}`]: row.price_id,
+    [`${prices.table}.${prices.productId}`]: row.product_id,
+    [`${prices.table}.${prices.priceListId}`]: row.price_list_id,
+    [`${products.table}.${products.sku}`]: row.sku,
+    [`${priceLists.table}.${priceLists.code}`]: row.price_list_code,
+    [`${priceLists.table}.${priceLists.currency}`]: row.currency,
+  };
+  const add = (column: string | undefined, value: unknown) => {
+    if (column !== undefined) payload[`${prices.table}.${column}`] = value;
+  };
+  add(prices.net, row.net);
+  add(prices.gross, row.gross);
+  add(prices.vatRate, row.vat_rate);
+  add(prices.cost, row.cost);
+  add(prices.validFrom, row.valid_from_raw);
+  add(prices.validTo, row.valid_to_raw);
+  add(prices.modifiedAt, row.modified_at_raw);
+  return payload;
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value as number | bigint | boolean | null | undefined);
+}
+
+function trimmedText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value.trim() || undefined;
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  return undefined;
+}
+
+function isEmpty(value: unknown): value is null | undefined {
+  return value === null || value === undefined;
+}

@@ -1,0 +1,329 @@
+/**
+ * Prices from the erp-sql connector (`price.read`) against the sandbox ERP's price tables on
+ * real databases: SQLite and PostgreSQL run the same tests.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ConnectorInstance, PriceCursor, PricePage, PriceReadRequest, StockReadMode } from '../../connectors/contract';
+import { ErpDatabaseConfig, erpSqlManifest, ErpSqlConfig, type ErpDatabaseConfigInput } from '../../connectors/erp-sql';
+import { openErpDatabase } from '../../connectors/erp-sql/client';
+import type { PriceListEntry } from '../../core/price-rules';
+import { QUARANTINE_CATEGORY } from '../../core/quarantine-categories';
+import { DEMO_ERP_PRICE_TABLES, DEMO_ERP_TABLES, type DemoErpDatabase } from '../../sandbox/erp/schema';
+import { DEMO_PROMO_EVERY, seedDemoErp } from '../../sandbox/erp/seed';
+import type { CrosswalkStore } from '../../state/store';
+import { startPostgresTestServer, type PostgresTestServer } from '../support/postgres';
+
+const PRODUCT_COUNT = 300;
+/** Seeded prices were modified in the 30 days before this; the promotion runs around it. */
+const SEEDED_AT = new Date('2025-12-01T00:00:00.000Z');
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+const unusedCrosswalk: CrosswalkStore = {
+  get: async () => new Map(),
+  put: async () => undefined,
+};
+
+function connector(database: ErpDatabaseConfigInput, tables: Record<string, unknown> = { ...DEMO_ERP_TABLES, ...DEMO_ERP_PRICE_TABLES }): ConnectorInstance {
+  const config = ErpSqlConfig.parse({ database, tables });
+  return erpSqlManifest.create('erp', config, { logger: pino({ level: 'silent' }), crosswalk: unusedCrosswalk, baseDir: '/' });
+}
+
+function read(erp: ConnectorInstance, request: PriceReadRequest): Promise<PricePage> {
+  return erp.operations['price.read']!.readPricePage(request);
+}
+
+/** Reads pages until nextCursor is null; returns the pages and the last resume cursor. */
+async function readAll(erp: ConnectorInstance, mode: StockReadMode, start: PriceCursor | null, limit: number, priceLists?: string[]) {
+  const pages: PricePage[] = [];
+  let cursor = start;
+  let resume: PriceCursor | null = start;
+  for (let guard = 0; guard < 1_000; guard++) {
+    const page = await read(erp, { mode, cursor, limit, ...(priceLists === undefined ? {} : { priceLists }) });
+    pages.push(page);
+    resume = page.resumeCursor ?? resume;
+    if (page.nextCursor === null) return { pages, resume, entries: pages.flatMap((p) => p.entries), rejected: pages.flatMap((p) => p.rejected) };
+    cursor = page.nextCursor;
+  }
+  throw new Error('more than 1,000 pages: the cursor does not advance');
+}
+
+const entryKey = (entry: PriceListEntry) => `${entry.sku}|${entry.priceList}|${entry.validFrom ?? ''}`;
+
+describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) => {
+  let server: PostgresTestServer | undefined;
+  let tempDir: string | undefined;
+  let database: ErpDatabaseConfigInput;
+  /** A writable connection for the tests to change the ERP's data (the connector only reads). */
+  let erpDb: DemoErpDatabase;
+  let erp: ConnectorInstance;
+  let priceRowCount: number;
+
+  beforeAll(async () => {
+    tempDir = await mkdtemp(join(tmpdir(), 'omnisync-erp-prices-test-'));
+    if (driver === 'sqlite') {
+      database = { driver: 'sqlite', file: join(tempDir, 'erp.sqlite') };
+    } else {
+      server = await startPostgresTestServer();
+      database = { driver: 'postgres', connectionString: server.connectionString };
+    }
+    await seedDemoErp(database, { productCount: PRODUCT_COUNT, now: SEEDED_AT });
+    erpDb = openErpDatabase(ErpDatabaseConfig.parse(database), { baseDir: '/', readOnly: false });
+    const [count] = (await sql<{ n: number | string }>`select count(*) as n from ceny`.execute(erpDb)).rows;
+    priceRowCount = Number(count?.n);
+    erp = connector(database);
+  });
+
+  afterAll(async () => {
+    await erp?.close();
+    await erpDb?.destroy();
+    await server?.stop();
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+  });
+
+  it('the demo ERP has a DETAL price for every product and a PROMO-ZIMA price for a few, around the seed time', async () => {
+    const promoCount = Math.floor(PRODUCT_COUNT / DEMO_PROMO_EVERY);
+    expect(priceRowCount).toBe(PRODUCT_COUNT + promoCount);
+    const { entries, rejected } = await readAll(erp, 'full', null, 1_000);
+    expect(rejected).toEqual([]);
+    const detal = entries.filter((entry) => entry.priceList === 'DETAL');
+    const promo = entries.filter((entry) => entry.priceList === 'PROMO-ZIMA');
+    expect(new Set(detal.map((entry) => entry.sku)).size).toBe(PRODUCT_COUNT);
+    expect(promo).toHaveLength(promoCount);
+    for (const entry of entries) {
+      expect(entry.currency).toBe('PLN');
+      expect(['23', '8']).toContain(entry.vatRate);
+      expect(entry.net ?? entry.gross).toBeDefined();
+      for (const amount of [entry.net, entry.gross, entry.cost]) if (amount !== undefined) expect(amount).toMatch(/^[1-9]\d*\.\d{2}$|^0\.\d{2}$/);
+      if (entry.cost !== undefined) expect(Number(entry.cost)).toBeLessThan(Number(entry.net ?? entry.gross));
+    }
+    expect(detal.some((entry) => entry.gross === undefined)).toBe(true); // net only
+    expect(detal.some((entry) => entry.net === undefined)).toBe(true); // gross only
+    expect(detal.some((entry) => entry.vatRate === '8')).toBe(true);
+    expect(promo[0]).toMatchObject({
+      sku: `PL-${String(DEMO_PROMO_EVERY).padStart(6, '0')}`,
+      validFrom: new Date(SEEDED_AT.getTime() - 7 * DAY_MS).toISOString(),
+      validTo: new Date(SEEDED_AT.getTime() + 14 * DAY_MS).toISOString(),
+    });
+    expect(detal.every((entry) => entry.validFrom === undefined && entry.validTo === undefined)).toBe(true);
+  });
+
+  it('a full read pages through every price exactly once, with stable key cursors', async () => {
+    const { pages, entries, resume } = await readAll(erp, 'full', null, 70);
+    expect(entries).toHaveLength(priceRowCount);
+    expect(new Set(entries.map(entryKey)).size).toBe(priceRowCount);
+    expect(pages.slice(0, -1).map((page) => page.nextCursor)).toEqual(pages.slice(0, -1).map((_, i) => ({ strategy: 'key', afterKey: String(70 * (i + 1)) })));
+    expect(resume).toEqual({ strategy: 'key', afterKey: String(priceRowCount) });
+    // The same cursor gives the same page again.
+    const again = await read(erp, { mode: 'full', cursor: pages[1]!.nextCursor, limit: 70 });
+    expect(again).toEqual(pages[2]);
+    // A cursor survives a JSON round trip (the hub stores it as it is).
+    const stored: unknown = JSON.parse(JSON.stringify(pages[0]!.nextCursor));
+    expect(await read(erp, { mode: 'full', cursor: stored, limit: 70 })).toEqual(pages[1]);
+  });
+
+  it('filters by price list code', async () => {
+    const promo = await readAll(erp, 'full', null, 4, ['PROMO-ZIMA']);
+    expect(promo.entries).toHaveLength(Math.floor(PRODUCT_COUNT / DEMO_PROMO_EVERY));
+    expect(promo.entries.every((entry) => entry.priceList === 'PROMO-ZIMA')).toBe(true);
+    const both = await readAll(erp, 'full', null, 1_000, ['DETAL', 'PROMO-ZIMA']);
+    expect(both.entries).toHaveLength(priceRowCount);
+    expect((await readAll(erp, 'full', null, 1_000, ['HURT'])).entries).toEqual([]);
+    expect(await read(erp, { mode: 'full', cursor: null, limit: 10, priceLists: [] })).toEqual({ entries: [], rejected: [], nextCursor: null, resumeCursor: null });
+    const deltaPromo = await readAll(erp, 'delta', null, 1_000, ['PROMO-ZIMA']);
+    expect(deltaPromo.entries.map(entryKey).sort()).toEqual(promo.entries.map(entryKey).sort());
+  });
+
+  it('a delta read after changing a few prices returns exactly them, with exact decimals, and resumes', async () => {
+    const initial = await readAll(erp, 'delta', null, 100);
+    expect(initial.entries).toHaveLength(priceRowCount);
+    const changedAt = new Date(SEEDED_AT.getTime() + DAY_MS).toISOString();
+    await sql`update ceny set brutto = '19.99', netto = null, zmodyfikowano = ${changedAt} where id = 5`.execute(erpDb);
+    await sql`update ceny set brutto = '1234567.89', netto = '1003713.73', koszt = '0.10', zmodyfikowano = ${changedAt} where id = 42`.execute(erpDb);
+    // 0.1 + 0.2 computed by the database: a double on SQLite (0.30000000000000004), exact on PostgreSQL.
+    await sql`update ceny set netto = 0.1 + 0.2, brutto = null, stawka_vat = 8, zmodyfikowano = ${changedAt} where id = 77`.execute(erpDb);
+
+    const first = await read(erp, { mode: 'delta', cursor: initial.resume, limit: 2 });
+    expect(first.entries).toHaveLength(2);
+    expect(first.nextCursor).toEqual({ strategy: 'modified', afterModifiedAt: changedAt, afterKey: '42' });
+    const second = await read(erp, { mode: 'delta', cursor: first.nextCursor, limit: 2 });
+    expect(second.nextCursor).toBeNull();
+    expect(second.resumeCursor).toEqual({ strategy: 'modified', afterModifiedAt: changedAt, afterKey: '77' });
+    const changed = [...first.entries, ...second.entries];
+    expect(changed.map((entry) => ({ sku: entry.sku, net: entry.net, gross: entry.gross, cost: entry.cost, vatRate: entry.vatRate }))).toEqual([
+      { sku: 'PL-000005', net: undefined, gross: '19.99', cost: changed[0]!.cost, vatRate: changed[0]!.vatRate },
+      { sku: 'PL-000040', net: '1003713.73', gross: '1234567.89', cost: '0.10', vatRate: changed[1]!.vatRate },
+      { sku: 'PL-000074', net: '0.30', gross: undefined, cost: changed[2]!.cost, vatRate: '8' },
+    ]);
+    const rows = (await sql<{ id: number; towar_id: number }>`select id, towar_id from ceny where id in (5, 42, 77) order by id`.execute(erpDb)).rows;
+    expect(changed.map((entry) => entry.sku)).toEqual(rows.map((row) => `PL-${String(row.towar_id).padStart(6, '0')}`));
+
+    // Resuming after the last page finds nothing new.
+    expect(await read(erp, { mode: 'delta', cursor: second.resumeCursor, limit: 2 })).toEqual({ entries: [], rejected: [], nextCursor: null, resumeCursor: null });
+  });
+
+  it('rejects every kind of bad row with its reason, and the rest of the page goes on', async () => {
+    // A legacy table with amounts kept as text; on PostgreSQL its times are timestamps (a text
+    // column that is no time fails the query as a whole, as for stock), on SQLite text.
+    const time = driver === 'postgres' ? sql`timestamp` : sql`text`;
+    await sql`create table ceny_zle (id integer primary key, towar_id integer, cennik_id integer, netto text, brutto text, stawka_vat text, koszt text, data_od ${time}, data_do ${time}, zmodyfikowano ${time})`.execute(erpDb);
+    await sql`insert into cenniki (id, symbol, nazwa, waluta) values (3, 'ZLY', 'Cennik z błędną walutą', 'zł')`.execute(erpDb);
+    const at = '2025-11-20 10:00:00';
+    const rows: Array<[number, number, number, string | null, string | null, string | null, string | null, string | null, string | null, string | null]> = [
+      [1, 1, 1, ' 10.00 ', '12.3', '23', '7.5', null, null, at],
+      [2, 2, 1, 'abc', '12.30', '23', null, null, null, at],
+      [3, 3, 1, null, null, '23', null, null, null, at],
+      [4, 4, 1, '10.00', null, '-23', null, null, null, at],
+      [5, 999_999, 1, '10.00', null, '23', null, null, null, at],
+      [6, 6, 99, '10.00', null, '23', null, null, null, at],
+      [7, 7, 1, null, '-1.00', '23', null, null, null, at],
+      [8, 8, 1, '10.00', null, null, null, null, null, at],
+      [9, 9, 1, '10.00', null, '23', 'x', null, null, at],
+      [10, 10, 1, '10.00', null, '8', null, '2025-02-01 00:00:00', '2025-01-01 00:00:00', at],
+      [11, 11, 1, '10.00', null, '23', null, null, null, null],
+      [12, 12, 3, '10.00', null, '23', null, null, null, at],
+      [13, 13, 2, '0.1', null, '5.5', '0', '2025-11-24 00:00:00', '2025-12-15 00:00:00', at],
+      [14, 14, 1, '1,50', null, '23', null, null, null, at],
+    ];
+    for (const row of rows) await sql`insert into ceny_zle values (${sql.join(row)})`.execute(erpDb);
+    if (driver === 'sqlite') await sql`insert into ceny_zle values (15, 15, 1, '10.00', null, '23', null, 'wczoraj', null, ${at})`.execute(erpDb);
+    const zle = connector(database, { ...DEMO_ERP_TABLES, ...DEMO_ERP_PRICE_TABLES, prices: { ...DEMO_ERP_PRICE_TABLES.prices, table: 'ceny_zle' } });
+    try {
+      const { entries, rejected } = await readAll(zle, 'full', null, 5);
+      expect(entries).toEqual([
+        { sku: 'PL-000001', priceList: 'DETAL', currency: 'PLN', net: '10.00', gross: '12.30', vatRate: '23', cost: '7.50' },
+        {
+          sku: 'PL-000013', priceList: 'PROMO-ZIMA', currency: 'PLN', net: '0.10', vatRate: '5.5', cost: '0.00',
+          validFrom: '2025-11-24T00:00:00.000Z', validTo: '2025-12-15T00:00:00.000Z',
+        },
+      ]);
+      const expected = [
+        [2, 'PL-000002', 'netto is not a number ("abc") in ceny_zle row 2'],
+        [3, 'PL-000003', 'neither netto nor brutto is set in ceny_zle row 3'],
+        [4, 'PL-000004', 'stawka_vat is negative (-23) in ceny_zle row 4'],
+        [5, '', 'towar_id 999999 matches no row in towary in ceny_zle row 5'],
+        [6, 'PL-000006', 'cennik_id 99 matches no row in cenniki in ceny_zle row 6'],
+        [7, 'PL-000007', 'brutto is negative (-1.00) in ceny_zle row 7'],
+        [8, 'PL-000008', 'stawka_vat is empty (NULL) in ceny_zle row 8'],
+        [9, 'PL-000009', 'koszt is not a number ("x") in ceny_zle row 9'],
+        [10, 'PL-000010', 'data_do (2025-01-01T00:00:00.000Z) is not after data_od (2025-02-01T00:00:00.000Z) in ceny_zle row 10'],
+        [11, 'PL-000011', 'zmodyfikowano is empty (NULL) in ceny_zle row 11'],
+        [12, 'PL-000012', `the price list's waluta is not an ISO 4217 code such as "PLN" ("zł") in ceny_zle row 12`],
+        [14, 'PL-000014', 'netto is not a number ("1,50") in ceny_zle row 14'],
+        ...(driver === 'sqlite' ? [[15, 'PL-000015', 'data_od is not a date and time ("wczoraj") in ceny_zle row 15']] : []),
+      ] as const;
+      expect(rejected.map((r) => ({ recordKey: r.recordKey, subject: r.subject, reason: r.reason, category: r.category }))).toEqual(
+        expected.map(([id, subject, reason]) => ({ recordKey: `ceny_zle#${id}`, subject, reason, category: QUARANTINE_CATEGORY.invalidSourceRow })),
+      );
+      expect(rejected[0]!.payload).toMatchObject({ 'ceny_zle.id': 2, 'ceny_zle.netto': 'abc', 'towary.indeks': 'PL-000002', 'cenniki.symbol': 'DETAL' });
+    } finally {
+      await zle.close();
+    }
+  });
+
+  it('refuses a cursor it cannot have written, with a config error', async () => {
+    const cases: Array<[StockReadMode, unknown, string]> = [
+      ['full', 'garbage', 'erp-sql: the price cursor "garbage" is not one this connector writes'],
+      ['full', { strategy: 'key' }, 'at afterKey'],
+      ['full', { strategy: 'key', afterKey: '5', extra: 1 }, 'erp-sql: the price cursor {"strategy":"key","afterKey":"5","extra":1} is not one this connector writes'],
+      ['delta', { strategy: 'modified', afterModifiedAt: 'yesterday', afterKey: '1' }, 'expected an ISO-8601 UTC time such as "2025-06-01T12:00:00.000Z" at afterModifiedAt'],
+      ['full', { strategy: 'modified', afterModifiedAt: '2025-06-01T00:00:00.000Z', afterKey: '1' }, 'erp-sql: a full price read resumes from a "key" cursor, got a "modified" cursor'],
+      ['delta', { strategy: 'key', afterKey: '1' }, 'erp-sql: a delta price read resumes from a "modified" cursor, got a "key" cursor'],
+    ];
+    for (const [mode, cursor, message] of cases) {
+      const failure = await read(erp, { mode, cursor, limit: 10 }).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      expect(failure, JSON.stringify(cursor)).toMatchObject({ kind: 'config', retryable: false });
+      expect((failure as Error).message).toContain(message);
+    }
+  });
+
+  it('without tables.prices the kind still offers price.read, and a read fails with a config error naming tables.prices', async () => {
+    expect(erpSqlManifest.capabilities).toContain('price.read');
+    const stockOnly = connector(database, { ...DEMO_ERP_TABLES });
+    try {
+      await expect(read(stockOnly, { mode: 'full', cursor: null, limit: 10 })).rejects.toMatchObject({
+        kind: 'config',
+        retryable: false,
+        message: 'erp-sql: reading prices needs tables.prices (and tables.priceLists) in the connector config: the ERP tables of prices and price lists are not configured',
+      });
+      // Stock reads as before.
+      const stock = await stockOnly.operations['stock.read']!.readStockPage({ mode: 'full', cursor: null, limit: 5 });
+      expect(stock.skus).toHaveLength(5);
+    } finally {
+      await stockOnly.close();
+    }
+  });
+
+  it('seeding an ERP created before the price tables adds them, with the prices a new ERP gets, and keeps the stock', async () => {
+    let upgraded: ErpDatabaseConfigInput;
+    if (driver === 'sqlite') {
+      upgraded = { driver: 'sqlite', file: join(tempDir!, 'upgraded.sqlite') };
+    } else {
+      await sql`create database erp_upgraded`.execute(erpDb);
+      upgraded = { driver: 'postgres', connectionString: server!.connectionString.replace(/\/[^/]+$/, '/erp_upgraded') };
+    }
+    const db = openErpDatabase(ErpDatabaseConfig.parse(upgraded), { baseDir: '/', readOnly: false });
+    try {
+      const dump = async (table: string) => (await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by id`.execute(db)).rows;
+      await seedDemoErp(db, { productCount: 50, now: SEEDED_AT });
+      const [freshPrices, freshLists, stock] = [await dump('ceny'), await dump('cenniki'), await dump('stany')];
+      expect(freshPrices.length).toBeGreaterThan(50);
+      // An ERP as seeded before prices existed.
+      await db.schema.dropTable('ceny').execute();
+      await db.schema.dropTable('cenniki').execute();
+
+      await seedDemoErp(db, { productCount: 50, now: SEEDED_AT });
+      expect(await dump('ceny')).toEqual(freshPrices);
+      expect(await dump('cenniki')).toEqual(freshLists);
+      expect(await dump('stany')).toEqual(stock);
+      // Seeding again keeps everything as it is.
+      await seedDemoErp(db, { productCount: 50, now: SEEDED_AT });
+      expect(await dump('ceny')).toEqual(freshPrices);
+
+      const reader = connector(upgraded);
+      try {
+        const { entries, rejected } = await readAll(reader, 'full', null, 1_000);
+        expect(rejected).toEqual([]);
+        expect(entries).toHaveLength(freshPrices.length);
+      } finally {
+        await reader.close();
+      }
+    } finally {
+      await db.destroy();
+    }
+  });
+});
+
+describe('erp-sql price tables config', () => {
+  const database = { driver: 'sqlite', file: 'erp.sqlite' };
+
+  it('is optional, and parses the demo blocks as given', () => {
+    expect(ErpSqlConfig.parse({ database, tables: DEMO_ERP_TABLES }).tables).toEqual(DEMO_ERP_TABLES);
+    expect(ErpSqlConfig.parse({ database, tables: { ...DEMO_ERP_TABLES, ...DEMO_ERP_PRICE_TABLES } }).tables).toEqual({ ...DEMO_ERP_TABLES, ...DEMO_ERP_PRICE_TABLES });
+  });
+
+  it('says precisely what is wrong', () => {
+    const problems = (tables: Record<string, unknown>) => {
+      const result = ErpSqlConfig.safeParse({ database, tables: { ...DEMO_ERP_TABLES, ...tables } });
+      return result.success ? [] : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    };
+    const { net: _net, gross: _gross, ...withoutAmounts } = DEMO_ERP_PRICE_TABLES.prices;
+    expect(problems({ priceLists: DEMO_ERP_PRICE_TABLES.priceLists, prices: withoutAmounts })).toEqual([
+      'tables.prices: tables.prices needs net or gross (or both): the column of the price without VAT (e.g. "netto") or with VAT (e.g. "brutto")',
+    ]);
+    expect(problems({ priceLists: DEMO_ERP_PRICE_TABLES.priceLists, prices: { ...withoutAmounts, gross: 'brutto' } })).toEqual([]);
+    expect(problems({ prices: DEMO_ERP_PRICE_TABLES.prices })).toEqual([
+      'tables.priceLists: tables.prices needs tables.priceLists: the table its price list ids refer to (e.g. "cenniki")',
+    ]);
+    expect(problems({ priceLists: DEMO_ERP_PRICE_TABLES.priceLists })).toEqual(['tables.prices: tables.priceLists is read only with tables.prices: configure both or neither']);
+    expect(problems({ ...DEMO_ERP_PRICE_TABLES, prices: { ...DEMO_ERP_PRICE_TABLES.prices, discount: 'rabat' } })).toHaveLength(1);
+    expect(problems({ ...DEMO_ERP_PRICE_TABLES, prices: { ...DEMO_ERP_PRICE_TABLES.prices, net: 'netto; drop table ceny' } })[0]).toMatch(/^tables\.prices\.net: expected a column name/);
+  });
+});
