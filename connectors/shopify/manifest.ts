@@ -6,6 +6,7 @@ import { refuseInsecureHttp } from '../../config/url-policy';
 import { defineConnector } from '../contract';
 import { ShopifyGraphqlClient } from './client';
 import { SHOP_QUERY, SHOP_QUERY_COST, SET_QUANTITIES_COST, variantLookupPageFor } from './operations';
+import { ShopifyPriceTarget } from './price-target';
 import { SHOPIFY_MAX_INPUT_ITEMS, SHOPIFY_STOCK_WRITE_LIMITS, ShopifyStockTarget } from './stock-target';
 
 /** Restore rate in points/s per Shopify plan (bucket = 10 × restore rate). */
@@ -68,7 +69,7 @@ export const shopifyManifest = defineConnector({
   configSchema: ShopifyConfig,
   secretFields: ['accessToken'],
   secretHeaders: ['x-shopify-access-token'],
-  maxBatchSize: { 'stock.write': SHOPIFY_MAX_INPUT_ITEMS },
+  maxBatchSize: { 'stock.write': SHOPIFY_MAX_INPUT_ITEMS, 'price.write': SHOPIFY_MAX_INPUT_ITEMS },
   writeLimits: { stock: SHOPIFY_STOCK_WRITE_LIMITS },
   rateBudget: (config) => ({ kind: 'cost', pointsPerSecond: restoreRateOf(config), bucketSize: bucketSizeOf(config), writeCost: SET_QUANTITIES_COST }),
   connect: (id, config, deps) =>
@@ -94,5 +95,7 @@ export const shopifyManifest = defineConnector({
   operations: {
     'stock.write': ({ id, config, client, deps }) =>
       new ShopifyStockTarget(id, client, deps.crosswalk, config.missingSkuRecheckMinutes * 60_000, config.maxConcurrentCalls, variantLookupPageFor(bucketSizeOf(config))),
+    'price.write': ({ id, config, client, deps }) =>
+      new ShopifyPriceTarget(id, client, deps.crosswalk, config.missingSkuRecheckMinutes * 60_000, config.maxConcurrentCalls, variantLookupPageFor(bucketSizeOf(config))),
   },
 });

@@ -35,6 +35,36 @@ export const VARIANTS_BY_SKU_QUERY = /* GraphQL */ `
 /** Connection of variants, each variant 1 + its inventory item 1. */
 export const variantLookupCost = (first: number) => 2 + first * 2;
 
+/**
+ * SKU lookup for price writes: each variant with its product, which `productVariantsBulkUpdate`
+ * needs (it updates variants of one product per call). A sibling of VARIANTS_BY_SKU_QUERY rather
+ * than an extension of it, so stock lookups do not pay for a product they never use; both cost
+ * the same, `variantLookupCost` (variant 1 + one object 1), so `variantLookupPageFor` fits both.
+ */
+export const VARIANT_PRODUCTS_BY_SKU_QUERY = /* GraphQL */ `
+  query OmnisyncVariantProductsBySku($query: String!, $first: Int!, $after: String) {
+    productVariants(first: $first, after: $after, query: $query) {
+      nodes { id sku product { id } }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+`;
+
+/**
+ * Sets `price` (and `compareAtPrice`) of variants of one product. Amounts are Shopify's Money
+ * scalar, sent as decimal strings ("19.99"), never as numbers.
+ */
+export const PRICE_UPDATE_MUTATION = /* GraphQL */ `
+  mutation OmnisyncSetPrices($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+    productVariantsBulkUpdate(productId: $productId, variants: $variants) {
+      productVariants { id }
+      userErrors { code field message }
+    }
+  }
+`;
+/** A mutation costs 10 points whatever the number of variants (the payload's objects included). */
+export const PRICE_UPDATE_COST = 10;
+
 export const SET_QUANTITIES_MUTATION = /* GraphQL */ `
   mutation OmnisyncSetQuantities($input: InventorySetQuantitiesInput!, $idempotencyKey: String!) {
     inventorySetQuantities(input: $input) @idempotent(key: $idempotencyKey) {

@@ -1,0 +1,307 @@
+/**
+ * Price writes to Shopify: SKU → variant and product resolution (cached in the hub's crosswalk),
+ * then `productVariantsBulkUpdate`, one call per product (Shopify requires every variant of a
+ * call to belong to its `productId`), paced by cost through the shared client.
+ *
+ * `productVariantsBulkUpdate` is atomic: one invalid variant fails the call. Items the answer
+ * points at are reported as failed and the rest of that product's variants are sent again once,
+ * so one bad price never fails the others. Amounts are sent as the hub's decimal strings
+ * (`Money.amount`), never as numbers.
+ */
+import { z } from 'zod';
+import type { ItemResult } from '../../core/errors';
+import { validationError } from '../../core/errors';
+import type { CrosswalkStore } from '../../core/model';
+import type { PriceTarget, PriceUpdate } from '../contract';
+import type { ShopifyGraphqlClient } from './client';
+import type { UserError } from './mapper';
+import { PRICE_UPDATE_COST, PRICE_UPDATE_MUTATION, VARIANT_LOOKUP_PAGE, VARIANT_PRODUCTS_BY_SKU_QUERY, skuSearchQuery, variantLookupCost } from './operations';
+import { MISSING_SKU_CROSSWALK, SHOPIFY_MAX_INPUT_ITEMS } from './stock-target';
+
+/**
+ * Crosswalk kind: channel SKU → its variant and product, as JSON `{"variant": gid, "product": gid}`.
+ * SKUs Shopify lacks share MISSING_SKU_CROSSWALK with stock writes: a SKU with no variant has
+ * neither stock nor a price in Shopify.
+ */
+export const VARIANT_PRODUCT_CROSSWALK = 'sku->variant+product';
+/** Guards a lookup that keeps returning pages (e.g. thousands of variants sharing a SKU). */
+const MAX_LOOKUP_PAGES = 20;
+
+/** Where a SKU's price lives in Shopify. */
+export interface VariantRef {
+  variantId: string;
+  productId: string;
+}
+
+/** What a SKU resolves to: one variant, none, or several (SKUs must be unique to be written). */
+export type SkuResolution<T> = { kind: 'found'; value: T } | { kind: 'missing' } | { kind: 'ambiguous'; count: number };
+
+/** How `resolveSkus` caches and looks up one kind of remote reference. */
+export interface SkuResolverOptions<T> {
+  crosswalk: CrosswalkStore;
+  /** Crosswalk kind of the found references. */
+  kind: string;
+  encode(value: T): string;
+  /** Undefined for a stored value that cannot be read: the SKU is looked up again. */
+  decode(text: string): T | undefined;
+  /** How long a SKU Shopify did not know is not looked up again. */
+  missingSkuRecheckMs: number;
+  /** SKUs per lookup request. */
+  lookupPage: number;
+  now: () => number;
+  /** Every distinct reference Shopify has for each SKU asked for (exact matches only). */
+  lookup(skus: string[]): Promise<Map<string, T[]>>;
+}
+
+/**
+ * SKU → remote reference: from the crosswalk first, SKUs recently found missing are not asked
+ * again, the rest are looked up in pages; what was learned (found or missing) is stored.
+ */
+export async function resolveSkus<T>(skus: readonly string[], options: SkuResolverOptions<T>): Promise<Map<string, SkuResolution<T>>> {
+  const resolved = new Map<string, SkuResolution<T>>();
+  const cached = await options.crosswalk.get(options.kind, skus);
+  for (const [sku, text] of cached) {
+    const value = options.decode(text);
+    if (value !== undefined) resolved.set(sku, { kind: 'found', value });
+  }
+  const unknown = skus.filter((sku) => !resolved.has(sku));
+  const missingSince = await options.crosswalk.get(MISSING_SKU_CROSSWALK, unknown);
+  const recheckAfter = options.now() - options.missingSkuRecheckMs;
+  const toLookUp: string[] = [];
+  for (const sku of unknown) {
+    const since = Date.parse(missingSince.get(sku) ?? '');
+    if (Number.isFinite(since) && since > recheckAfter) resolved.set(sku, { kind: 'missing' });
+    else toLookUp.push(sku);
+  }
+  const learned = new Map<string, string>();
+  const stillMissing = new Map<string, string>();
+  for (let start = 0; start < toLookUp.length; start += options.lookupPage) {
+    const chunk = toLookUp.slice(start, start + options.lookupPage);
+    const found = await options.lookup(chunk);
+    for (const sku of chunk) {
+      const matches = found.get(sku) ?? [];
+      if (matches.length === 1) {
+        resolved.set(sku, { kind: 'found', value: matches[0]! });
+        learned.set(sku, options.encode(matches[0]!));
+      } else if (matches.length > 1) {
+        resolved.set(sku, { kind: 'ambiguous', count: matches.length });
+      } else {
+        resolved.set(sku, { kind: 'missing' });
+        stillMissing.set(sku, new Date(options.now()).toISOString());
+      }
+    }
+  }
+  if (learned.size > 0) await options.crosswalk.put(options.kind, learned);
+  if (stillMissing.size > 0) await options.crosswalk.put(MISSING_SKU_CROSSWALK, stillMissing);
+  return resolved;
+}
+
+const StoredVariantRef = z.object({ variant: z.string().min(1), product: z.string().min(1) });
+
+function encodeVariantRef(ref: VariantRef): string {
+  return JSON.stringify({ variant: ref.variantId, product: ref.productId });
+}
+
+function decodeVariantRef(text: string): VariantRef | undefined {
+  try {
+    const parsed = StoredVariantRef.safeParse(JSON.parse(text));
+    return parsed.success ? { variantId: parsed.data.variant, productId: parsed.data.product } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const VariantProductsPage = z.object({
+  productVariants: z.object({
+    nodes: z.array(z.object({ id: z.string(), sku: z.string().nullable(), product: z.object({ id: z.string() }) })),
+    pageInfo: z.object({ hasNextPage: z.boolean(), endCursor: z.string().nullable() }),
+  }),
+});
+
+const PriceUpdateData = z.object({
+  productVariantsBulkUpdate: z
+    .object({
+      userErrors: z.array(z.object({ code: z.string().nullable().optional(), field: z.array(z.string()).nullable().optional(), message: z.string() })),
+    })
+    .nullable(),
+});
+
+/** `ProductVariantsBulkInput` as the connector sends it. */
+interface VariantPriceInput {
+  id: string;
+  price: string;
+  compareAtPrice?: string | null;
+}
+
+type PriceResult = ItemResult<{ sku: string }>;
+
+export class ShopifyPriceTarget implements PriceTarget {
+  constructor(
+    private readonly connectorId: string,
+    private readonly client: ShopifyGraphqlClient,
+    private readonly crosswalk: CrosswalkStore,
+    /** How long a SKU Shopify did not know is not looked up again. */
+    private readonly missingSkuRecheckMs: number,
+    /** Product calls kept in flight at once (the client's pacer still governs the rate). */
+    private readonly maxConcurrentCalls: number,
+    /** Variants per lookup query; see variantLookupPageFor. */
+    private readonly lookupPage: number = VARIANT_LOOKUP_PAGE,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Sets the prices of up to 250 SKUs: one `productVariantsBulkUpdate` per product. Prices are
+   * absolute, so sending one again is harmless: the idempotency key is not needed.
+   */
+  async setPrices(updates: readonly PriceUpdate[], _idempotencyKey: string): Promise<PriceResult[]> {
+    if (updates.length > SHOPIFY_MAX_INPUT_ITEMS) {
+      throw validationError(`shopify ${this.connectorId}: ${updates.length} price updates in one call, at most ${SHOPIFY_MAX_INPUT_ITEMS}`);
+    }
+    const resolved = await this.resolveVariants([...new Set(updates.map((update) => update.sku))]);
+    const results = new Map<number, PriceResult>();
+    /** Per product, the indexes of its updates, in input order. */
+    const byProduct = new Map<string, number[]>();
+    const seenVariants = new Set<string>();
+    updates.forEach((update, index) => {
+      const resolution = resolved.get(update.sku);
+      if (resolution === undefined || resolution.kind === 'missing') {
+        results.set(index, fail(update, 'unmappable', `SKU ${update.sku} has no variant in Shopify (${this.connectorId})`));
+      } else if (resolution.kind === 'ambiguous') {
+        results.set(index, fail(update, 'unmappable', `SKU ${update.sku} matches ${resolution.count} variants in Shopify (${this.connectorId}); SKUs must be unique`));
+      } else if (seenVariants.has(resolution.value.variantId)) {
+        results.set(index, fail(update, 'validation', `SKU ${update.sku} appears more than once in one price call (${this.connectorId})`));
+      } else {
+        seenVariants.add(resolution.value.variantId);
+        const indexes = byProduct.get(resolution.value.productId) ?? [];
+        indexes.push(index);
+        byProduct.set(resolution.value.productId, indexes);
+      }
+    });
+
+    const products = [...byProduct];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < products.length) {
+        const [productId, indexes] = products[next++]!;
+        for (const [index, result] of await this.writeProduct(productId, indexes, updates, resolved)) results.set(index, result);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.maxConcurrentCalls, products.length) }, worker));
+    return updates.map((update, index) => results.get(index) ?? fail(update, 'validation', 'not sent'));
+  }
+
+  /** One product's updates: sent, and once more without the variants Shopify refused. */
+  private async writeProduct(
+    productId: string,
+    indexes: readonly number[],
+    updates: readonly PriceUpdate[],
+    resolved: ReadonlyMap<string, SkuResolution<VariantRef>>,
+  ): Promise<Map<number, PriceResult>> {
+    const results = new Map<number, PriceResult>();
+    let attempt = [...indexes];
+    for (let round = 0; attempt.length > 0 && round < 2; round++) {
+      const userErrors = await this.sendPrices(productId, attempt.map((index) => variantInput(updates[index]!, resolved)));
+      if (userErrors.length === 0) {
+        for (const index of attempt) results.set(index, { key: { sku: updates[index]!.sku }, ok: true });
+        return results;
+      }
+      const badPositions = new Set<number>();
+      for (const error of userErrors) {
+        const position = variantIndexOf(error);
+        if (position === undefined || position >= attempt.length) {
+          if ((error.field ?? [])[0] === 'productId') {
+            // The product itself is gone (or the cached reference is stale): its items fail, not the call.
+            for (const index of attempt) results.set(index, fail(updates[index]!, 'validation', `${error.code ?? 'INVALID'}: ${error.message} (product ${productId})`));
+            return results;
+          }
+          // An error about the whole call is not an item's fault: the operator must see it.
+          throw validationError(`shopify ${this.connectorId}: productVariantsBulkUpdate failed: ${describe(userErrors)}`);
+        }
+        badPositions.add(position);
+        const index = attempt[position]!;
+        const field = (error.field ?? []).slice(2).join('.');
+        results.set(index, fail(updates[index]!, 'validation', `${error.code ?? 'INVALID'}${field === '' ? '' : ` at ${field}`}: ${error.message}`));
+      }
+      attempt = attempt.filter((_, position) => !badPositions.has(position));
+    }
+    for (const index of attempt) {
+      results.set(index, fail(updates[index]!, 'validation', `productVariantsBulkUpdate kept failing for product ${productId} after removing invalid variants`));
+    }
+    return results;
+  }
+
+  private async sendPrices(productId: string, variants: VariantPriceInput[]): Promise<UserError[]> {
+    const data = await this.client.request('productVariantsBulkUpdate', PRICE_UPDATE_MUTATION, { productId, variants }, PRICE_UPDATE_COST, PriceUpdateData);
+    if (data.productVariantsBulkUpdate === null) {
+      throw validationError(`shopify ${this.connectorId}: productVariantsBulkUpdate returned null`);
+    }
+    return data.productVariantsBulkUpdate.userErrors;
+  }
+
+  /** SKU → variant and product, from the crosswalk first, then from Shopify for the rest. */
+  resolveVariants(skus: string[]): Promise<Map<string, SkuResolution<VariantRef>>> {
+    return resolveSkus(skus, {
+      crosswalk: this.crosswalk,
+      kind: VARIANT_PRODUCT_CROSSWALK,
+      encode: encodeVariantRef,
+      decode: decodeVariantRef,
+      missingSkuRecheckMs: this.missingSkuRecheckMs,
+      lookupPage: this.lookupPage,
+      now: this.now,
+      lookup: (chunk) => this.lookupVariants(chunk),
+    });
+  }
+
+  private async lookupVariants(skus: string[]): Promise<Map<string, VariantRef[]>> {
+    const bySku = new Map<string, VariantRef[]>();
+    const wanted = new Set(skus);
+    // Shopify charges the requested page up front: ask for as many variants as SKUs.
+    const first = Math.min(this.lookupPage, skus.length);
+    let after: string | null = null;
+    for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
+      const data: z.infer<typeof VariantProductsPage> = await this.client.request(
+        'productVariants',
+        VARIANT_PRODUCTS_BY_SKU_QUERY,
+        { query: skuSearchQuery(skus), first, after },
+        variantLookupCost(first),
+        VariantProductsPage,
+      );
+      for (const node of data.productVariants.nodes) {
+        // Shopify's search is not exact (prefix/tokenised); only exact SKU matches count.
+        if (node.sku === null || !wanted.has(node.sku)) continue;
+        const list = bySku.get(node.sku) ?? [];
+        if (!list.some((ref) => ref.variantId === node.id)) list.push({ variantId: node.id, productId: node.product.id });
+        bySku.set(node.sku, list);
+      }
+      if (!data.productVariants.pageInfo.hasNextPage) return bySku;
+      after = data.productVariants.pageInfo.endCursor;
+    }
+    throw validationError(`shopify ${this.connectorId}: SKU lookup returned more than ${MAX_LOOKUP_PAGES} pages for ${skus.length} SKUs`);
+  }
+}
+
+/** The variant input of one update: decimal strings as the hub holds them; compare-at only when given. */
+function variantInput(update: PriceUpdate, resolved: ReadonlyMap<string, SkuResolution<VariantRef>>): VariantPriceInput {
+  const resolution = resolved.get(update.sku);
+  // Only resolved updates are grouped for sending.
+  if (resolution?.kind !== 'found') throw new Error(`SKU ${update.sku} sent without a variant`);
+  const input: VariantPriceInput = { id: resolution.value.variantId, price: update.price.amount };
+  if (update.compareAt !== undefined) input.compareAtPrice = update.compareAt === null ? null : update.compareAt.amount;
+  return input;
+}
+
+/** The index of the input variant a user error points at (`["variants","3",...]`), if any. */
+export function variantIndexOf(error: UserError): number | undefined {
+  const field = error.field ?? [];
+  if (field[0] !== 'variants') return undefined;
+  const index = Number(field[1]);
+  return Number.isInteger(index) && index >= 0 ? index : undefined;
+}
+
+function fail(update: PriceUpdate, kind: 'unmappable' | 'validation', message: string): PriceResult {
+  return { key: { sku: update.sku }, ok: false, kind, message };
+}
+
+function describe(errors: UserError[]): string {
+  return errors.map((e) => `${e.code ?? 'ERROR'} at ${(e.field ?? []).join('.') || 'input'}: ${e.message}`).join('; ');
+}
