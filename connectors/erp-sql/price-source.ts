@@ -285,6 +285,8 @@ function mapPriceRow(row: ErpPriceRow, tables: PriceTablesOf): PriceRowResult {
   const sku = trimmedText(row.sku);
   const reject = (reason: string): PriceRowResult => rejectRow(row, tables, sku, reason);
 
+  if (isEmpty(row.product_id)) return reject(`${prices.productId} is empty (NULL)`);
+  if (isEmpty(row.price_list_id)) return reject(`${prices.priceListId} is empty (NULL)`);
   if (isEmpty(row.product_found)) return reject(`${prices.productId} ${String(row.product_id)} matches no row in ${products.table}`);
   if (isEmpty(row.price_list_found)) return reject(`${prices.priceListId} ${String(row.price_list_id)} matches no row in ${priceLists.table}`);
   if (!sku) return reject(`the product's ${products.sku} is empty`);

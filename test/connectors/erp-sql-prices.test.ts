@@ -173,7 +173,7 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
     await sql`create table ceny_zle (id integer primary key, towar_id integer, cennik_id integer, netto text, brutto text, stawka_vat text, koszt text, data_od ${time}, data_do ${time}, zmodyfikowano ${time})`.execute(erpDb);
     await sql`insert into cenniki (id, symbol, nazwa, waluta) values (3, 'ZLY', 'Cennik z błędną walutą', 'zł')`.execute(erpDb);
     const at = '2025-11-20 10:00:00';
-    const rows: Array<[number, number, number, string | null, string | null, string | null, string | null, string | null, string | null, string | null]> = [
+    const rows: Array<[number, number | null, number | null, string | null, string | null, string | null, string | null, string | null, string | null, string | null]> = [
       [1, 1, 1, ' 10.00 ', '12.3', '23', '7.5', null, null, at],
       [2, 2, 1, 'abc', '12.30', '23', null, null, null, at],
       [3, 3, 1, null, null, '23', null, null, null, at],
@@ -188,6 +188,8 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
       [12, 12, 3, '10.00', null, '23', null, null, null, at],
       [13, 13, 2, '0.1', null, '5.5', '0', '2025-11-24 00:00:00', '2025-12-15 00:00:00', at],
       [14, 14, 1, '1,50', null, '23', null, null, null, at],
+      [16, null, 1, '10.00', null, '23', null, null, null, at],
+      [17, 17, null, '10.00', null, '23', null, null, null, at],
     ];
     for (const row of rows) await sql`insert into ceny_zle values (${sql.join(row)})`.execute(erpDb);
     if (driver === 'sqlite') await sql`insert into ceny_zle values (15, 15, 1, '10.00', null, '23', null, 'wczoraj', null, ${at})`.execute(erpDb);
@@ -215,6 +217,8 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
         [12, 'PL-000012', `the price list's waluta is not an ISO 4217 code such as "PLN" ("zł") in ceny_zle row 12`],
         [14, 'PL-000014', 'netto is not a number ("1,50") in ceny_zle row 14'],
         ...(driver === 'sqlite' ? [[15, 'PL-000015', 'data_od is not a date and time ("wczoraj") in ceny_zle row 15']] : []),
+        [16, '', 'towar_id is empty (NULL) in ceny_zle row 16'],
+        [17, 'PL-000017', 'cennik_id is empty (NULL) in ceny_zle row 17'],
       ] as const;
       expect(rejected.map((r) => ({ recordKey: r.recordKey, subject: r.subject, reason: r.reason, category: r.category }))).toEqual(
         expected.map(([id, subject, reason]) => ({ recordKey: `ceny_zle#${id}`, subject, reason, category: QUARANTINE_CATEGORY.invalidSourceRow })),
@@ -222,6 +226,23 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
       expect(rejected[0]!.payload).toMatchObject({ 'ceny_zle.id': 2, 'ceny_zle.netto': 'abc', 'towary.indeks': 'PL-000002', 'cenniki.symbol': 'DETAL' });
     } finally {
       await zle.close();
+    }
+  });
+
+  it('names the config key of a price table or column the database does not have', async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ prices: { ...DEMO_ERP_PRICE_TABLES.prices, net: 'netto2' } }, 'erp-sql: table "ceny" has no column "netto2" (configured at tables.prices.net)'],
+      [{ prices: { ...DEMO_ERP_PRICE_TABLES.prices, table: 'ceny2' } }, 'erp-sql: table "ceny2" does not exist (configured at tables.prices.table)'],
+      [{ priceLists: { ...DEMO_ERP_PRICE_TABLES.priceLists, currency: 'waluta2' } }, 'erp-sql: table "cenniki" has no column "waluta2" (configured at tables.priceLists.currency)'],
+    ];
+    for (const [tables, message] of cases) {
+      const wrong = connector(database, { ...DEMO_ERP_TABLES, ...DEMO_ERP_PRICE_TABLES, ...tables });
+      try {
+        await expect(read(wrong, { mode: 'full', cursor: null, limit: 10 })).rejects.toMatchObject({ kind: 'config', message });
+        await expect(read(wrong, { mode: 'delta', cursor: null, limit: 10 })).rejects.toMatchObject({ kind: 'config', message });
+      } finally {
+        await wrong.close();
+      }
     }
   });
 
