@@ -20,13 +20,13 @@
  */
 import { sql, type RawBuilder } from 'kysely';
 import { z } from 'zod';
-import { configError } from '../../core/errors';
+import { configError, OmnisyncError } from '../../core/errors';
 import { CurrencyCode, Dec, formatAmount } from '../../core/money';
 import type { PriceListEntry } from '../../core/price-rules';
 import { QUARANTINE_CATEGORY } from '../../core/quarantine-categories';
 import type { PriceCursor, PricePage, PriceReadRequest, PriceSource, RejectedRecord } from '../contract';
 import type { ErpSqlClient } from './client';
-import type { ErpPriceListsTable, ErpPricesTable, ErpSqlConfig, ErpTables } from './config';
+import { columnLabel, type ErpPriceListsTable, type ErpPricesTable, type ErpSqlConfig, type ErpTables } from './config';
 import { compactCursorTime, modifiedAtSql, type ModifiedAtSql } from './modified-at';
 
 /** Aliases of the price tables in queries (the client's are p, l, s). */
@@ -124,7 +124,8 @@ export class ErpPriceSource implements PriceSource {
   private async readFullPage(tables: PriceTablesOf, afterKey: string | null, codes: string[] | undefined, limit: number): Promise<PricePage> {
     const priceId = this.priceColumn(tables, 'prices', 'id');
     const conditions = [afterKey === null ? undefined : sql`${priceId} > ${afterKey}`, this.listFilter(tables, codes)].filter((c) => c !== undefined);
-    const rows = await this.client.rows(
+    const rows = await this.rows(
+      tables,
       sql<ErpPriceRow>`
         select ${this.priceColumns(tables)}
         ${this.joins(tables)}
@@ -150,7 +151,8 @@ export class ErpPriceSource implements PriceSource {
               and ${modifiedAt.sortKey} >= ${modifiedAt.cursorValue(cursor.afterModifiedAt)}
               and (${modifiedAt.sortKey} > ${modifiedAt.cursorValue(cursor.afterModifiedAt)} or ${priceId} > ${cursor.afterKey})`;
     const filter = this.listFilter(tables, codes);
-    const rows = await this.client.rows(
+    const rows = await this.rows(
+      tables,
       sql<ErpPriceRow & { cursor_time: string }>`
         select ${this.priceColumns(tables)}, ${modifiedAt.cursorText} as cursor_time
         ${this.joins(tables)}
@@ -163,6 +165,26 @@ export class ErpPriceSource implements PriceSource {
     if (last === undefined) return { entries: [], rejected: [], nextCursor: null, resumeCursor: null };
     const resumeCursor: ErpPriceCursor = { strategy: 'modified', afterModifiedAt: compactCursorTime(last.cursor_time), afterKey: String(last.price_id) };
     return { ...this.mapRows(tables, rows), nextCursor: rows.length === limit ? resumeCursor : null, resumeCursor };
+  }
+
+  /**
+   * Runs a price query through the client (paced, errors translated). The client's translation
+   * knows one time column, tables.stock.modifiedAt, and blames it for any value PostgreSQL
+   * cannot read as a time; in a price query such a value is in a time column of tables.prices,
+   * so the message is corrected here to name those.
+   */
+  private async rows<Row>(tables: PriceTablesOf, query: RawBuilder<Row>, context: { purpose: string }): Promise<Row[]> {
+    try {
+      return await this.client.rows(query, context);
+    } catch (err) {
+      const stockTime = `erp-sql: ${columnLabel(this.client.tables, 'stock', 'modifiedAt')} holds values that are not times`;
+      if (!(err instanceof OmnisyncError) || err.kind !== 'config' || !err.message.startsWith(stockTime)) throw err;
+      const { prices } = tables;
+      const columns = (['modifiedAt', 'validFrom', 'validTo'] as const)
+        .filter((field) => prices[field] !== undefined)
+        .map((field) => `column "${prices.table}.${String(prices[field])}" (configured at tables.prices.${field})`);
+      throw configError(`erp-sql: ${columns.join(' or ')} holds values that are not times${err.message.slice(stockTime.length)}`);
+    }
   }
 
   /** Prices, with their product and price list when the references find them (left joins: a dangling one is rejected, not lost). */

@@ -246,6 +246,23 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
     }
   });
 
+  it.runIf(driver === 'postgres')('names the price time columns when a text column there holds something that is no time', async () => {
+    await sql`create table ceny_czas as select * from ceny where id <= 3`.execute(erpDb);
+    await sql`alter table ceny_czas alter column data_od type text`.execute(erpDb);
+    await sql`update ceny_czas set data_od = 'wczoraj' where id = 2`.execute(erpDb);
+    const wrong = connector(database, { ...DEMO_ERP_TABLES, ...DEMO_ERP_PRICE_TABLES, prices: { ...DEMO_ERP_PRICE_TABLES.prices, table: 'ceny_czas' } });
+    try {
+      await expect(read(wrong, { mode: 'full', cursor: null, limit: 10 })).rejects.toMatchObject({
+        kind: 'config',
+        message: expect.stringMatching(
+          /^erp-sql: column "ceny_czas.zmodyfikowano" \(configured at tables.prices.modifiedAt\) or column "ceny_czas.data_od" \(configured at tables.prices.validFrom\) or column "ceny_czas.data_do" \(configured at tables.prices.validTo\) holds values that are not times, such as "wczoraj"; expected a timestamp, timestamptz or date column/,
+        ) as unknown,
+      });
+    } finally {
+      await wrong.close();
+    }
+  });
+
   it('refuses a cursor it cannot have written, with a config error', async () => {
     const cases: Array<[StockReadMode, unknown, string]> = [
       ['full', 'garbage', 'erp-sql: the price cursor "garbage" is not one this connector writes'],
