@@ -9,7 +9,8 @@
  * Each price row is one PriceListEntry: the product's SKU and the price list's code and currency
  * join in. A row that is not a valid price (an amount that is no number, neither net nor gross,
  * a negative VAT rate, a dangling reference, …) is rejected with the reason in the ERP's own
- * column names and row id, and the rest of the page goes on.
+ * column names and row id, and the rest of the page goes on. A SKU held by several product rows
+ * has no entries; its product rows are rejected as duplicates (duplicate-skus.ts), as for stock.
  *
  * Cursors are opaque to the hub (PriceCursor): this module wrote them and checks every one it
  * is given; one it cannot have written is a config error (the stored state is not ours).
@@ -27,6 +28,7 @@ import { QUARANTINE_CATEGORY } from '../../core/quarantine-categories';
 import type { PriceCursor, PricePage, PriceReadRequest, PriceSource, RejectedRecord } from '../contract';
 import type { ErpSqlClient } from './client';
 import { columnLabel, type ErpPriceListsTable, type ErpPricesTable, type ErpSqlConfig, type ErpTables } from './config';
+import { DuplicateSkuFinder, duplicateRejections, skuKey, type DuplicateGroups, type DuplicateRow } from './duplicate-skus';
 import { compactCursorTime, modifiedAtSql, type ModifiedAtSql } from './modified-at';
 
 /** Aliases of the price tables in queries (the client's are p, l, s). */
@@ -91,6 +93,7 @@ export class ErpPriceSource implements PriceSource {
   private readonly tables: PriceTablesOf | undefined;
   /** Largest page asked of the ERP (config pageSize). */
   private readonly maxPageSize: number;
+  private readonly duplicates: DuplicateSkuFinder;
 
   constructor(
     private readonly client: ErpSqlClient,
@@ -99,6 +102,7 @@ export class ErpPriceSource implements PriceSource {
     const { prices, priceLists, products } = config.tables;
     this.tables = prices !== undefined && priceLists !== undefined ? { prices, priceLists, products } : undefined;
     this.maxPageSize = config.pageSize;
+    this.duplicates = new DuplicateSkuFinder(client);
   }
 
   async readPricePage(request: PriceReadRequest): Promise<PricePage> {
@@ -116,12 +120,14 @@ export class ErpPriceSource implements PriceSource {
     const codes = request.priceLists === undefined ? undefined : [...new Set(request.priceLists.map((code) => code.trim()))];
     if (codes !== undefined && codes.length === 0) return { entries: [], rejected: [], nextCursor: null, resumeCursor: null };
     const limit = Math.max(1, Math.min(Math.floor(request.limit), this.maxPageSize));
+    // SKUs compared as channels compare them by default: trimmed, in their letter case.
+    const duplicates = await this.duplicates.groups(false, cursor === null);
     return request.mode === 'full'
-      ? this.readFullPage(tables, cursor?.strategy === 'key' ? cursor.afterKey : null, codes, limit)
-      : this.readDeltaPage(tables, cursor?.strategy === 'modified' ? cursor : null, codes, limit);
+      ? this.readFullPage(tables, cursor?.strategy === 'key' ? cursor.afterKey : null, codes, limit, duplicates)
+      : this.readDeltaPage(tables, cursor?.strategy === 'modified' ? cursor : null, codes, limit, duplicates);
   }
 
-  private async readFullPage(tables: PriceTablesOf, afterKey: string | null, codes: string[] | undefined, limit: number): Promise<PricePage> {
+  private async readFullPage(tables: PriceTablesOf, afterKey: string | null, codes: string[] | undefined, limit: number, duplicates: DuplicateGroups): Promise<PricePage> {
     const priceId = this.priceColumn(tables, 'prices', 'id');
     const conditions = [afterKey === null ? undefined : sql`${priceId} > ${afterKey}`, this.listFilter(tables, codes)].filter((c) => c !== undefined);
     const rows = await this.rows(
@@ -137,10 +143,16 @@ export class ErpPriceSource implements PriceSource {
     const last = rows.at(-1);
     if (last === undefined) return { entries: [], rejected: [], nextCursor: null, resumeCursor: null };
     const resumeCursor: ErpPriceCursor = { strategy: 'key', afterKey: String(last.price_id) };
-    return { ...this.mapRows(tables, rows), nextCursor: rows.length === limit ? resumeCursor : null, resumeCursor };
+    return { ...this.mapRows(tables, rows, duplicates), nextCursor: rows.length === limit ? resumeCursor : null, resumeCursor };
   }
 
-  private async readDeltaPage(tables: PriceTablesOf, cursor: Extract<ErpPriceCursor, { strategy: 'modified' }> | null, codes: string[] | undefined, limit: number): Promise<PricePage> {
+  private async readDeltaPage(
+    tables: PriceTablesOf,
+    cursor: Extract<ErpPriceCursor, { strategy: 'modified' }> | null,
+    codes: string[] | undefined,
+    limit: number,
+    duplicates: DuplicateGroups,
+  ): Promise<PricePage> {
     const modifiedAt = this.timeSql(tables.prices.modifiedAt);
     const priceId = this.priceColumn(tables, 'prices', 'id');
     // As stock's delta: rows at exactly the cursor's time come after it only with a greater id.
@@ -164,7 +176,7 @@ export class ErpPriceSource implements PriceSource {
     const last = rows.at(-1);
     if (last === undefined) return { entries: [], rejected: [], nextCursor: null, resumeCursor: null };
     const resumeCursor: ErpPriceCursor = { strategy: 'modified', afterModifiedAt: compactCursorTime(last.cursor_time), afterKey: String(last.price_id) };
-    return { ...this.mapRows(tables, rows), nextCursor: rows.length === limit ? resumeCursor : null, resumeCursor };
+    return { ...this.mapRows(tables, rows, duplicates), nextCursor: rows.length === limit ? resumeCursor : null, resumeCursor };
   }
 
   /**
@@ -251,14 +263,41 @@ export class ErpPriceSource implements PriceSource {
     return sql.ref(`${PRICE_ALIAS[key]}.${name}`);
   }
 
-  private mapRows(tables: PriceTablesOf, rows: readonly ErpPriceRow[]): { entries: PriceListEntry[]; rejected: RejectedRecord[] } {
+  /**
+   * Maps the rows. A SKU held by several product rows (duplicate-skus.ts; in the table, or met
+   * within the page) has no entries: each of its product rows the page covers is rejected as a
+   * duplicate key instead (its other problems are reported once, as the duplicate), because
+   * the rows' prices would overwrite each other in the channels.
+   */
+  private mapRows(tables: PriceTablesOf, rows: readonly ErpPriceRow[], known: DuplicateGroups): { entries: PriceListEntry[]; rejected: RejectedRecord[] } {
+    const inPage = new Map<string, DuplicateRow[]>();
+    const productIds = new Set<string>();
+    for (const row of rows) {
+      const sku = trimmedText(row.sku);
+      if (isEmpty(row.product_found) || sku === undefined) continue;
+      productIds.add(String(row.product_id));
+      const group = inPage.get(sku);
+      if (group === undefined) inPage.set(sku, [{ productId: row.product_id, storedSku: row.sku }]);
+      else if (!group.some((member) => String(member.productId) === String(row.product_id))) group.push({ productId: row.product_id, storedSku: row.sku });
+    }
+    const groups = new Map<string, readonly DuplicateRow[]>();
+    for (const [sku, group] of inPage) {
+      const duplicates = known.get(skuKey(sku, false)) ?? (group.length > 1 ? group : undefined);
+      if (duplicates !== undefined) groups.set(sku, duplicates);
+    }
     const entries: PriceListEntry[] = [];
     const rejected: RejectedRecord[] = [];
     for (const row of rows) {
       const result = mapPriceRow(row, tables);
-      if (result.ok) entries.push(result.entry);
-      else rejected.push(result.rejection);
+      if (result.ok) {
+        if (!groups.has(result.entry.sku)) entries.push(result.entry);
+      } else if (result.rejection.subject === '' || !groups.has(result.rejection.subject)) {
+        rejected.push(result.rejection);
+      }
     }
+    const { products } = tables;
+    const names = { productsTable: products.table, idColumn: products.id, skuColumn: products.sku };
+    for (const [sku, group] of groups) rejected.push(...duplicateRejections(group, sku, productIds, names, false));
     return { entries, rejected };
   }
 }

@@ -299,6 +299,23 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
     }
   });
 
+  it('rejects the prices of a SKU held by several product rows as duplicates (runs last: it adds a product)', async () => {
+    await sql`insert into towary (id, indeks, nazwa) values (1001, 'PL-000005 ', 'Duplikat ze spacją')`.execute(erpDb);
+    await sql`insert into ceny (id, towar_id, cennik_id, brutto, stawka_vat, zmodyfikowano) values (10001, 1001, 1, '20.00', 23, ${'2025-11-20 10:00:00'})`.execute(erpDb);
+    const { entries, rejected } = await readAll(erp, 'full', null, 1_000);
+    expect(entries.filter((entry) => entry.sku === 'PL-000005')).toEqual([]);
+    expect(entries).toHaveLength(priceRowCount - 1);
+    const reason = 'SKU "PL-000005" is held by 2 rows of towary (ignoring surrounding blanks): id 5 (indeks "PL-000005"), id 1001 (indeks "PL-000005 "); nothing is pushed for it until one row remains';
+    expect(rejected.map((r) => ({ recordKey: r.recordKey, reason: r.reason, category: r.category, subject: r.subject }))).toEqual([
+      { recordKey: 'towary#5', reason, category: QUARANTINE_CATEGORY.duplicateKey, subject: 'PL-000005' },
+      { recordKey: 'towary#1001', reason, category: QUARANTINE_CATEGORY.duplicateKey, subject: 'PL-000005' },
+    ]);
+    // A delta page with only the new row rejects the row it covers.
+    const delta = await read(erp, { mode: 'delta', cursor: { strategy: 'modified', afterModifiedAt: '2025-11-20T09:00:00.000Z', afterKey: '0' }, limit: 1_000 });
+    expect(delta.entries.some((entry) => entry.sku === 'PL-000005')).toBe(false);
+    expect(delta.rejected.filter((r) => r.category === QUARANTINE_CATEGORY.duplicateKey).map((r) => r.recordKey)).toContain('towary#1001');
+  });
+
   it('seeding an ERP created before the price tables adds them, with the prices a new ERP gets, and keeps the stock', async () => {
     let upgraded: ErpDatabaseConfigInput;
     if (driver === 'sqlite') {
