@@ -1,7 +1,9 @@
 /**
  * The state file that lets the simulator survive a restart (`stateFile` option), as a real shop
- * keeps its state: inventory quantities of every level (all stored states; `on_hand` is derived)
- * and the idempotency keys still within 24 h, plus the adjustment group counter.
+ * keeps its state: inventory quantities of every level (all stored states; `on_hand` is derived),
+ * every variant's prices, and the idempotency keys still within 24 h, plus the adjustment group
+ * counter. Files written before prices were kept have no `prices` and still load (the variants
+ * keep their demo prices).
  *
  * The catalog (shop, locations, products, variants, inventory items) is deterministic from the
  * simulator options and not stored; loading checks that the file describes exactly the levels of
@@ -65,6 +67,15 @@ const payloadSchema = z.strictObject({
   userErrors: z.array(z.strictObject({ code: z.string(), field: z.array(z.string()).nullable(), message: z.string() })),
 });
 
+const priceText = z.string().regex(/^(0|[1-9]\d*)\.\d{2}$/, 'expected a price such as "19.99"');
+
+const priceSchema = z.strictObject({
+  variantId: z.string(),
+  sku: z.string().nullable(),
+  price: priceText,
+  compareAtPrice: priceText.nullable(),
+});
+
 const idempotencyEntrySchema = z.strictObject({
   key: z.string().min(1),
   fingerprint: z.string(),
@@ -80,6 +91,8 @@ const stateFileSchema = z.strictObject({
   nextAdjustmentGroupId: z.int().positive(),
   levels: z.array(levelSchema),
   idempotency: z.array(idempotencyEntrySchema),
+  /** Optional: files written before prices were kept lack it. */
+  prices: z.array(priceSchema).optional(),
 });
 
 type StateFile = z.infer<typeof stateFileSchema>;
@@ -139,13 +152,14 @@ export async function loadStateFile(file: string, store: SimulatorStore, product
   return true;
 }
 
-/** Pretty enough to read and diff: one level or idempotency entry per line. */
+/** Pretty enough to read and diff: one level, price or idempotency entry per line. */
 function serialize(state: StateFile): string {
   const list = (items: readonly unknown[]): string =>
     items.length === 0 ? '[]' : `[\n${items.map((item) => `    ${JSON.stringify(item)}`).join(',\n')}\n  ]`;
-  const { levels, idempotency, ...header } = state;
+  const { levels, idempotency, prices, ...header } = state;
   const headerLines = Object.entries(header).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`);
-  return `{\n${[...headerLines, `  "levels": ${list(levels)}`, `  "idempotency": ${list(idempotency)}`].join(',\n')}\n}\n`;
+  const priceLines = prices === undefined ? [] : [`  "prices": ${list(prices)}`];
+  return `{\n${[...headerLines, `  "levels": ${list(levels)}`, ...priceLines, `  "idempotency": ${list(idempotency)}`].join(',\n')}\n}\n`;
 }
 
 let temporaryFileCounter = 0;

@@ -204,6 +204,14 @@ export interface PersistedLevel {
   quantities: Record<StoredQuantityName, number>;
 }
 
+/** One variant's prices in `StoreState`. `sku` is informational and checked on import. */
+export interface PersistedPrice {
+  variantId: string;
+  sku: string | null;
+  price: string;
+  compareAtPrice: string | null;
+}
+
 /**
  * What a restart must keep (see persistence.ts). The catalog is not part of it: it is
  * deterministic from the store options. Stats are not kept either.
@@ -215,6 +223,11 @@ export interface StoreState {
   idempotency: IdempotencyEntry<SetQuantitiesPayload>[];
   /** Id of the next InventoryAdjustmentGroup, so ids stay unique across restarts. */
   nextAdjustmentGroupId: number;
+  /**
+   * Every variant's prices, in id order. Absent in files written before prices: the variants
+   * then keep their demo prices. Variants not listed keep theirs too.
+   */
+  prices?: PersistedPrice[];
 }
 
 export interface SimulatorStoreOptions {
@@ -268,6 +281,9 @@ const PRICE_ERROR_MESSAGES = {
 const MONEY_INPUT = /^\d+(\.\d{1,2})?$/;
 /** A negative decimal string: refused with GREATER_THAN_OR_EQUAL_TO, as Shopify does. */
 const NEGATIVE_MONEY_INPUT = /^-\d+(\.\d+)?$/;
+
+/** A price as the store holds it (and the state file keeps it): two decimals. */
+const STORED_PRICE = /^(0|[1-9]\d*)\.\d{2}$/;
 
 /** A valid Money input as Shopify returns it: two decimals, no leading zeros ("5" → "5.00"). */
 function canonicalPrice(text: string): string {
@@ -579,6 +595,7 @@ export class SimulatorStore {
       ),
       idempotency: this.idempotency.export().map((entry) => ({ ...entry, result: plainPayload(entry.result) })),
       nextAdjustmentGroupId: this.nextAdjustmentGroupId,
+      prices: this.sortedVariants.map((variant) => ({ variantId: variant.id, sku: variant.sku, price: variant.price, compareAtPrice: variant.compareAtPrice })),
     };
   }
 
@@ -621,12 +638,31 @@ export class SimulatorStore {
     if (!(state.nextAdjustmentGroupId > highestGroupId)) {
       throw new Error(`nextAdjustmentGroupId ${state.nextAdjustmentGroupId} is not above the stored adjustment group id ${highestGroupId}`);
     }
+    const pricedVariants = new Set<string>();
+    (state.prices ?? []).forEach((persisted, index) => {
+      const where = `prices[${index}] (variantId ${persisted.variantId})`;
+      const variant = this.variantsById.get(persisted.variantId);
+      if (!variant) throw new Error(`${where}: the catalog has no such variant`);
+      if (pricedVariants.has(variant.id)) throw new Error(`${where}: the variant appears more than once`);
+      pricedVariants.add(variant.id);
+      if (persisted.sku !== variant.sku) {
+        throw new Error(`${where}: sku ${JSON.stringify(persisted.sku)} differs from the catalog's ${JSON.stringify(variant.sku)}`);
+      }
+      for (const [field, value] of [['price', persisted.price], ['compareAtPrice', persisted.compareAtPrice]] as const) {
+        if (value !== null && !STORED_PRICE.test(value)) throw new Error(`${where}: ${field} ${JSON.stringify(value)} is not a price such as "19.99"`);
+      }
+    });
 
     for (const persisted of state.levels) {
       this.levelsByKey.get(levelKey(persisted.inventoryItemId, persisted.locationId))!.quantities = { ...persisted.quantities };
     }
     this.idempotency.restore(state.idempotency.map((entry) => ({ ...entry, fingerprint: storedFingerprint(entry.fingerprint) })));
     this.nextAdjustmentGroupId = state.nextAdjustmentGroupId;
+    for (const persisted of state.prices ?? []) {
+      const variant = this.variantsById.get(persisted.variantId)!;
+      variant.price = persisted.price;
+      variant.compareAtPrice = persisted.compareAtPrice;
+    }
   }
 
   // ---- stats ----

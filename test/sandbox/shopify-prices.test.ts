@@ -1,10 +1,14 @@
 /**
- * Prices in the Shopify simulator's store: deterministic demo prices, and the price update
- * behind `productVariantsBulkUpdate` with per-variant validation, atomicity, its counters and the
- * read-back (`priceSnapshot`).
+ * Prices in the Shopify simulator's store: deterministic demo prices, the price update behind
+ * `productVariantsBulkUpdate` with per-variant validation, atomicity, its counters and the
+ * read-back (`priceSnapshot`), and prices in the state file.
  */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { demoProducts, demoShopifyPrice } from '../../sandbox/demo-catalog';
+import { loadStateFile, StateFileError, StateSaver } from '../../sandbox/shopify/persistence';
 import { SimulatorStore, type VariantBulkInput } from '../../sandbox/shopify/store';
 
 function store(): SimulatorStore {
@@ -82,5 +86,65 @@ describe('store prices', () => {
     expect(unknownProduct.userErrors).toEqual([{ code: 'PRODUCT_DOES_NOT_EXIST', field: ['productId'], message: expect.any(String) }]);
     expect(shop.priceSnapshot()).toEqual(before);
     expect(shop.stats()).toMatchObject({ mutationsApplied: 0, priceWritesBySku: {} });
+  });
+});
+
+describe('store prices in the state file', () => {
+  async function withDir<T>(run: (dir: string) => Promise<T>): Promise<T> {
+    const dir = await mkdtemp(join(tmpdir(), 'omnisync-shopify-prices-state-'));
+    try {
+      return await run(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('keeps written prices across a restart', async () => {
+    await withDir(async (dir) => {
+      const file = join(dir, 'state.json');
+      const shop = store();
+      const saver = new StateSaver(file, shop, 40);
+      const { id, productId } = variantOf(shop, 'PL-000011');
+      shop.updateVariantPrices(productId, [{ id, price: '19.99', compareAtPrice: '24.99' }]);
+      await saver.close();
+      const restarted = store();
+      expect(await loadStateFile(file, restarted, 40)).toBe(true);
+      expect(restarted.pricesOf('PL-000011')).toEqual({ price: '19.99', compareAtPrice: '24.99' });
+      expect(restarted.priceSnapshot()).toEqual(shop.priceSnapshot());
+    });
+  });
+
+  it('loads a state file written before prices were kept, with the demo prices', async () => {
+    await withDir(async (dir) => {
+      const file = join(dir, 'state.json');
+      const shop = store();
+      const saver = new StateSaver(file, shop, 40);
+      const { id, productId } = variantOf(shop, 'PL-000012');
+      shop.updateVariantPrices(productId, [{ id, price: '1.00' }]);
+      await saver.close();
+      const { prices, ...older } = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+      expect(prices).toHaveLength(40);
+      await writeFile(file, JSON.stringify(older));
+      const restarted = store();
+      expect(await loadStateFile(file, restarted, 40)).toBe(true);
+      expect(restarted.priceSnapshot()).toEqual(store().priceSnapshot());
+    });
+  });
+
+  it('refuses a price that is not a two-decimal string, naming the entry', async () => {
+    await withDir(async (dir) => {
+      const file = join(dir, 'state.json');
+      const shop = store();
+      const saver = new StateSaver(file, shop, 40);
+      const { id, productId } = variantOf(shop, 'PL-000013');
+      shop.updateVariantPrices(productId, [{ id, price: '2.00' }]);
+      await saver.close();
+      const saved = JSON.parse(await readFile(file, 'utf8')) as { prices: { price: unknown }[] };
+      saved.prices[3]!.price = 19.99;
+      await writeFile(file, JSON.stringify(saved));
+      const error = await loadStateFile(file, store(), 40).catch((caught: unknown) => caught);
+      expect(error).toBeInstanceOf(StateFileError);
+      expect((error as Error).message).toContain('prices.3.price');
+    });
   });
 });
