@@ -7,6 +7,10 @@
  * points at are reported as failed and the rest of that product's variants are sent again once,
  * so one bad price never fails the others. Amounts are sent as the hub's decimal strings
  * (`Money.amount`), never as numbers.
+ *
+ * A reference from the crosswalk can be stale (the merchant deleted and re-created a product): a
+ * variant Shopify says does not exist or is not of the product is looked up again, and written
+ * once more when Shopify now names another variant for its SKU.
  */
 import { z } from 'zod';
 import type { ItemResult } from '../../core/errors';
@@ -33,8 +37,11 @@ export interface VariantRef {
   productId: string;
 }
 
-/** What a SKU resolves to: one variant, none, or several (SKUs must be unique to be written). */
-export type SkuResolution<T> = { kind: 'found'; value: T } | { kind: 'missing' } | { kind: 'ambiguous'; count: number };
+/**
+ * What a SKU resolves to: one variant, none, or several (SKUs must be unique to be written).
+ * `cached`: the reference came from the crosswalk, not from Shopify in this call.
+ */
+export type SkuResolution<T> = { kind: 'found'; value: T; cached?: boolean } | { kind: 'missing' } | { kind: 'ambiguous'; count: number };
 
 /** How `resolveSkus` caches and looks up one kind of remote reference. */
 export interface SkuResolverOptions<T> {
@@ -51,6 +58,8 @@ export interface SkuResolverOptions<T> {
   now: () => number;
   /** Every distinct reference Shopify has for each SKU asked for (exact matches only). */
   lookup(skus: string[]): Promise<Map<string, T[]>>;
+  /** Looks every SKU up in Shopify, ignoring what the crosswalk holds (stale references). Default false. */
+  skipCache?: boolean;
 }
 
 /**
@@ -59,13 +68,14 @@ export interface SkuResolverOptions<T> {
  */
 export async function resolveSkus<T>(skus: readonly string[], options: SkuResolverOptions<T>): Promise<Map<string, SkuResolution<T>>> {
   const resolved = new Map<string, SkuResolution<T>>();
-  const cached = await options.crosswalk.get(options.kind, skus);
+  const skipCache = options.skipCache === true;
+  const cached = skipCache ? new Map<string, string>() : await options.crosswalk.get(options.kind, skus);
   for (const [sku, text] of cached) {
     const value = options.decode(text);
-    if (value !== undefined) resolved.set(sku, { kind: 'found', value });
+    if (value !== undefined) resolved.set(sku, { kind: 'found', value, cached: true });
   }
   const unknown = skus.filter((sku) => !resolved.has(sku));
-  const missingSince = await options.crosswalk.get(MISSING_SKU_CROSSWALK, unknown);
+  const missingSince = skipCache ? new Map<string, string>() : await options.crosswalk.get(MISSING_SKU_CROSSWALK, unknown);
   const recheckAfter = options.now() - options.missingSkuRecheckMs;
   const toLookUp: string[] = [];
   for (const sku of unknown) {
@@ -126,6 +136,9 @@ const PriceUpdateData = z.object({
     .nullable(),
 });
 
+/** User error codes that mean the variant or product reference itself is wrong (stale when cached). */
+const STALE_REFERENCE_CODES: ReadonlySet<string> = new Set(['PRODUCT_VARIANT_DOES_NOT_EXIST', 'MUST_BE_FOR_THIS_PRODUCT', 'PRODUCT_DOES_NOT_EXIST']);
+
 /** `ProductVariantsBulkInput` as the connector sends it. */
 interface VariantPriceInput {
   id: string;
@@ -178,16 +191,49 @@ export class ShopifyPriceTarget implements PriceTarget {
       }
     });
 
+    /** Updates whose cached reference Shopify refused: looked up again below. */
+    const stale = new Set<number>();
+    await this.writeProducts(byProduct, updates, resolved, results, stale);
+
+    const staleSkus = [...new Set([...stale].filter((index) => isCached(resolved.get(updates[index]!.sku))).map((index) => updates[index]!.sku))];
+    if (staleSkus.length > 0) {
+      const fresh = await this.resolveVariants(staleSkus, true);
+      const again = new Map<string, number[]>();
+      for (const index of stale) {
+        const update = updates[index]!;
+        const before = resolved.get(update.sku);
+        const now = fresh.get(update.sku);
+        if (!isCached(before) || now === undefined) continue;
+        if (now.kind === 'missing') results.set(index, fail(update, 'unmappable', `SKU ${update.sku} has no variant in Shopify (${this.connectorId})`));
+        else if (now.kind === 'ambiguous') results.set(index, fail(update, 'unmappable', `SKU ${update.sku} matches ${now.count} variants in Shopify (${this.connectorId}); SKUs must be unique`));
+        else if (now.value.variantId !== before.value.variantId || now.value.productId !== before.value.productId) {
+          const indexes = again.get(now.value.productId) ?? [];
+          indexes.push(index);
+          again.set(now.value.productId, indexes);
+        }
+      }
+      await this.writeProducts(again, updates, fresh, results, new Set());
+    }
+    return updates.map((update, index) => results.get(index) ?? fail(update, 'validation', 'not sent'));
+  }
+
+  /** Writes every product's updates, at most maxConcurrentCalls products at a time. */
+  private async writeProducts(
+    byProduct: ReadonlyMap<string, number[]>,
+    updates: readonly PriceUpdate[],
+    resolved: ReadonlyMap<string, SkuResolution<VariantRef>>,
+    results: Map<number, PriceResult>,
+    stale: Set<number>,
+  ): Promise<void> {
     const products = [...byProduct];
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < products.length) {
         const [productId, indexes] = products[next++]!;
-        for (const [index, result] of await this.writeProduct(productId, indexes, updates, resolved)) results.set(index, result);
+        for (const [index, result] of await this.writeProduct(productId, indexes, updates, resolved, stale)) results.set(index, result);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.maxConcurrentCalls, products.length) }, worker));
-    return updates.map((update, index) => results.get(index) ?? fail(update, 'validation', 'not sent'));
   }
 
   /** One product's updates: sent, and once more without the variants Shopify refused. */
@@ -196,6 +242,8 @@ export class ShopifyPriceTarget implements PriceTarget {
     indexes: readonly number[],
     updates: readonly PriceUpdate[],
     resolved: ReadonlyMap<string, SkuResolution<VariantRef>>,
+    /** Collects the updates refused for a wrong variant or product reference. */
+    stale: Set<number>,
   ): Promise<Map<number, PriceResult>> {
     const results = new Map<number, PriceResult>();
     let attempt = [...indexes];
@@ -211,7 +259,10 @@ export class ShopifyPriceTarget implements PriceTarget {
         if (position === undefined || position >= attempt.length) {
           if ((error.field ?? [])[0] === 'productId') {
             // The product itself is gone (or the cached reference is stale): its items fail, not the call.
-            for (const index of attempt) results.set(index, fail(updates[index]!, 'validation', `${error.code ?? 'INVALID'}: ${error.message} (product ${productId})`));
+            for (const index of attempt) {
+              results.set(index, fail(updates[index]!, 'validation', `${error.code ?? 'INVALID'}: ${error.message} (product ${productId})`));
+              if (STALE_REFERENCE_CODES.has(error.code ?? '')) stale.add(index);
+            }
             return results;
           }
           // An error about the whole call is not an item's fault: the operator must see it.
@@ -219,6 +270,7 @@ export class ShopifyPriceTarget implements PriceTarget {
         }
         badPositions.add(position);
         const index = attempt[position]!;
+        if (STALE_REFERENCE_CODES.has(error.code ?? '')) stale.add(index);
         const field = (error.field ?? []).slice(2).join('.');
         results.set(index, fail(updates[index]!, 'validation', `${error.code ?? 'INVALID'}${field === '' ? '' : ` at ${field}`}: ${error.message}`));
       }
@@ -239,8 +291,9 @@ export class ShopifyPriceTarget implements PriceTarget {
   }
 
   /** SKU → variant and product, from the crosswalk first, then from Shopify for the rest. */
-  resolveVariants(skus: string[]): Promise<Map<string, SkuResolution<VariantRef>>> {
+  resolveVariants(skus: string[], skipCache = false): Promise<Map<string, SkuResolution<VariantRef>>> {
     return resolveSkus(skus, {
+      skipCache,
       crosswalk: this.crosswalk,
       kind: VARIANT_PRODUCT_CROSSWALK,
       encode: encodeVariantRef,
@@ -278,6 +331,10 @@ export class ShopifyPriceTarget implements PriceTarget {
     }
     throw validationError(`shopify ${this.connectorId}: SKU lookup returned more than ${MAX_LOOKUP_PAGES} pages for ${skus.length} SKUs`);
   }
+}
+
+function isCached<T>(resolution: SkuResolution<T> | undefined): resolution is { kind: 'found'; value: T; cached: true } {
+  return resolution?.kind === 'found' && resolution.cached === true;
 }
 
 /** The variant input of one update: decimal strings as the hub holds them; compare-at only when given. */

@@ -1,6 +1,7 @@
 /**
  * Shopify price writes (`price.write`): the manifest, and the price target against a recording
- * client (one call per product, amounts as strings, the resend without the refused variants).
+ * client (one call per product, amounts as strings, the resend without the refused variants,
+ * stale cached references looked up again).
  */
 import { describe, expect, it } from 'vitest';
 import { writeBatchSize, type PriceUpdate } from '../../connectors/contract';
@@ -102,6 +103,51 @@ describe('shopify price writes: calls per product', () => {
       ['gid://shopify/ProductVariant/11', 'gid://shopify/ProductVariant/13'],
     ]);
     expect(calls).toHaveLength(3);
+  });
+
+  it('looks a SKU up again when Shopify refuses its cached variant, and writes it to the variant Shopify names now', async () => {
+    const puts: [string, Map<string, string>][] = [];
+    const crosswalk: CrosswalkStore = {
+      get: async (kind, keys) =>
+        new Map(kind === VARIANT_PRODUCT_CROSSWALK ? keys.filter((key) => key === 'A1' || key === 'B1').map((key) => [key, JSON.stringify(refs[key as 'A1' | 'B1'])] as const) : []),
+      put: async (kind, entries) => {
+        puts.push([kind, new Map(entries)]);
+      },
+    };
+    const calls: { operation: string; variables: Record<string, unknown> }[] = [];
+    const client = {
+      request: async (operation: string, _query: string, variables: Record<string, unknown>) => {
+        calls.push({ operation, variables: structuredClone(variables) });
+        if (operation === 'productVariants') {
+          // A1 was re-created as variant 91 of product 9; B1 is gone.
+          return { productVariants: { nodes: [{ id: 'gid://shopify/ProductVariant/91', sku: 'A1', product: { id: 'gid://shopify/Product/9' } }], pageInfo: { hasNextPage: false, endCursor: null } } };
+        }
+        const productId = variables['productId'];
+        if (productId === 'gid://shopify/Product/9') return { productVariantsBulkUpdate: { userErrors: [] } };
+        const code = productId === 'gid://shopify/Product/1' ? 'PRODUCT_VARIANT_DOES_NOT_EXIST' : 'MUST_BE_FOR_THIS_PRODUCT';
+        return { productVariantsBulkUpdate: { userErrors: [{ code, field: ['variants', '0', 'id'], message: 'stale' }] } };
+      },
+    } as unknown as ShopifyGraphqlClient;
+    const priceTarget = new ShopifyPriceTarget('shop', client, crosswalk, 0, 1);
+    const results = await priceTarget.setPrices(
+      [
+        { sku: 'A1', price: pln('10.00') },
+        { sku: 'B1', price: pln('20.00') },
+      ],
+      'k',
+    );
+    expect(results).toEqual([
+      { key: { sku: 'A1' }, ok: true },
+      { key: { sku: 'B1' }, ok: false, kind: 'unmappable', message: 'SKU B1 has no variant in Shopify (shop)' },
+    ]);
+    expect(calls.map((call) => [call.operation, call.variables['productId'] ?? null])).toEqual([
+      ['productVariantsBulkUpdate', 'gid://shopify/Product/1'],
+      ['productVariantsBulkUpdate', 'gid://shopify/Product/2'],
+      ['productVariants', null],
+      ['productVariantsBulkUpdate', 'gid://shopify/Product/9'],
+    ]);
+    expect(calls[3]!.variables['variants']).toEqual([{ id: 'gid://shopify/ProductVariant/91', price: '10.00' }]);
+    expect(puts.find(([kind]) => kind === VARIANT_PRODUCT_CROSSWALK)?.[1].get('A1')).toBe(JSON.stringify({ variant: 'gid://shopify/ProductVariant/91', product: 'gid://shopify/Product/9' }));
   });
 
   it('fails a SKU given twice in one call instead of sending its variant twice', async () => {
