@@ -25,6 +25,7 @@ import {
   type QuantityName,
   type SetQuantitiesInput,
   type SimulatorStore,
+  type VariantBulkInput,
   type VariantRecord,
 } from './store';
 
@@ -33,6 +34,8 @@ export const SHOPIFY_SDL = /* GraphQL */ `
   directive @idempotent(key: String!) on FIELD
 
   scalar DateTime
+  "A monetary amount as a decimal string, such as 19.99 in quotes."
+  scalar Money
 
   type Query {
     shop: Shop!
@@ -43,6 +46,7 @@ export const SHOPIFY_SDL = /* GraphQL */ `
 
   type Mutation {
     inventorySetQuantities(input: InventorySetQuantitiesInput!): InventorySetQuantitiesPayload
+    productVariantsBulkUpdate(productId: ID!, variants: [ProductVariantsBulkInput!]!): ProductVariantsBulkUpdatePayload
   }
 
   type Shop {
@@ -66,6 +70,8 @@ export const SHOPIFY_SDL = /* GraphQL */ `
     id: ID!
     sku: String
     title: String!
+    price: Money!
+    compareAtPrice: Money
     product: Product!
     inventoryItem: InventoryItem!
   }
@@ -162,6 +168,24 @@ export const SHOPIFY_SDL = /* GraphQL */ `
     location: Location
   }
 
+  input ProductVariantsBulkInput {
+    id: ID
+    price: Money
+    compareAtPrice: Money
+  }
+
+  type ProductVariantsBulkUpdatePayload {
+    product: Product
+    productVariants: [ProductVariant!]
+    userErrors: [ProductVariantsBulkUpdateUserError!]!
+  }
+
+  type ProductVariantsBulkUpdateUserError {
+    code: String
+    field: [String!]
+    message: String!
+  }
+
   type InventorySetQuantitiesUserError {
     code: String
     field: [String!]
@@ -254,6 +278,11 @@ function mutationResolvers(schema: GraphQLSchema): Record<string, Resolver> {
         throw new GraphQLError(IDEMPOTENCY_REQUIRED_MESSAGE, { extensions: { code: 'IDEMPOTENCY_KEY_REQUIRED' } });
       }
       return store.setInventoryQuantities(args['input'] as SetQuantitiesInput, { rules, idempotencyKey: key });
+    },
+    productVariantsBulkUpdate: (_source, args, { store }) => {
+      const productId = String(args['productId']);
+      if (!GID_PATTERN.test(productId)) throw new GraphQLError(`Invalid global id '${productId}'`);
+      return store.updateVariantPrices(productId, args['variants'] as VariantBulkInput[]);
     },
   };
 }

@@ -1,16 +1,69 @@
 /**
- * Shopify price writes (`price.write`): the manifest, and the price target against a recording
- * client (one call per product, amounts as strings, the resend without the refused variants,
- * stale cached references looked up again).
+ * Shopify price writes (`price.write`): against the sandbox simulator over real HTTP with a real
+ * SQLite crosswalk (prices written and read back exactly, compare-at set and cleared, unknown
+ * SKUs, per-item failures, caching, pacing), and against a recording client for what the
+ * simulator's one-variant products cannot show (one call per product, the resend without the
+ * refused variants).
  */
-import { describe, expect, it } from 'vitest';
-import { writeBatchSize, type PriceUpdate } from '../../connectors/contract';
-import { shopifyManifest } from '../../connectors/shopify';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { writeBatchSize, type ConnectorInstance, type PriceTarget, type PriceUpdate } from '../../connectors/contract';
+import { ShopifyConfig, shopifyManifest } from '../../connectors/shopify';
 import type { ShopifyGraphqlClient } from '../../connectors/shopify/client';
 import { ShopifyPriceTarget, VARIANT_PRODUCT_CROSSWALK } from '../../connectors/shopify/price-target';
+import { MISSING_SKU_CROSSWALK } from '../../connectors/shopify/stock-target';
 import type { CrosswalkStore } from '../../core/model';
+import { startShopifySimulator, type ShopifySimulator, type ShopifySimulatorOptions } from '../../sandbox/shopify/server';
+import { openStateStore, type KyselyStateStore } from '../../state/kysely-store';
 
+const TOKEN = 'shpat_omnisync_test_token';
+/** Demo products in the simulator; PL-000250 is not listed in Shopify. */
+const PRODUCT_COUNT = 300;
+const UNLISTED_SKU = 'PL-000250';
+
+const sku = (n: number): string => `PL-${String(n).padStart(6, '0')}`;
 const pln = (amount: string) => ({ amount, currency: 'PLN' });
+
+let stateDir: string;
+let state: KyselyStateStore;
+const cleanups: (() => Promise<void>)[] = [];
+let connectorCounter = 0;
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), 'omnisync-shopify-prices-test-'));
+  state = openStateStore({ driver: 'sqlite', file: join(stateDir, 'state.sqlite') });
+  await state.migrate();
+});
+
+afterEach(async () => {
+  while (cleanups.length > 0) await cleanups.pop()!();
+});
+
+afterAll(async () => {
+  await state?.close();
+  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+});
+
+async function simulator(options: Partial<ShopifySimulatorOptions> = {}): Promise<ShopifySimulator> {
+  const sim = await startShopifySimulator({ accessToken: TOKEN, productCount: PRODUCT_COUNT, ...options });
+  cleanups.push(() => sim.close());
+  return sim;
+}
+
+function connector(sim: ShopifySimulator, config: Record<string, unknown> = {}, id = `prices-${++connectorCounter}`): ConnectorInstance {
+  const parsed = ShopifyConfig.parse({ shopUrl: sim.url, accessToken: TOKEN, ...config });
+  const instance = shopifyManifest.create(id, parsed, { logger: pino({ level: 'silent' }), crosswalk: state.crosswalk(id), baseDir: stateDir });
+  cleanups.push(() => instance.close());
+  return instance;
+}
+
+function target(instance: ConnectorInstance): PriceTarget {
+  expect(instance.operations['price.write']).toBeDefined();
+  return instance.operations['price.write']!;
+}
 
 const ok = (update: PriceUpdate) => ({ key: { sku: update.sku }, ok: true });
 
@@ -19,6 +72,116 @@ describe('shopify manifest', () => {
     expect(shopifyManifest.capabilities).toEqual(['stock.write', 'price.write']);
     expect(writeBatchSize(shopifyManifest, 'price.write')).toBe(250);
     expect(writeBatchSize(shopifyManifest, 'stock.write')).toBe(250);
+  });
+});
+
+describe('shopify price writes against the simulator', () => {
+  it('writes prices as decimal strings and they read back exactly; resolutions are cached in the crosswalk', async () => {
+    const sim = await simulator();
+    const shop = connector(sim);
+    const updates: PriceUpdate[] = [
+      { sku: sku(1), price: pln('19.99') },
+      { sku: sku(2), price: pln('0.10') },
+      { sku: sku(3), price: pln('1234567.89') },
+    ];
+    expect(await target(shop).setPrices(updates, 'p1')).toEqual(updates.map(ok));
+    expect(updates.map((update) => sim.store.pricesOf(update.sku))).toEqual([
+      { price: '19.99', compareAtPrice: null },
+      { price: '0.10', compareAtPrice: null },
+      { price: '1234567.89', compareAtPrice: null },
+    ]);
+    // One lookup, then one call per product.
+    expect(sim.store.stats()).toMatchObject({ requests: 4, mutationsApplied: 3, priceWritesBySku: { [sku(1)]: 1, [sku(2)]: 1, [sku(3)]: 1 } });
+    const cached = await state.crosswalk(shop.id).get(VARIANT_PRODUCT_CROSSWALK, [sku(1)]);
+    const variant = sim.store.variantBySku(sku(1))!;
+    expect(JSON.parse(cached.get(sku(1))!)).toEqual({ variant: variant.id, product: variant.productId });
+
+    // A second write needs no lookup.
+    sim.store.resetStats();
+    expect(await target(shop).setPrices([{ sku: sku(1), price: pln('21.00') }], 'p2')).toEqual([{ key: { sku: sku(1) }, ok: true }]);
+    expect(sim.store.stats()).toMatchObject({ requests: 1, mutationsApplied: 1 });
+    expect(sim.store.pricesOf(sku(1))?.price).toBe('21.00');
+  });
+
+  it('sets the compare-at price, leaves it when absent and clears it with null', async () => {
+    const sim = await simulator();
+    const shop = connector(sim);
+    await target(shop).setPrices([{ sku: sku(5), price: pln('79.00'), compareAt: pln('99.99') }], 'c1');
+    expect(sim.store.pricesOf(sku(5))).toEqual({ price: '79.00', compareAtPrice: '99.99' });
+    await target(shop).setPrices([{ sku: sku(5), price: pln('75.00') }], 'c2');
+    expect(sim.store.pricesOf(sku(5))).toEqual({ price: '75.00', compareAtPrice: '99.99' });
+    await target(shop).setPrices([{ sku: sku(5), price: pln('99.99'), compareAt: null }], 'c3');
+    expect(sim.store.pricesOf(sku(5))).toEqual({ price: '99.99', compareAtPrice: null });
+  });
+
+  it('fails a SKU unknown to the shop as unmappable and remembers it as missing', async () => {
+    const sim = await simulator();
+    const shop = connector(sim);
+    const results = await target(shop).setPrices(
+      [
+        { sku: UNLISTED_SKU, price: pln('10.00') },
+        { sku: sku(6), price: pln('11.00') },
+      ],
+      'u1',
+    );
+    expect(results).toEqual([
+      { key: { sku: UNLISTED_SKU }, ok: false, kind: 'unmappable', message: `SKU ${UNLISTED_SKU} has no variant in Shopify (${shop.id})` },
+      { key: { sku: sku(6) }, ok: true },
+    ]);
+    expect((await state.crosswalk(shop.id).get(MISSING_SKU_CROSSWALK, [UNLISTED_SKU])).has(UNLISTED_SKU)).toBe(true);
+    // Not looked up again within the recheck window.
+    sim.store.resetStats();
+    const again = await target(shop).setPrices([{ sku: UNLISTED_SKU, price: pln('10.00') }], 'u2');
+    expect(again[0]).toMatchObject({ ok: false, kind: 'unmappable' });
+    expect(sim.store.stats().requests).toBe(0);
+  });
+
+  it('fails only the item Shopify refuses; the others are written', async () => {
+    const sim = await simulator();
+    const shop = connector(sim);
+    const results = await target(shop).setPrices(
+      [
+        { sku: sku(7), price: pln('12.00') },
+        { sku: sku(8), price: pln('-1.00') },
+        { sku: sku(9), price: pln('14.00'), compareAt: pln('-3.00') },
+        { sku: sku(10), price: pln('15.00') },
+      ],
+      'b1',
+    );
+    expect(results).toEqual([
+      { key: { sku: sku(7) }, ok: true },
+      { key: { sku: sku(8) }, ok: false, kind: 'validation', message: expect.stringMatching(/^GREATER_THAN_OR_EQUAL_TO at price: /) },
+      { key: { sku: sku(9) }, ok: false, kind: 'validation', message: expect.stringMatching(/^GREATER_THAN_OR_EQUAL_TO at compareAtPrice: /) },
+      { key: { sku: sku(10) }, ok: true },
+    ]);
+    expect(sim.store.pricesOf(sku(7))?.price).toBe('12.00');
+    expect(sim.store.pricesOf(sku(10))?.price).toBe('15.00');
+    expect(sim.store.stats().priceWritesBySku).toEqual({ [sku(7)]: 1, [sku(10)]: 1 });
+  });
+
+  it('refuses more than 250 updates in one call before sending anything', async () => {
+    const sim = await simulator();
+    const shop = connector(sim);
+    const updates = Array.from({ length: 251 }, (_, i) => ({ sku: sku(i + 1), price: pln('1.00') }));
+    await expect(target(shop).setPrices(updates, 'big')).rejects.toMatchObject({ kind: 'validation' });
+    expect(sim.store.stats().requests).toBe(0);
+  });
+
+  it('paces by cost: 30 products on a 100-point bucket restoring 100/s, never THROTTLED', async () => {
+    const sim = await simulator({ restoreRate: 100, bucketSize: 100 });
+    const shop = connector(sim, { restoreRate: 100, bucketSize: 100 });
+    const updates = Array.from({ length: 30 }, (_, i) => ({ sku: sku(i + 11), price: pln(`${i + 1}.25`) }));
+    const started = performance.now();
+    expect(await target(shop).setPrices(updates, 'paced')).toEqual(updates.map(ok));
+    const elapsedMs = performance.now() - started;
+    const stats = sim.store.stats();
+    expect(stats.throttled).toBe(0);
+    expect(stats.mutationsApplied).toBe(30);
+    expect(updates.map((update) => sim.store.pricesOf(update.sku)?.price)).toEqual(updates.map((update) => update.price.amount));
+    // 300 mutation points and a lookup (2 + 2 × 30 in pages the bucket fits) through a
+    // 100-point bucket at 100/s: well over a second.
+    expect(elapsedMs).toBeGreaterThanOrEqual(1_500);
+    expect(elapsedMs).toBeLessThan(15_000);
   });
 });
 

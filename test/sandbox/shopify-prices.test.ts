@@ -1,15 +1,59 @@
 /**
- * Prices in the Shopify simulator's store: deterministic demo prices, the price update behind
- * `productVariantsBulkUpdate` with per-variant validation, atomicity, its counters and the
- * read-back (`priceSnapshot`), and prices in the state file.
+ * Prices in the Shopify simulator: deterministic demo prices, and `productVariantsBulkUpdate`
+ * with per-variant validation, atomicity, its counters and the read-back (`priceSnapshot`) in the
+ * store; over GraphQL the fields, the mutation's cost, the 250-item input limit and id checks.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { demoProducts, demoShopifyPrice } from '../../sandbox/demo-catalog';
+import { startShopifySimulator, type ShopifySimulator, type ShopifySimulatorOptions } from '../../sandbox/shopify/server';
 import { loadStateFile, StateFileError, StateSaver } from '../../sandbox/shopify/persistence';
 import { SimulatorStore, type VariantBulkInput } from '../../sandbox/shopify/store';
+
+const TOKEN = 'shpat_test_token';
+const running: ShopifySimulator[] = [];
+
+async function start(options: Partial<ShopifySimulatorOptions> = {}): Promise<ShopifySimulator> {
+  const simulator = await startShopifySimulator({ accessToken: TOKEN, productCount: 40, ...options });
+  running.push(simulator);
+  return simulator;
+}
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((simulator) => simulator.close()));
+});
+
+// Response bodies are checked field by field, so `any` keeps the assertions readable.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+async function graphql(simulator: ShopifySimulator, query: string, variables?: Record<string, unknown>): Promise<Json> {
+  const response = await fetch(`${simulator.url}/admin/api/2026-04/graphql.json`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-shopify-access-token': TOKEN },
+    body: JSON.stringify({ query, variables }),
+  });
+  expect(response.status).toBe(200);
+  return response.json();
+}
+
+const BULK_UPDATE = /* GraphQL */ `
+  mutation Prices($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {
+    productVariantsBulkUpdate(productId: $productId, variants: $variants) {
+      product { id }
+      productVariants { id sku price compareAtPrice }
+      userErrors { code field message }
+    }
+  }
+`;
+
+function variantIn(simulator: ShopifySimulator, sku: string): { id: string; productId: string } {
+  const variant = simulator.store.variantBySku(sku);
+  if (!variant) throw new Error(`no variant ${sku}`);
+  return { id: variant.id, productId: variant.productId };
+}
 
 function store(): SimulatorStore {
   return new SimulatorStore({ productCount: 40 });
@@ -146,5 +190,83 @@ describe('store prices in the state file', () => {
       expect(error).toBeInstanceOf(StateFileError);
       expect((error as Error).message).toContain('prices.3.price');
     });
+  });
+});
+
+describe('variant prices over GraphQL', () => {
+  it('start at deterministic demo prices, readable with the variant and its product', async () => {
+    const simulator = await start();
+    const [first] = demoProducts(1);
+    expect(demoShopifyPrice(first!)).toBe('46.99');
+    const body = await graphql(simulator, '{ productVariants(first: 2, query: "sku:PL-000001 OR sku:PL-000002") { nodes { sku price compareAtPrice product { id } } } }');
+    expect(body.errors).toBeUndefined();
+    expect(body.data.productVariants.nodes).toEqual([
+      { sku: 'PL-000001', price: '46.99', compareAtPrice: null, product: { id: variantIn(simulator, 'PL-000001').productId } },
+      { sku: 'PL-000002', price: '83.99', compareAtPrice: null, product: { id: variantIn(simulator, 'PL-000002').productId } },
+    ]);
+    // Two stores built alike agree on every price.
+    expect(new SimulatorStore({ productCount: 40 }).priceSnapshot()).toEqual(simulator.store.priceSnapshot());
+  });
+});
+
+describe('productVariantsBulkUpdate over GraphQL', () => {
+  it('sets price and compare-at price as decimal strings, reads them back, and clears compare-at with null', async () => {
+    const simulator = await start();
+    const { id, productId } = variantIn(simulator, 'PL-000003');
+    const set = await graphql(simulator, BULK_UPDATE, { productId, variants: [{ id, price: '19.99', compareAtPrice: '25' }] });
+    expect(set.errors).toBeUndefined();
+    expect(set.data.productVariantsBulkUpdate).toEqual({
+      product: { id: productId },
+      productVariants: [{ id, sku: 'PL-000003', price: '19.99', compareAtPrice: '25.00' }],
+      userErrors: [],
+    });
+    expect(simulator.store.pricesOf('PL-000003')).toEqual({ price: '19.99', compareAtPrice: '25.00' });
+    expect(simulator.store.priceSnapshot().find((item) => item.sku === 'PL-000003')).toEqual({
+      sku: 'PL-000003',
+      variantId: id,
+      productId,
+      price: '19.99',
+      compareAtPrice: '25.00',
+    });
+
+    // compareAtPrice absent: left as it is.
+    await graphql(simulator, BULK_UPDATE, { productId, variants: [{ id, price: '18.5' }] });
+    expect(simulator.store.pricesOf('PL-000003')).toEqual({ price: '18.50', compareAtPrice: '25.00' });
+    // Explicit null: cleared.
+    await graphql(simulator, BULK_UPDATE, { productId, variants: [{ id, price: '18.50', compareAtPrice: null }] });
+    expect(simulator.store.pricesOf('PL-000003')).toEqual({ price: '18.50', compareAtPrice: null });
+    expect(simulator.store.stats()).toMatchObject({ mutationsApplied: 3, priceWritesBySku: { 'PL-000003': 3 } });
+  });
+
+  it('refuses an unknown product with PRODUCT_DOES_NOT_EXIST and a malformed id with a top-level error', async () => {
+    const simulator = await start();
+    const a = variantIn(simulator, 'PL-000007');
+    const unknown = await graphql(simulator, BULK_UPDATE, { productId: 'gid://shopify/Product/1', variants: [{ id: a.id, price: '1.00' }] });
+    expect(unknown.data.productVariantsBulkUpdate.userErrors).toEqual([{ code: 'PRODUCT_DOES_NOT_EXIST', field: ['productId'], message: expect.any(String) }]);
+    const malformed = await graphql(simulator, BULK_UPDATE, { productId: 'nope', variants: [{ id: a.id, price: '1.00' }] });
+    expect(malformed.errors[0].message).toBe("Invalid global id 'nope'");
+    expect(simulator.store.stats().mutationsApplied).toBe(0);
+  });
+
+  it('charges 10 points, whatever the number of variants', async () => {
+    const simulator = await start({ restoreRate: 0.001, bucketSize: 1000 });
+    const { id, productId } = variantIn(simulator, 'PL-000008');
+    const body = await graphql(simulator, BULK_UPDATE, { productId, variants: [{ id, price: '5.00' }] });
+    expect(body.extensions.cost).toEqual({
+      requestedQueryCost: 10,
+      actualQueryCost: 10,
+      throttleStatus: { maximumAvailable: 1000, currentlyAvailable: 990, restoreRate: 0.001 },
+    });
+  });
+
+  it('refuses more than 250 variants with MAX_INPUT_SIZE_EXCEEDED and applies nothing', async () => {
+    const simulator = await start();
+    const { id, productId } = variantIn(simulator, 'PL-000009');
+    const body = await graphql(simulator, BULK_UPDATE, { productId, variants: Array.from({ length: 251 }, () => ({ id, price: '1.00' })) });
+    expect(body.data).toBeUndefined();
+    expect(body.errors[0].message).toBe('The input array size of 251 is greater than the maximum allowed of 250.');
+    expect(body.errors[0].extensions).toEqual({ code: 'MAX_INPUT_SIZE_EXCEEDED' });
+    expect(simulator.store.pricesOf('PL-000009')?.price).not.toBe('1.00');
+    expect(simulator.store.stats().mutationsApplied).toBe(0);
   });
 });

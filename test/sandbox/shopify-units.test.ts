@@ -212,7 +212,7 @@ describe('admission', () => {
     };
     const rootTypes = [schema.getQueryType(), schema.getMutationType()].filter((type): type is GraphQLObjectType => type !== null && type !== undefined);
     const rootFields = rootTypes.flatMap((type) => Object.values(type.getFields()));
-    expect(rootFields.map((field) => field.name)).toEqual(['shop', 'locations', 'productVariants', 'inventoryItem', 'inventorySetQuantities']);
+    expect(rootFields.map((field) => field.name)).toEqual(['shop', 'locations', 'productVariants', 'inventoryItem', 'inventorySetQuantities', 'productVariantsBulkUpdate']);
     for (const field of rootFields) {
       expect(() => field.resolve!(undefined, {}, context, { fieldName: field.name } as GraphQLResolveInfo)).toThrow(refused);
     }

@@ -212,8 +212,8 @@ describe('config loading', () => {
     ]);
     const reversed = VALID.replace('source: erp', 'source: shopify').replace('targets: [shopify]', 'targets: [erp]');
     expect(problemsOf(reversed)).toEqual([
-      'syncs.erp-stock-to-shopify.source: connector "shopify" (kind shopify) cannot do stock.read (it offers: stock.write)',
-      'syncs.erp-stock-to-shopify.targets[0]: connector "erp" (kind erp-sql) cannot do stock.write (it offers: stock.read)',
+      'syncs.erp-stock-to-shopify.source: connector "shopify" (kind shopify) cannot do stock.read (it offers: stock.write, price.write)',
+      'syncs.erp-stock-to-shopify.targets[0]: connector "erp" (kind erp-sql) cannot do stock.write (it offers: stock.read, price.read)',
     ]);
   });
 
