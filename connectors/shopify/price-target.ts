@@ -19,8 +19,9 @@ import type { CrosswalkStore } from '../../core/model';
 import type { PriceTarget, PriceUpdate } from '../contract';
 import type { ShopifyGraphqlClient } from './client';
 import type { UserError } from './mapper';
-import { PRICE_UPDATE_COST, PRICE_UPDATE_MUTATION, VARIANT_LOOKUP_PAGE, VARIANT_PRODUCTS_BY_SKU_QUERY, skuSearchQuery, variantLookupCost } from './operations';
-import { MISSING_SKU_CROSSWALK, SHOPIFY_MAX_INPUT_ITEMS } from './stock-target';
+import { PRICE_UPDATE_COST, PRICE_UPDATE_MUTATION, VARIANT_LOOKUP_PAGE, VARIANT_PRODUCTS_BY_SKU_QUERY } from './operations';
+import { lookupSkuPages, resolveSkus, type SkuResolution } from './sku-resolution';
+import { SHOPIFY_MAX_INPUT_ITEMS } from './stock-target';
 
 /**
  * Crosswalk kind: channel SKU → its variant and product, as JSON `{"variant": gid, "product": gid}`.
@@ -28,82 +29,10 @@ import { MISSING_SKU_CROSSWALK, SHOPIFY_MAX_INPUT_ITEMS } from './stock-target';
  * neither stock nor a price in Shopify.
  */
 export const VARIANT_PRODUCT_CROSSWALK = 'sku->variant+product';
-/** Guards a lookup that keeps returning pages (e.g. thousands of variants sharing a SKU). */
-const MAX_LOOKUP_PAGES = 20;
-
 /** Where a SKU's price lives in Shopify. */
 export interface VariantRef {
   variantId: string;
   productId: string;
-}
-
-/**
- * What a SKU resolves to: one variant, none, or several (SKUs must be unique to be written).
- * `cached`: the reference came from the crosswalk, not from Shopify in this call.
- */
-export type SkuResolution<T> = { kind: 'found'; value: T; cached?: boolean } | { kind: 'missing' } | { kind: 'ambiguous'; count: number };
-
-/** How `resolveSkus` caches and looks up one kind of remote reference. */
-export interface SkuResolverOptions<T> {
-  crosswalk: CrosswalkStore;
-  /** Crosswalk kind of the found references. */
-  kind: string;
-  encode(value: T): string;
-  /** Undefined for a stored value that cannot be read: the SKU is looked up again. */
-  decode(text: string): T | undefined;
-  /** How long a SKU Shopify did not know is not looked up again. */
-  missingSkuRecheckMs: number;
-  /** SKUs per lookup request. */
-  lookupPage: number;
-  now: () => number;
-  /** Every distinct reference Shopify has for each SKU asked for (exact matches only). */
-  lookup(skus: string[]): Promise<Map<string, T[]>>;
-  /** Looks every SKU up in Shopify, ignoring what the crosswalk holds (stale references). Default false. */
-  skipCache?: boolean;
-}
-
-/**
- * SKU → remote reference: from the crosswalk first, SKUs recently found missing are not asked
- * again, the rest are looked up in pages; what was learned (found or missing) is stored.
- */
-export async function resolveSkus<T>(skus: readonly string[], options: SkuResolverOptions<T>): Promise<Map<string, SkuResolution<T>>> {
-  const resolved = new Map<string, SkuResolution<T>>();
-  const skipCache = options.skipCache === true;
-  const cached = skipCache ? new Map<string, string>() : await options.crosswalk.get(options.kind, skus);
-  for (const [sku, text] of cached) {
-    const value = options.decode(text);
-    if (value !== undefined) resolved.set(sku, { kind: 'found', value, cached: true });
-  }
-  const unknown = skus.filter((sku) => !resolved.has(sku));
-  const missingSince = skipCache ? new Map<string, string>() : await options.crosswalk.get(MISSING_SKU_CROSSWALK, unknown);
-  const recheckAfter = options.now() - options.missingSkuRecheckMs;
-  const toLookUp: string[] = [];
-  for (const sku of unknown) {
-    const since = Date.parse(missingSince.get(sku) ?? '');
-    if (Number.isFinite(since) && since > recheckAfter) resolved.set(sku, { kind: 'missing' });
-    else toLookUp.push(sku);
-  }
-  const learned = new Map<string, string>();
-  const stillMissing = new Map<string, string>();
-  for (let start = 0; start < toLookUp.length; start += options.lookupPage) {
-    const chunk = toLookUp.slice(start, start + options.lookupPage);
-    const found = await options.lookup(chunk);
-    for (const sku of chunk) {
-      const matches = found.get(sku) ?? [];
-      if (matches.length === 1) {
-        resolved.set(sku, { kind: 'found', value: matches[0]! });
-        learned.set(sku, options.encode(matches[0]!));
-      } else if (matches.length > 1) {
-        resolved.set(sku, { kind: 'ambiguous', count: matches.length });
-      } else {
-        resolved.set(sku, { kind: 'missing' });
-        stillMissing.set(sku, new Date(options.now()).toISOString());
-      }
-    }
-  }
-  if (learned.size > 0) await options.crosswalk.put(options.kind, learned);
-  if (stillMissing.size > 0) await options.crosswalk.put(MISSING_SKU_CROSSWALK, stillMissing);
-  return resolved;
 }
 
 const StoredVariantRef = z.object({ variant: z.string().min(1), product: z.string().min(1) });
@@ -305,32 +234,13 @@ export class ShopifyPriceTarget implements PriceTarget {
     });
   }
 
-  private async lookupVariants(skus: string[]): Promise<Map<string, VariantRef[]>> {
-    const bySku = new Map<string, VariantRef[]>();
-    const wanted = new Set(skus);
-    // Shopify charges the requested page up front: ask for as many variants as SKUs.
-    const first = Math.min(this.lookupPage, skus.length);
-    let after: string | null = null;
-    for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
-      const data: z.infer<typeof VariantProductsPage> = await this.client.request(
-        'productVariants',
-        VARIANT_PRODUCTS_BY_SKU_QUERY,
-        { query: skuSearchQuery(skus), first, after },
-        variantLookupCost(first),
-        VariantProductsPage,
-      );
-      for (const node of data.productVariants.nodes) {
-        // Shopify's search is not exact (prefix/tokenised); only exact SKU matches count.
-        if (node.sku === null || !wanted.has(node.sku)) continue;
-        const list = bySku.get(node.sku) ?? [];
-        if (!list.some((ref) => ref.variantId === node.id)) list.push({ variantId: node.id, productId: node.product.id });
-        bySku.set(node.sku, list);
-      }
-      if (!data.productVariants.pageInfo.hasNextPage) return bySku;
-      after = data.productVariants.pageInfo.endCursor;
-    }
-    throw validationError(`shopify ${this.connectorId}: SKU lookup returned more than ${MAX_LOOKUP_PAGES} pages for ${skus.length} SKUs`);
+  private lookupVariants(skus: string[]): Promise<Map<string, VariantRef[]>> {
+    return lookupSkuPages(this.client, this.connectorId, skus, this.lookupPage, VARIANT_PRODUCTS_BY_SKU_QUERY, VariantProductsPage, (node) => ({
+      key: node.id,
+      value: { variantId: node.id, productId: node.product.id },
+    }));
   }
+
 }
 
 function isCached<T>(resolution: SkuResolution<T> | undefined): resolution is { kind: 'found'; value: T; cached: true } {

@@ -11,16 +11,15 @@ import type { ItemResult } from '../../core/errors';
 import { validationError } from '../../core/errors';
 import type { StockWriteLimits } from '../../core/stock-limits';
 import type { StockTarget, StockUpdate, StockUpdateKey, StockWriter } from '../contract';
-import type { CrosswalkStore } from '../../state/store';
+import type { CrosswalkStore } from '../../core/model';
 import type { ShopifyGraphqlClient } from './client';
 import {
   SET_QUANTITIES_COST,
   SET_QUANTITIES_MUTATION,
   VARIANTS_BY_SKU_QUERY,
   VARIANT_LOOKUP_PAGE,
-  skuSearchQuery,
-  variantLookupCost,
 } from './operations';
+import { lookupSkuPages, resolveSkus } from './sku-resolution';
 import { quantityIndexOf, toQuantityInputs, type UserError } from './mapper';
 
 /** Shopify's input array limit for one mutation. */
@@ -43,13 +42,6 @@ export const SHOPIFY_STOCK_WRITE_LIMITS: StockWriteLimits = {
 };
 /** Crosswalk kind: channel SKU → inventory item GID. */
 export const INVENTORY_ITEM_CROSSWALK = 'sku->inventory-item';
-/**
- * Crosswalk kind: channel SKU → when Shopify last had no variant for it. Many ERP products are
- * never listed online; looking each of them up on every run would spend ~2 points per SKU.
- */
-export const MISSING_SKU_CROSSWALK = 'sku->missing-since';
-/** Guards a lookup that keeps returning pages (e.g. thousands of variants sharing a SKU). */
-const MAX_LOOKUP_PAGES = 20;
 
 const VariantsPage = z.object({
   productVariants: z.object({
@@ -180,69 +172,24 @@ export class ShopifyStockTarget implements StockTarget {
     return data.inventorySetQuantities.userErrors;
   }
 
-  /** SKU → inventory item, from the crosswalk first, then from Shopify for the rest. */
+  /** SKU → inventory item, from the crosswalk first, then from Shopify for the rest (sku-resolution.ts). */
   async resolveInventoryItems(skus: string[]): Promise<Map<string, Resolution>> {
+    const resolutions = await resolveSkus(skus, {
+      crosswalk: this.crosswalk,
+      kind: INVENTORY_ITEM_CROSSWALK,
+      encode: (id: string) => id,
+      decode: (text) => text,
+      missingSkuRecheckMs: this.missingSkuRecheckMs,
+      lookupPage: this.lookupPage,
+      now: this.now,
+      lookup: (chunk) =>
+        lookupSkuPages(this.client, this.connectorId, chunk, this.lookupPage, VARIANTS_BY_SKU_QUERY, VariantsPage, (node) => ({ key: node.inventoryItem.id, value: node.inventoryItem.id })),
+    });
     const resolved = new Map<string, Resolution>();
-    const cached = await this.crosswalk.get(INVENTORY_ITEM_CROSSWALK, skus);
-    for (const [sku, id] of cached) resolved.set(sku, { kind: 'found', inventoryItemId: id });
-    const unknown = skus.filter((sku) => !cached.has(sku));
-    const missingSince = await this.crosswalk.get(MISSING_SKU_CROSSWALK, unknown);
-    const recheckAfter = this.now() - this.missingSkuRecheckMs;
-    const toLookUp: string[] = [];
-    for (const sku of unknown) {
-      const since = Date.parse(missingSince.get(sku) ?? '');
-      if (Number.isFinite(since) && since > recheckAfter) resolved.set(sku, { kind: 'missing' });
-      else toLookUp.push(sku);
+    for (const [sku, resolution] of resolutions) {
+      resolved.set(sku, resolution.kind === 'found' ? { kind: 'found', inventoryItemId: resolution.value } : resolution);
     }
-    const learned = new Map<string, string>();
-    const stillMissing = new Map<string, string>();
-    for (let start = 0; start < toLookUp.length; start += this.lookupPage) {
-      const chunk = toLookUp.slice(start, start + this.lookupPage);
-      const found = await this.lookupVariants(chunk);
-      for (const sku of chunk) {
-        const matches = found.get(sku) ?? [];
-        if (matches.length === 1) {
-          resolved.set(sku, { kind: 'found', inventoryItemId: matches[0]! });
-          learned.set(sku, matches[0]!);
-        } else if (matches.length > 1) {
-          resolved.set(sku, { kind: 'ambiguous', count: matches.length });
-        } else {
-          resolved.set(sku, { kind: 'missing' });
-          stillMissing.set(sku, new Date(this.now()).toISOString());
-        }
-      }
-    }
-    if (learned.size > 0) await this.crosswalk.put(INVENTORY_ITEM_CROSSWALK, learned);
-    if (stillMissing.size > 0) await this.crosswalk.put(MISSING_SKU_CROSSWALK, stillMissing);
     return resolved;
-  }
-
-  private async lookupVariants(skus: string[]): Promise<Map<string, string[]>> {
-    const bySku = new Map<string, string[]>();
-    const wanted = new Set(skus);
-    // Shopify charges the requested page up front (2 points a variant): ask for as many variants
-    // as SKUs, not a full page, or looking up 10 new SKUs holds 500 points of the bucket.
-    const first = Math.min(this.lookupPage, skus.length);
-    let after: string | null = null;
-    for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
-      const data: z.infer<typeof VariantsPage> = await this.client.request(
-        'productVariants',
-        VARIANTS_BY_SKU_QUERY,
-        { query: skuSearchQuery(skus), first, after },
-        variantLookupCost(first),
-        VariantsPage,
-      );
-      for (const node of data.productVariants.nodes) {
-        // Shopify's search is not exact (prefix/tokenised); only exact SKU matches count.
-        if (node.sku === null || !wanted.has(node.sku)) continue;
-        const list = bySku.get(node.sku) ?? [];
-        if (!list.includes(node.inventoryItem.id)) list.push(node.inventoryItem.id);
-        bySku.set(node.sku, list);
-      }
-      if (!data.productVariants.pageInfo.hasNextPage) return bySku;
-      after = data.productVariants.pageInfo.endCursor;
-    }
-    throw validationError(`shopify ${this.connectorId}: SKU lookup returned more than ${MAX_LOOKUP_PAGES} pages for ${skus.length} SKUs`);
   }
 }
 

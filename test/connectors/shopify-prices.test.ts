@@ -14,7 +14,7 @@ import { writeBatchSize, type ConnectorInstance, type PriceTarget, type PriceUpd
 import { ShopifyConfig, shopifyManifest } from '../../connectors/shopify';
 import type { ShopifyGraphqlClient } from '../../connectors/shopify/client';
 import { ShopifyPriceTarget, VARIANT_PRODUCT_CROSSWALK } from '../../connectors/shopify/price-target';
-import { MISSING_SKU_CROSSWALK } from '../../connectors/shopify/stock-target';
+import { MISSING_SKU_CROSSWALK } from '../../connectors/shopify/sku-resolution';
 import type { CrosswalkStore } from '../../core/model';
 import { startShopifySimulator, type ShopifySimulator, type ShopifySimulatorOptions } from '../../sandbox/shopify/server';
 import { openStateStore, type KyselyStateStore } from '../../state/kysely-store';
