@@ -133,12 +133,14 @@ function payloadOf(row: ErpStockRow, tables: ErpTables): Record<string, unknown>
   };
 }
 
-function trimmedText(value: unknown): string | undefined {
+/** A cell as trimmed text (numbers and bigints as their digits); undefined when empty or another type. */
+export function trimmedText(value: unknown): string | undefined {
   if (typeof value === 'string') return value.trim() || undefined;
   if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   return undefined;
 }
 
-function isEmpty(value: unknown): value is null | undefined {
+/** SQL NULL as the drivers give it. */
+export function isEmpty(value: unknown): value is null | undefined {
   return value === null || value === undefined;
 }

@@ -30,6 +30,7 @@ import type { ErpSqlClient } from './client';
 import { columnLabel, type ErpPriceListsTable, type ErpPricesTable, type ErpSqlConfig, type ErpTables } from './config';
 import { DuplicateSkuFinder, duplicateRejections, skuKey, type DuplicateGroups, type DuplicateRow } from './duplicate-skus';
 import { compactCursorTime, modifiedAtSql, type ModifiedAtSql } from './modified-at';
+import { isEmpty, trimmedText } from './mapper';
 
 /** Aliases of the price tables in queries (the client's are p, l, s). */
 const PRICE_ALIAS = { prices: 'c', priceLists: 'cl' } as const;
@@ -459,14 +460,4 @@ function payloadOf(row: ErpPriceRow, tables: PriceTablesOf): Record<string, unkn
 
 function describe(value: unknown): string {
   return typeof value === 'string' ? JSON.stringify(value) : String(value as number | bigint | boolean | null | undefined);
-}
-
-function trimmedText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.trim() || undefined;
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
-  return undefined;
-}
-
-function isEmpty(value: unknown): value is null | undefined {
-  return value === null || value === undefined;
 }
