@@ -10,6 +10,7 @@ import { diffAgainstSnapshot } from '../core/stock-diff';
 import { idempotencyKey } from '../core/idempotency';
 import { connectorTaskQueue } from '../core/task-queues';
 import { configError, OmnisyncError, toApplicationFailure, type ItemResult } from '../core/errors';
+import { skuKey } from '../core/model';
 import { QUARANTINE_CATEGORY } from '../core/quarantine-categories';
 import { DEFAULT_STOCK_WRITE_LIMITS, stockLimitViolation, type StockWriteLimits } from '../core/stock-limits';
 import { writeBatchSize, type StockCursor, type StockPage, type StockReadMode, type StockUpdate, type StockUpdateKey, type StockWriter } from '../connectors/contract';
@@ -145,7 +146,8 @@ export async function planStockPage(deps: Pick<StockSyncDeps, 'config' | 'store'
   const refused = new Set(rejected.map((r) => r.subject));
   const excluded = new Set(sync.stockMapping.skus.exclude);
   const accepted = page.skus.filter((sku) => !refused.has(sku) && !excluded.has(sku));
-  const cleanSubjects = new Map<string, string[]>([['', caseInsensitiveSkus ? [...accepted, ...accepted.map(foldSku)] : accepted]]);
+  // Entries of duplicates name the SKU's key (skuKey), which may differ from the SKU in case.
+  const cleanSubjects = new Map<string, string[]>([['', caseInsensitiveSkus ? [...accepted, ...accepted.map((sku) => skuKey(sku, true))] : accepted]]);
 
   const skus = [...new Set(updates.map((u) => u.sku))];
   const changesByTarget = new Map<string, StagedStockItem[]>();
@@ -181,11 +183,6 @@ export async function planStockPage(deps: Pick<StockSyncDeps, 'config' | 'store'
     cleanSubjects.set(target, skus.filter((sku) => !notInSync.has(sku)));
   }
   return { page, changesByTarget, quarantine, adjusted, cleanSubjects };
-}
-
-/** How a target that compares SKUs case-insensitively sees one (and how sources key duplicates). */
-export function foldSku(sku: string): string {
-  return sku.toUpperCase();
 }
 
 export function createStockSyncActivities(deps: StockSyncDeps) {

@@ -48,6 +48,16 @@ export const StockLevel = z.object({
 });
 export type StockLevel = z.infer<typeof StockLevel>;
 
+/**
+ * The key under which two SKUs count as one record: trimmed, and upper-cased when a target of
+ * the sync compares SKUs case-insensitively (core/stock-limits.ts). Sources key duplicates by
+ * it, and quarantine entries of duplicates name it as their subject.
+ */
+export function skuKey(sku: string, caseInsensitive: boolean): string {
+  const trimmed = sku.trim();
+  return caseInsensitive ? trimmed.toUpperCase() : trimmed;
+}
+
 /** Where a stock read resumes. Named strategies, never positions (docs/architecture.md). */
 export type StockCursor =
   /** Full read: every SKU in key order, after this key. */

@@ -9,6 +9,7 @@
  * so a full run starts from the table as it is.
  */
 import { sql, type RawBuilder } from 'kysely';
+import { skuKey } from '../../core/model';
 import { QUARANTINE_CATEGORY } from '../../core/quarantine-categories';
 import type { RejectedRecord } from '../contract';
 import type { ErpSqlClient } from './client';
@@ -26,14 +27,6 @@ export interface DuplicateRow {
 /** Duplicate groups by SKU key (see skuKey). */
 export type DuplicateGroups = ReadonlyMap<string, readonly DuplicateRow[]>;
 
-/**
- * The key under which two SKUs count as one: trimmed, and upper-cased when a target compares
- * SKUs case-insensitively.
- */
-export function skuKey(sku: string, caseInsensitive: boolean): string {
-  const trimmed = sku.trim();
-  return caseInsensitive ? trimmed.toUpperCase() : trimmed;
-}
 
 export class DuplicateSkuFinder {
   private cached: { caseInsensitive: boolean; loadedAt: number; groups: DuplicateGroups } | undefined;

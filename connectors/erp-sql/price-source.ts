@@ -28,7 +28,8 @@ import { QUARANTINE_CATEGORY } from '../../core/quarantine-categories';
 import type { PriceCursor, PricePage, PriceReadRequest, PriceSource, RejectedRecord } from '../contract';
 import type { ErpSqlClient } from './client';
 import { columnLabel, type ErpPriceListsTable, type ErpPricesTable, type ErpSqlConfig, type ErpTables } from './config';
-import { DuplicateSkuFinder, duplicateRejections, skuKey, type DuplicateGroups, type DuplicateRow } from './duplicate-skus';
+import { skuKey } from '../../core/model';
+import { DuplicateSkuFinder, duplicateRejections, type DuplicateGroups, type DuplicateRow } from './duplicate-skus';
 import { compactCursorTime, modifiedAtSql, type ModifiedAtSql } from './modified-at';
 import { isEmpty, trimmedText } from './mapper';
 

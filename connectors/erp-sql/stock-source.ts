@@ -18,7 +18,8 @@ import { QUARANTINE_CATEGORY } from '../../core/quarantine-categories';
 import type { StockLevel } from '../../core/model';
 import type { RejectedRecord, StockCursor, StockPage, StockReadRequest, StockSource } from '../contract';
 import type { ErpSqlClient } from './client';
-import { DuplicateSkuFinder, duplicateRejections, skuKey, type DuplicateGroups } from './duplicate-skus';
+import { skuKey } from '../../core/model';
+import { DuplicateSkuFinder, duplicateRejections, type DuplicateGroups } from './duplicate-skus';
 import { mapStockRow, type ErpStockRow } from './mapper';
 import { compactCursorTime, modifiedAtSql, type ModifiedAtSql } from './modified-at';
 
