@@ -5,19 +5,14 @@
  * simulator's one-variant products cannot show (one call per product, the resend without the
  * refused variants).
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useShopifyConnectorHarness } from '../support/shopify-connector-harness';
 import { writeBatchSize, type ConnectorInstance, type PriceTarget, type PriceUpdate } from '../../connectors/contract';
-import { ShopifyConfig, shopifyManifest } from '../../connectors/shopify';
+import { shopifyManifest } from '../../connectors/shopify';
 import type { ShopifyGraphqlClient } from '../../connectors/shopify/client';
 import { ShopifyPriceTarget, VARIANT_PRODUCT_CROSSWALK } from '../../connectors/shopify/price-target';
 import { MISSING_SKU_CROSSWALK } from '../../connectors/shopify/sku-resolution';
 import type { CrosswalkStore } from '../../core/model';
-import { startShopifySimulator, type ShopifySimulator, type ShopifySimulatorOptions } from '../../sandbox/shopify/server';
-import { openStateStore, type KyselyStateStore } from '../../state/kysely-store';
 
 const TOKEN = 'shpat_omnisync_test_token';
 /** Demo products in the simulator; PL-000250 is not listed in Shopify. */
@@ -27,38 +22,8 @@ const UNLISTED_SKU = 'PL-000250';
 const sku = (n: number): string => `PL-${String(n).padStart(6, '0')}`;
 const pln = (amount: string) => ({ amount, currency: 'PLN' });
 
-let stateDir: string;
-let state: KyselyStateStore;
-const cleanups: (() => Promise<void>)[] = [];
-let connectorCounter = 0;
-
-beforeAll(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'omnisync-shopify-prices-test-'));
-  state = openStateStore({ driver: 'sqlite', file: join(stateDir, 'state.sqlite') });
-  await state.migrate();
-});
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-afterAll(async () => {
-  await state?.close();
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
-});
-
-async function simulator(options: Partial<ShopifySimulatorOptions> = {}): Promise<ShopifySimulator> {
-  const sim = await startShopifySimulator({ accessToken: TOKEN, productCount: PRODUCT_COUNT, ...options });
-  cleanups.push(() => sim.close());
-  return sim;
-}
-
-function connector(sim: ShopifySimulator, config: Record<string, unknown> = {}, id = `prices-${++connectorCounter}`): ConnectorInstance {
-  const parsed = ShopifyConfig.parse({ shopUrl: sim.url, accessToken: TOKEN, ...config });
-  const instance = shopifyManifest.create(id, parsed, { logger: pino({ level: 'silent' }), crosswalk: state.crosswalk(id), baseDir: stateDir });
-  cleanups.push(() => instance.close());
-  return instance;
-}
+const harness = useShopifyConnectorHarness({ token: TOKEN, productCount: PRODUCT_COUNT, idPrefix: 'prices' });
+const { simulator, connector } = harness;
 
 function target(instance: ConnectorInstance): PriceTarget {
   expect(instance.operations['price.write']).toBeDefined();
@@ -92,7 +57,7 @@ describe('shopify price writes against the simulator', () => {
     ]);
     // One lookup, then one call per product.
     expect(sim.store.stats()).toMatchObject({ requests: 4, mutationsApplied: 3, priceWritesBySku: { [sku(1)]: 1, [sku(2)]: 1, [sku(3)]: 1 } });
-    const cached = await state.crosswalk(shop.id).get(VARIANT_PRODUCT_CROSSWALK, [sku(1)]);
+    const cached = await harness.state.crosswalk(shop.id).get(VARIANT_PRODUCT_CROSSWALK, [sku(1)]);
     const variant = sim.store.variantBySku(sku(1))!;
     expect(JSON.parse(cached.get(sku(1))!)).toEqual({ variant: variant.id, product: variant.productId });
 
@@ -128,7 +93,7 @@ describe('shopify price writes against the simulator', () => {
       { key: { sku: UNLISTED_SKU }, ok: false, kind: 'unmappable', message: `SKU ${UNLISTED_SKU} has no variant in Shopify (${shop.id})` },
       { key: { sku: sku(6) }, ok: true },
     ]);
-    expect((await state.crosswalk(shop.id).get(MISSING_SKU_CROSSWALK, [UNLISTED_SKU])).has(UNLISTED_SKU)).toBe(true);
+    expect((await harness.state.crosswalk(shop.id).get(MISSING_SKU_CROSSWALK, [UNLISTED_SKU])).has(UNLISTED_SKU)).toBe(true);
     // Not looked up again within the recheck window.
     sim.store.resetStats();
     const again = await target(shop).setPrices([{ sku: UNLISTED_SKU, price: pln('10.00') }], 'u2');

@@ -3,19 +3,16 @@
  * state store holding its crosswalk: check(), stock writes, per-item failures of the atomic
  * mutation, idempotency, failure kinds, the SKU crosswalk (and its negative cache) and pacing.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useShopifyConnectorHarness } from '../support/shopify-connector-harness';
 import { writeBatchSize, type ConnectorInstance, type StockTarget, type StockUpdate } from '../../connectors/contract';
 import { ShopifyConfig, shopifyManifest } from '../../connectors/shopify';
 import { INVENTORY_ITEM_CROSSWALK } from '../../connectors/shopify/stock-target';
 import { MISSING_SKU_CROSSWALK } from '../../connectors/shopify/sku-resolution';
 import { OmnisyncError, toApplicationFailure, type ItemResult } from '../../core/errors';
 import { DEMO_SHOPIFY_LOCATIONS } from '../../sandbox/demo-catalog';
-import { startShopifySimulator, type ShopifySimulator, type ShopifySimulatorOptions } from '../../sandbox/shopify/server';
-import { openStateStore, type KyselyStateStore } from '../../state/kysely-store';
+import type { ShopifySimulator } from '../../sandbox/shopify/server';
 
 const TOKEN = 'shpat_omnisync_test_token';
 const WAW = DEMO_SHOPIFY_LOCATIONS[0]!.id;
@@ -26,39 +23,8 @@ const UNLISTED_SKU = 'PL-000250';
 
 const sku = (n: number): string => `PL-${String(n).padStart(6, '0')}`;
 
-let stateDir: string;
-let state: KyselyStateStore;
-const cleanups: (() => Promise<void>)[] = [];
-let connectorCounter = 0;
-
-beforeAll(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'omnisync-shopify-test-'));
-  state = openStateStore({ driver: 'sqlite', file: join(stateDir, 'state.sqlite') });
-  await state.migrate();
-});
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!();
-});
-
-afterAll(async () => {
-  await state?.close();
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
-});
-
-async function simulator(options: Partial<ShopifySimulatorOptions> = {}): Promise<ShopifySimulator> {
-  const sim = await startShopifySimulator({ accessToken: TOKEN, productCount: PRODUCT_COUNT, ...options });
-  cleanups.push(() => sim.close());
-  return sim;
-}
-
-/** A connector instance as the worker builds it: config parsed by the schema, crosswalk in the state store. */
-function connector(sim: ShopifySimulator, config: Record<string, unknown> = {}, id = `shop-${++connectorCounter}`): ConnectorInstance {
-  const parsed = ShopifyConfig.parse({ shopUrl: sim.url, accessToken: TOKEN, ...config });
-  const instance = shopifyManifest.create(id, parsed, { logger: pino({ level: 'silent' }), crosswalk: state.crosswalk(id), baseDir: stateDir });
-  cleanups.push(() => instance.close());
-  return instance;
-}
+const harness = useShopifyConnectorHarness({ token: TOKEN, productCount: PRODUCT_COUNT, idPrefix: 'shop' });
+const { simulator, connector } = harness;
 
 function target(instance: ConnectorInstance): StockTarget {
   expect(instance.operations['stock.write']).toBeDefined();
@@ -149,7 +115,7 @@ describe('shopify connector against the simulator', () => {
       expect(stats.throttled).toBe(0);
 
       // The resolved inventory items are in the crosswalk of this connector.
-      const crosswalk = await state.crosswalk(shop.id).get(INVENTORY_ITEM_CROSSWALK, [sku(1), sku(150)]);
+      const crosswalk = await harness.state.crosswalk(shop.id).get(INVENTORY_ITEM_CROSSWALK, [sku(1), sku(150)]);
       expect(crosswalk).toEqual(
         new Map([
           [sku(1), sim.store.variantBySku(sku(1))!.inventoryItemId],
@@ -192,7 +158,7 @@ describe('shopify connector against the simulator', () => {
         expect(sim.store.availableOf(update.sku, WAW)).toBe(update.quantity);
       }
       // Remembered as missing, so the next run does not look it up again (see "crosswalk" below).
-      expect([...(await state.crosswalk(shop.id).get(MISSING_SKU_CROSSWALK, [UNLISTED_SKU])).keys()]).toEqual([UNLISTED_SKU]);
+      expect([...(await harness.state.crosswalk(shop.id).get(MISSING_SKU_CROSSWALK, [UNLISTED_SKU])).keys()]).toEqual([UNLISTED_SKU]);
     });
 
     it('when the atomic mutation fails on one item, reports that item and re-sends the rest once with key suffix :r1', async () => {
@@ -378,14 +344,14 @@ describe('shopify connector against the simulator', () => {
 
     it('preparePush resolves a whole push in few lookups; its writer then sends only mutations', async () => {
       const sim = await simulator();
-      const id = `shop-${++connectorCounter}`;
+      const id = harness.nextConnectorId();
       // The crosswalk as the worker gives it, counting its reads.
       let crosswalkReads = 0;
-      const stored = state.crosswalk(id);
+      const stored = harness.state.crosswalk(id);
       const crosswalk = { get: (kind: string, keys: readonly string[]) => (crosswalkReads++, stored.get(kind, keys)), put: stored.put.bind(stored) };
       const parsed = ShopifyConfig.parse({ shopUrl: sim.url, accessToken: TOKEN });
-      const shop = shopifyManifest.create(id, parsed, { logger: pino({ level: 'silent' }), crosswalk, baseDir: stateDir });
-      cleanups.push(() => shop.close());
+      const shop = shopifyManifest.create(id, parsed, { logger: pino({ level: 'silent' }), crosswalk, baseDir: harness.stateDir });
+      harness.closeAfterTest(() => shop.close());
       // 600 SKUs, 2 unlisted (PL-000250, PL-000500): lookups of at most 250 SKUs, so 3 requests.
       const skus = Array.from({ length: 600 }, (_, index) => sku(index + 1));
       const writer = await target(shop).preparePush!(skus);
@@ -442,7 +408,7 @@ describe('shopify connector against the simulator', () => {
       const shop = connector(sim, { restoreRate: 50, bucketSize: 100 });
       const updates = updatesFor(500, 12, KRK);
       // Resolved beforehand (a lookup of 250 variants requests 502 points, more than this bucket holds).
-      await state.crosswalk(shop.id).put(INVENTORY_ITEM_CROSSWALK, new Map(updates.map((u) => [u.sku, sim.store.variantBySku(u.sku)!.inventoryItemId])));
+      await harness.state.crosswalk(shop.id).put(INVENTORY_ITEM_CROSSWALK, new Map(updates.map((u) => [u.sku, sim.store.variantBySku(u.sku)!.inventoryItemId])));
 
       const started = performance.now();
       for (const [index, update] of updates.entries()) {
