@@ -182,6 +182,12 @@ export interface PriceUpdate {
   price: Money;
   /** The "was" price; null clears it; absent leaves it as it is. */
   compareAt?: Money | null;
+  /**
+   * EU Omnibus: the lowest price the channel showed in the 30 days before this update (the hub's
+   * price history), for channels that carry it in a field of their own (Shopify: a metafield).
+   * Absent: the target leaves its field as it is.
+   */
+  lowestPrior30Days?: Money;
 }
 
 /** Writes prices. Returns one result per update; throws only when the whole call failed. */
