@@ -1,9 +1,10 @@
 /**
  * The state file that lets the simulator survive a restart (`stateFile` option), as a real shop
  * keeps its state: inventory quantities of every level (all stored states; `on_hand` is derived),
- * every variant's prices, and the idempotency keys still within 24 h, plus the adjustment group
- * counter. Files written before prices were kept have no `prices` and still load (the variants
- * keep their demo prices).
+ * every variant's prices and metafields, and the idempotency keys still within 24 h, plus the
+ * adjustment group counter. Files written before prices were kept have no `prices` and still load
+ * (the variants keep their demo prices); files written before metafields were kept have no
+ * `metafields` and still load (the variants have none). The price-change log is not kept.
  *
  * The catalog (shop, locations, products, variants, inventory items) is deterministic from the
  * simulator options and not stored; loading checks that the file describes exactly the levels of
@@ -76,6 +77,15 @@ const priceSchema = z.strictObject({
   compareAtPrice: priceText.nullable(),
 });
 
+const metafieldSchema = z.strictObject({
+  variantId: z.string(),
+  sku: z.string().nullable(),
+  namespace: z.string(),
+  key: z.string(),
+  type: z.string(),
+  value: z.string(),
+});
+
 const idempotencyEntrySchema = z.strictObject({
   key: z.string().min(1),
   fingerprint: z.string(),
@@ -93,6 +103,8 @@ const stateFileSchema = z.strictObject({
   idempotency: z.array(idempotencyEntrySchema),
   /** Optional: files written before prices were kept lack it. */
   prices: z.array(priceSchema).optional(),
+  /** Optional: files written before metafields were kept lack it. */
+  metafields: z.array(metafieldSchema).optional(),
 });
 
 type StateFile = z.infer<typeof stateFileSchema>;
@@ -152,14 +164,15 @@ export async function loadStateFile(file: string, store: SimulatorStore, product
   return true;
 }
 
-/** Pretty enough to read and diff: one level, price or idempotency entry per line. */
+/** Pretty enough to read and diff: one level, price, metafield or idempotency entry per line. */
 function serialize(state: StateFile): string {
   const list = (items: readonly unknown[]): string =>
     items.length === 0 ? '[]' : `[\n${items.map((item) => `    ${JSON.stringify(item)}`).join(',\n')}\n  ]`;
-  const { levels, idempotency, prices, ...header } = state;
+  const { levels, idempotency, prices, metafields, ...header } = state;
   const headerLines = Object.entries(header).map(([key, value]) => `  ${JSON.stringify(key)}: ${JSON.stringify(value)}`);
   const priceLines = prices === undefined ? [] : [`  "prices": ${list(prices)}`];
-  return `{\n${[...headerLines, `  "levels": ${list(levels)}`, ...priceLines, `  "idempotency": ${list(idempotency)}`].join(',\n')}\n}\n`;
+  const metafieldLines = metafields === undefined ? [] : [`  "metafields": ${list(metafields)}`];
+  return `{\n${[...headerLines, `  "levels": ${list(levels)}`, ...priceLines, ...metafieldLines, `  "idempotency": ${list(idempotency)}`].join(',\n')}\n}\n`;
 }
 
 let temporaryFileCounter = 0;

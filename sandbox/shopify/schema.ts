@@ -53,6 +53,8 @@ export const SHOPIFY_SDL = /* GraphQL */ `
     id: ID!
     name: String!
     myshopifyDomain: String!
+    "Shopify's type is the CurrencyCode enum; the value is the same ISO 4217 code."
+    currencyCode: String!
   }
 
   type Location {
@@ -74,6 +76,16 @@ export const SHOPIFY_SDL = /* GraphQL */ `
     compareAtPrice: Money
     product: Product!
     inventoryItem: InventoryItem!
+    "A metafield by namespace and key; null when the variant has none (an omitted namespace is the app's own, where the simulator keeps none)."
+    metafield(namespace: String, key: String!): Metafield
+  }
+
+  type Metafield {
+    namespace: String!
+    key: String!
+    type: String!
+    "Always a string, whatever the type."
+    value: String!
   }
 
   type InventoryItem {
@@ -172,6 +184,14 @@ export const SHOPIFY_SDL = /* GraphQL */ `
     id: ID
     price: Money
     compareAtPrice: Money
+    metafields: [MetafieldInput!]
+  }
+
+  input MetafieldInput {
+    namespace: String
+    key: String
+    type: String
+    value: String
   }
 
   type ProductVariantsBulkUpdatePayload {
@@ -240,6 +260,10 @@ const queryResolvers: Record<string, Resolver> = {
 };
 
 const variantResolvers: Record<string, Resolver<VariantRecord>> = {
+  metafield: (variant, args, { store }) => {
+    const { namespace, key } = args as { namespace?: string | null; key: string };
+    return namespace === null || namespace === undefined ? null : (store.metafield(variant.id, namespace, key) ?? null);
+  },
   product: (variant, _args, { store }) => requireRecord(store.product(variant.productId), variant.productId),
   inventoryItem: (variant, _args, { store }) => requireRecord(store.inventoryItem(variant.inventoryItemId), variant.inventoryItemId),
 };

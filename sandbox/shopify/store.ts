@@ -1,11 +1,13 @@
 /**
  * In-memory state of the sandbox Shopify store: shop, locations, products with one variant each,
- * inventory items and levels, the idempotency cache, and the counters tests assert on.
+ * inventory items and levels, variant prices and metafields, the idempotency cache, and what
+ * tests assert on (counters, the price-change log).
  *
  * Mutations are atomic: every quantity of an `inventorySetQuantities` call, and every variant of
  * a `productVariantsBulkUpdate` call, is validated before any is written, so one bad line leaves
  * the store untouched, as in Shopify (whose bulk update is atomic unless `allowPartialUpdates`).
  */
+import { minorUnitDigits } from '../../core/money';
 import { DEMO_SHOPIFY_LOCATIONS, demoProducts, demoShopifyPrice, isListedInShopify } from '../demo-catalog';
 import { type ApiVersionRules } from './api-versions';
 import { type FaultKind } from './faults';
@@ -25,6 +27,8 @@ export interface ShopRecord {
   id: string;
   name: string;
   myshopifyDomain: string;
+  /** The store currency (ISO 4217): prices are in it, and `money` metafields must name it. */
+  currencyCode: string;
 }
 
 export interface LocationRecord {
@@ -212,6 +216,12 @@ export interface PersistedPrice {
   compareAtPrice: string | null;
 }
 
+/** One variant metafield in `StoreState`. `sku` is informational and checked on import. */
+export interface PersistedMetafield extends MetafieldRecord {
+  variantId: string;
+  sku: string | null;
+}
+
 /**
  * What a restart must keep (see persistence.ts). The catalog is not part of it: it is
  * deterministic from the store options. Stats are not kept either.
@@ -228,6 +238,11 @@ export interface StoreState {
    * then keep their demo prices. Variants not listed keep theirs too.
    */
   prices?: PersistedPrice[];
+  /**
+   * Every variant metafield, variants in id order, then by namespace and key. Absent in files
+   * written before metafields were kept: the variants then have none.
+   */
+  metafields?: PersistedMetafield[];
 }
 
 export interface SimulatorStoreOptions {
@@ -235,8 +250,12 @@ export interface SimulatorStoreOptions {
   shopName?: string;
   /** Demo products to generate; those listed in Shopify get a product. Default 1200. */
   productCount?: number;
-  /** Clock in ms (idempotency retention, adjustment timestamps). Default `Date.now`. */
+  /** Clock in ms (idempotency retention, adjustment timestamps, the price-change log). Default `Date.now`. */
   now?: () => number;
+  /** The store currency (ISO 4217). Default 'PLN', the demo catalog's. */
+  currencyCode?: string;
+  /** Entries the price-change log keeps (the newest). Default PRICE_CHANGE_LOG_LIMIT. */
+  priceChangeLogLimit?: number;
 }
 
 /** `ProductVariantsBulkInput` as graphql-js coerces it (the fields the simulator serves). */
@@ -246,7 +265,44 @@ export interface VariantBulkInput {
   price?: unknown;
   /** As price; explicit null clears it, absent leaves it. */
   compareAtPrice?: unknown;
+  /** Metafields to create or update on the variant (by namespace and key); others are left. */
+  metafields?: readonly MetafieldInput[] | null;
 }
+
+/**
+ * `MetafieldInput` as graphql-js coerces it (the fields the simulator serves: no `id`). Every
+ * field is optional in Shopify's schema; creating a metafield needs all four, and with no
+ * metafield definitions in the simulator, so does updating one.
+ */
+export interface MetafieldInput {
+  namespace?: string | null;
+  key?: string | null;
+  type?: string | null;
+  value?: string | null;
+}
+
+/** A variant metafield as stored and served (`Metafield { namespace key type value }`). */
+export interface MetafieldRecord {
+  namespace: string;
+  key: string;
+  type: string;
+  /** Always a string, whatever the type (a `money` value is JSON: `{"amount":"5.99","currency_code":"PLN"}`). */
+  value: string;
+}
+
+/** One change of a variant's price or compare-at price, as the price-change log keeps it. */
+export interface PriceChangeRecord {
+  sku: string | null;
+  variantId: string;
+  /** The prices after the change. */
+  price: string;
+  compareAtPrice: string | null;
+  /** When it changed: ms since the epoch, from the store's clock. */
+  at: number;
+}
+
+/** Entries the price-change log keeps by default: the newest, so a long demo stays bounded. */
+export const PRICE_CHANGE_LOG_LIMIT = 100_000;
 
 /** Result of `productVariantsBulkUpdate`: the updated variants when applied, userErrors otherwise. */
 export interface VariantsBulkUpdatePayload {
@@ -261,6 +317,8 @@ export interface PriceSnapshotItem {
   productId: string;
   price: string;
   compareAtPrice: string | null;
+  /** The variant's metafields by namespace, then key; absent when it has none. */
+  metafields?: MetafieldRecord[];
 }
 
 /**
@@ -298,6 +356,121 @@ function moneyInputError(value: unknown, field: string[]): UserError | undefined
     return { code: 'GREATER_THAN_OR_EQUAL_TO', field, message: PRICE_ERROR_MESSAGES.GREATER_THAN_OR_EQUAL_TO };
   }
   return { code: 'INVALID_INPUT', field, message: PRICE_ERROR_MESSAGES.INVALID_INPUT };
+}
+
+/** Shopify's rules for a metafield namespace (3-255) and key (2-64): letters, digits, `-`, `_`. */
+const METAFIELD_NAMESPACE = /^[A-Za-z0-9_-]{3,255}$/;
+const METAFIELD_KEY = /^[A-Za-z0-9_-]{2,64}$/;
+/** Shopify's bounds: 13 integer digits; number_decimal up to 9 decimals. */
+const METAFIELD_INTEGER = /^-?\d{1,13}$/;
+const METAFIELD_DECIMAL = /^-?\d{1,13}(\.\d{1,9})?$/;
+/** A `money` metafield amount: a decimal string (the digits allowed are the currency's). */
+const METAFIELD_MONEY_AMOUNT = /^-?\d+(\.(\d+))?$/;
+
+/**
+ * The metafield types the simulator knows, each with its value check: the reason a value is
+ * refused, or undefined when it is valid. A subset of Shopify's list of types.
+ */
+const METAFIELD_VALUE_CHECKS: Readonly<Record<string, (value: string, shop: ShopRecord) => string | undefined>> = {
+  single_line_text_field: (value) => (/[\r\n]/.test(value) ? 'Value must be a single line of text' : undefined),
+  multi_line_text_field: () => undefined,
+  number_integer: (value) => (METAFIELD_INTEGER.test(value) ? undefined : 'Value must be an integer, such as "12"'),
+  number_decimal: (value) => (METAFIELD_DECIMAL.test(value) ? undefined : 'Value must be a decimal number, such as "12.5"'),
+  boolean: (value) => (value === 'true' || value === 'false' ? undefined : 'Value must be true or false'),
+  json: (value) => (parseJson(value) === undefined ? 'Value must be valid JSON' : undefined),
+  money: moneyMetafieldError,
+};
+
+/** The metafield types the simulator accepts. */
+export const METAFIELD_TYPES: readonly string[] = Object.keys(METAFIELD_VALUE_CHECKS);
+
+function parseJson(text: string): { value: unknown } | undefined {
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A `money` value: JSON `{"amount": "5.99", "currency_code": "<the store currency>"}`. */
+function moneyMetafieldError(value: string, shop: ShopRecord): string | undefined {
+  const parsed = parseJson(value)?.value;
+  const example = `{"amount": "5.99", "currency_code": "${shop.currencyCode}"}`;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return `Value must be a JSON object such as ${example}`;
+  const { amount, currency_code: currency } = parsed as Record<string, unknown>;
+  const digits = typeof amount === 'string' ? METAFIELD_MONEY_AMOUNT.exec(amount) : null;
+  if (digits === null) return `Value must have an amount given as a decimal string, such as ${example}`;
+  if ((digits[2] ?? '').length > minorUnitDigits(shop.currencyCode)) {
+    return `Amount ${amount as string} has more decimals than ${shop.currencyCode} allows (${minorUnitDigits(shop.currencyCode)})`;
+  }
+  if (currency !== shop.currencyCode) {
+    return `Currency code ${JSON.stringify(currency) ?? 'undefined'} must match the store currency ${shop.currencyCode}`;
+  }
+  return undefined;
+}
+
+/**
+ * The user errors of one metafield input; `at` makes a field path under it
+ * (`["variants", "0", "metafields", "1", "value"]`). BLANK for a missing field, INVALID_INPUT for
+ * a wrong one: Shopify's codes; the messages are the simulator's.
+ */
+function metafieldInputErrors(input: MetafieldInput, shop: ShopRecord, at: (field: string) => string[]): UserError[] {
+  const errors: UserError[] = [];
+  const blank = (field: keyof MetafieldInput): boolean => {
+    const value = input[field];
+    if (value !== null && value !== undefined && value !== '') return false;
+    errors.push({ code: 'BLANK', field: at(field), message: `Metafield ${field} can't be blank` });
+    return true;
+  };
+  if (!blank('namespace') && !METAFIELD_NAMESPACE.test(input.namespace!)) {
+    errors.push({ code: 'INVALID_INPUT', field: at('namespace'), message: 'Namespace must be 3-255 characters long and contain only letters, digits, hyphens and underscores' });
+  }
+  if (!blank('key') && !METAFIELD_KEY.test(input.key!)) {
+    errors.push({ code: 'INVALID_INPUT', field: at('key'), message: 'Key must be 2-64 characters long and contain only letters, digits, hyphens and underscores' });
+  }
+  const check = blank('type') ? undefined : Object.hasOwn(METAFIELD_VALUE_CHECKS, input.type!) ? METAFIELD_VALUE_CHECKS[input.type!] : undefined;
+  if (input.type && check === undefined) {
+    errors.push({ code: 'INVALID_INPUT', field: at('type'), message: `Type '${input.type}' is not a supported metafield type (${METAFIELD_TYPES.join(', ')})` });
+  }
+  if (!blank('value') && check !== undefined) {
+    const reason = check(input.value!, shop);
+    if (reason !== undefined) errors.push({ code: 'INVALID_INPUT', field: at('value'), message: reason });
+  }
+  return errors;
+}
+
+/** The key of a metafield within its owner. */
+function metafieldKey(namespace: string, key: string): string {
+  return `${namespace}.${key}`;
+}
+
+/** Metafields by namespace, then key. */
+function byNamespaceAndKey(a: MetafieldRecord, b: MetafieldRecord): number {
+  return a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+}
+
+/** The newest `limit` entries of a log, in a ring: appending never moves or copies entries. */
+class BoundedLog<T> {
+  private readonly entries: T[] = [];
+  /** Where the oldest entry sits once the ring is full. */
+  private start = 0;
+
+  constructor(private readonly limit: number) {}
+
+  append(entry: T): void {
+    if (this.limit <= 0) return;
+    if (this.entries.length < this.limit) {
+      this.entries.push(entry);
+      return;
+    }
+    this.entries[this.start] = entry;
+    this.start = (this.start + 1) % this.limit;
+  }
+
+  /** Oldest first. */
+  list(): T[] {
+    return [...this.entries.slice(this.start), ...this.entries.slice(0, this.start)];
+  }
 }
 
 /** Messages Shopify documents for `InventorySetQuantitiesUserErrorCode`. */
@@ -419,6 +592,10 @@ export class SimulatorStore {
   /** Per inventory item, its levels sorted by location id. */
   private readonly levelsByItem = new Map<string, InventoryLevelRecord[]>();
   private readonly idempotency: IdempotencyCache<SetQuantitiesPayload>;
+  /** Per variant id, its metafields by `namespace.key`. */
+  private readonly metafieldsByVariant = new Map<string, Map<string, MetafieldRecord>>();
+  /** Every change of a variant's price or compare-at price (the newest); not persisted. */
+  private readonly priceChangeLog: BoundedLog<PriceChangeRecord>;
   private nextAdjustmentGroupId = ADJUSTMENT_GROUP_ID_START;
   private counters = emptyStats();
   private changeCount = 0;
@@ -427,7 +604,13 @@ export class SimulatorStore {
     const shopName = options.shopName ?? 'omnisync demo';
     this.now = options.now ?? Date.now;
     this.idempotency = new IdempotencyCache(this.now);
-    this.shop = { id: 'gid://shopify/Shop/60010001', name: shopName, myshopifyDomain: `${slug(shopName) || 'shop'}.myshopify.com` };
+    this.priceChangeLog = new BoundedLog(options.priceChangeLogLimit ?? PRICE_CHANGE_LOG_LIMIT);
+    this.shop = {
+      id: 'gid://shopify/Shop/60010001',
+      name: shopName,
+      myshopifyDomain: `${slug(shopName) || 'shop'}.myshopify.com`,
+      currencyCode: options.currencyCode ?? 'PLN',
+    };
 
     for (const demo of DEMO_SHOPIFY_LOCATIONS) {
       const location: LocationRecord = { id: demo.id, legacyId: legacyIdOf(demo.id), name: demo.name, isActive: true };
@@ -502,6 +685,16 @@ export class SimulatorStore {
     return this.variantsById.get(id);
   }
 
+  /** A variant's metafield, if it has one under this namespace and key. */
+  metafield(variantId: string, namespace: string, key: string): MetafieldRecord | undefined {
+    return this.metafieldsByVariant.get(variantId)?.get(metafieldKey(namespace, key));
+  }
+
+  /** A variant's metafields by namespace, then key (copies). */
+  metafields(variantId: string): MetafieldRecord[] {
+    return [...(this.metafieldsByVariant.get(variantId)?.values() ?? [])].map((metafield) => ({ ...metafield })).sort(byNamespaceAndKey);
+  }
+
   inventoryItem(id: string): InventoryItemRecord | undefined {
     return this.inventoryItemsById.get(id);
   }
@@ -541,15 +734,42 @@ export class SimulatorStore {
     );
   }
 
-  /** Every variant's prices, in id order: what `productVariantsBulkUpdate` wrote, read back. */
+  /**
+   * Every variant's prices, in id order, with its metafields when it has any: what
+   * `productVariantsBulkUpdate` wrote, read back.
+   */
   priceSnapshot(): PriceSnapshotItem[] {
-    return this.sortedVariants.map((variant) => ({
-      sku: variant.sku,
-      variantId: variant.id,
-      productId: variant.productId,
-      price: variant.price,
-      compareAtPrice: variant.compareAtPrice,
-    }));
+    return this.sortedVariants.map((variant) => {
+      const item: PriceSnapshotItem = {
+        sku: variant.sku,
+        variantId: variant.id,
+        productId: variant.productId,
+        price: variant.price,
+        compareAtPrice: variant.compareAtPrice,
+      };
+      const metafields = this.metafields(variant.id);
+      if (metafields.length > 0) item.metafields = metafields;
+      return item;
+    });
+  }
+
+  /** The metafield of the variant with this SKU (case-insensitive), if any. */
+  metafieldOf(sku: string, namespace: string, key: string): MetafieldRecord | undefined {
+    const variant = this.variantBySku(sku);
+    return variant ? this.metafield(variant.id, namespace, key) : undefined;
+  }
+
+  /**
+   * The changes of variants' prices or compare-at prices that `productVariantsBulkUpdate`
+   * applied, oldest first: of every variant, or of the variant(s) with this SKU
+   * (case-insensitive). A write that leaves both prices as they were is not a change. Only the
+   * newest `priceChangeLogLimit` changes are kept, and none across a restart.
+   */
+  priceChanges(sku?: string): PriceChangeRecord[] {
+    const all = this.priceChangeLog.list();
+    if (sku === undefined) return all;
+    const wanted = sku.toLowerCase();
+    return all.filter((change) => change.sku?.toLowerCase() === wanted);
   }
 
   /** The prices of the variant with this SKU (case-insensitive), if any. */
@@ -596,6 +816,9 @@ export class SimulatorStore {
       idempotency: this.idempotency.export().map((entry) => ({ ...entry, result: plainPayload(entry.result) })),
       nextAdjustmentGroupId: this.nextAdjustmentGroupId,
       prices: this.sortedVariants.map((variant) => ({ variantId: variant.id, sku: variant.sku, price: variant.price, compareAtPrice: variant.compareAtPrice })),
+      metafields: this.sortedVariants.flatMap((variant) =>
+        this.metafields(variant.id).map((metafield) => ({ variantId: variant.id, sku: variant.sku, ...metafield })),
+      ),
     };
   }
 
@@ -652,6 +875,20 @@ export class SimulatorStore {
         if (value !== null && !STORED_PRICE.test(value)) throw new Error(`${where}: ${field} ${JSON.stringify(value)} is not a price such as "19.99"`);
       }
     });
+    const storedMetafields = new Set<string>();
+    (state.metafields ?? []).forEach((persisted, index) => {
+      const where = `metafields[${index}] (variantId ${persisted.variantId}, ${persisted.namespace}.${persisted.key})`;
+      const variant = this.variantsById.get(persisted.variantId);
+      if (!variant) throw new Error(`${where}: the catalog has no such variant`);
+      if (persisted.sku !== variant.sku) {
+        throw new Error(`${where}: sku ${JSON.stringify(persisted.sku)} differs from the catalog's ${JSON.stringify(variant.sku)}`);
+      }
+      const key = `${variant.id}|${metafieldKey(persisted.namespace, persisted.key)}`;
+      if (storedMetafields.has(key)) throw new Error(`${where}: the metafield appears more than once`);
+      storedMetafields.add(key);
+      const [error] = metafieldInputErrors(persisted, this.shop, (field) => [field]);
+      if (error) throw new Error(`${where}: ${error.field?.join('.') ?? ''}: ${error.message}`);
+    });
 
     for (const persisted of state.levels) {
       this.levelsByKey.get(levelKey(persisted.inventoryItemId, persisted.locationId))!.quantities = { ...persisted.quantities };
@@ -662,6 +899,10 @@ export class SimulatorStore {
       const variant = this.variantsById.get(persisted.variantId)!;
       variant.price = persisted.price;
       variant.compareAtPrice = persisted.compareAtPrice;
+    }
+    this.metafieldsByVariant.clear();
+    for (const { variantId, namespace, key, type, value } of state.metafields ?? []) {
+      this.setMetafield(variantId, { namespace, key, type, value });
     }
   }
 
@@ -810,10 +1051,14 @@ export class SimulatorStore {
   // ---- productVariantsBulkUpdate (prices) ----
 
   /**
-   * Applies `productVariantsBulkUpdate` to the variants' `price` and `compareAtPrice`, atomically:
-   * every variant is validated first, and one invalid variant fails the call with userErrors
-   * pointing at it (`["variants", "<index>", "price"]`) and writes nothing. A compareAtPrice not
-   * above the price is accepted, as on Shopify (the storefront then shows no reduction).
+   * Applies `productVariantsBulkUpdate` to the variants' `price`, `compareAtPrice` and
+   * `metafields`, atomically: every variant is validated first, and one invalid variant fails the
+   * call with userErrors pointing at it (`["variants", "<index>", "price"]`,
+   * `["variants", "<index>", "metafields", "<index>", "value"]`) and writes nothing. A
+   * compareAtPrice not above the price is accepted, as on Shopify (the storefront then shows no
+   * reduction). A metafield is created, or replaced when the variant has one with its namespace
+   * and key; the variant's other metafields are left. Every change of a price or compare-at price
+   * goes into the price-change log.
    */
   updateVariantPrices(productId: string, variants: readonly VariantBulkInput[]): VariantsBulkUpdatePayload {
     const product = this.productsById.get(productId);
@@ -845,20 +1090,43 @@ export class SimulatorStore {
         const error = moneyInputError(input.compareAtPrice, at('compareAtPrice'));
         if (error) errors.push(error);
       }
+      const metafieldKeys = new Set<string>();
+      (input.metafields ?? []).forEach((metafield, position) => {
+        const metafieldAt = (field: string): string[] => ['variants', String(index), 'metafields', String(position), field];
+        errors.push(...metafieldInputErrors(metafield, this.shop, metafieldAt));
+        if (!metafield.namespace || !metafield.key) return;
+        // The simulator's own check, under Shopify's generic code: one metafield set twice in one variant.
+        const key = metafieldKey(metafield.namespace, metafield.key);
+        if (metafieldKeys.has(key)) errors.push({ code: 'INVALID_INPUT', field: metafieldAt('key'), message: 'Metafield appears more than once for the variant' });
+        metafieldKeys.add(key);
+      });
       if (variant) targets.push(variant);
     });
     if (errors.length > 0) return { product, productVariants: null, userErrors: errors };
 
     const { priceWritesBySku } = this.counters;
+    const at = this.now();
     targets.forEach((variant, index) => {
       const input = variants[index]!;
+      const before = { price: variant.price, compareAtPrice: variant.compareAtPrice };
       if (typeof input.price === 'string') variant.price = canonicalPrice(input.price);
       if (input.compareAtPrice === null) variant.compareAtPrice = null;
       else if (typeof input.compareAtPrice === 'string') variant.compareAtPrice = canonicalPrice(input.compareAtPrice);
+      // Validated above: every field is set.
+      for (const { namespace, key, type, value } of input.metafields ?? []) this.setMetafield(variant.id, { namespace: namespace!, key: key!, type: type!, value: value! });
+      if (variant.price !== before.price || variant.compareAtPrice !== before.compareAtPrice) {
+        this.priceChangeLog.append({ sku: variant.sku, variantId: variant.id, price: variant.price, compareAtPrice: variant.compareAtPrice, at });
+      }
       if (variant.sku !== null) priceWritesBySku[variant.sku] = (priceWritesBySku[variant.sku] ?? 0) + 1;
     });
     this.counters.mutationsApplied++;
     this.changeCount++;
     return { product, productVariants: targets, userErrors: [] };
+  }
+
+  private setMetafield(variantId: string, metafield: MetafieldRecord): void {
+    let metafields = this.metafieldsByVariant.get(variantId);
+    if (metafields === undefined) this.metafieldsByVariant.set(variantId, (metafields = new Map()));
+    metafields.set(metafieldKey(metafield.namespace, metafield.key), metafield);
   }
 }
