@@ -8,6 +8,11 @@
  * so one bad price never fails the others. Amounts are sent as the hub's decimal strings
  * (`Money.amount`), never as numbers.
  *
+ * EU Omnibus: an update's `lowestPrior30Days` goes into the variant's `money` metafield
+ * OMNIBUS_METAFIELD (`omnisync.lowest_price_30d`), in the same variant input as its price, so the
+ * price and its lowest prior price are written together or not at all. Shopify refuses a money
+ * value in another currency than the store's; that refusal fails the item, as a bad price does.
+ *
  * A reference from the crosswalk can be stale (the merchant deleted and re-created a product): a
  * variant Shopify says does not exist or is not of the product is looked up again, and written
  * once more when Shopify now names another variant for its SKU.
@@ -16,6 +21,7 @@ import { z } from 'zod';
 import type { ItemResult } from '../../core/errors';
 import { validationError } from '../../core/errors';
 import type { CrosswalkStore } from '../../core/model';
+import type { Money } from '../../core/money';
 import type { PriceTarget, PriceUpdate } from '../contract';
 import type { ShopifyGraphqlClient } from './client';
 import type { UserError } from './mapper';
@@ -29,6 +35,12 @@ import { SHOPIFY_MAX_INPUT_ITEMS } from './stock-target';
  * neither stock nor a price in Shopify.
  */
 export const VARIANT_PRODUCT_CROSSWALK = 'sku->variant+product';
+/**
+ * The variant metafield holding the lowest price of the 30 days before the current one (EU
+ * Omnibus), a `money` metafield: value `{"amount": "<decimal>", "currency_code": "<ISO 4217>"}`.
+ */
+export const OMNIBUS_METAFIELD = { namespace: 'omnisync', key: 'lowest_price_30d', type: 'money' } as const;
+
 /** Where a SKU's price lives in Shopify. */
 export interface VariantRef {
   variantId: string;
@@ -68,11 +80,21 @@ const PriceUpdateData = z.object({
 /** User error codes that mean the variant or product reference itself is wrong (stale when cached). */
 const STALE_REFERENCE_CODES: ReadonlySet<string> = new Set(['PRODUCT_VARIANT_DOES_NOT_EXIST', 'MUST_BE_FOR_THIS_PRODUCT', 'PRODUCT_DOES_NOT_EXIST']);
 
+/** `MetafieldInput` as the connector sends it. */
+export interface MetafieldInput {
+  namespace: string;
+  key: string;
+  type: string;
+  /** Always a string; for `money`, JSON. */
+  value: string;
+}
+
 /** `ProductVariantsBulkInput` as the connector sends it. */
 interface VariantPriceInput {
   id: string;
   price: string;
   compareAtPrice?: string | null;
+  metafields?: MetafieldInput[];
 }
 
 type PriceResult = ItemResult<{ sku: string }>;
@@ -200,8 +222,10 @@ export class ShopifyPriceTarget implements PriceTarget {
         badPositions.add(position);
         const index = attempt[position]!;
         if (STALE_REFERENCE_CODES.has(error.code ?? '')) stale.add(index);
-        const field = (error.field ?? []).slice(2).join('.');
-        results.set(index, fail(updates[index]!, 'validation', `${error.code ?? 'INVALID'}${field === '' ? '' : ` at ${field}`}: ${error.message}`));
+        const field = (error.field ?? []).slice(2);
+        // The only metafield sent is the Omnibus one: the message names it, not just its index.
+        const where = field[0] === 'metafields' ? `${field.join('.')} (${OMNIBUS_METAFIELD.namespace}.${OMNIBUS_METAFIELD.key})` : field.join('.');
+        results.set(index, fail(updates[index]!, 'validation', `${error.code ?? 'INVALID'}${where === '' ? '' : ` at ${where}`}: ${error.message}`));
       }
       attempt = attempt.filter((_, position) => !badPositions.has(position));
     }
@@ -247,14 +271,23 @@ function isCached<T>(resolution: SkuResolution<T> | undefined): resolution is { 
   return resolution?.kind === 'found' && resolution.cached === true;
 }
 
-/** The variant input of one update: decimal strings as the hub holds them; compare-at only when given. */
+/**
+ * The variant input of one update: decimal strings as the hub holds them; compare-at only when
+ * given; the Omnibus metafield only when the update carries a lowest prior price.
+ */
 function variantInput(update: PriceUpdate, resolved: ReadonlyMap<string, SkuResolution<VariantRef>>): VariantPriceInput {
   const resolution = resolved.get(update.sku);
   // Only resolved updates are grouped for sending.
   if (resolution?.kind !== 'found') throw new Error(`SKU ${update.sku} sent without a variant`);
   const input: VariantPriceInput = { id: resolution.value.variantId, price: update.price.amount };
   if (update.compareAt !== undefined) input.compareAtPrice = update.compareAt === null ? null : update.compareAt.amount;
+  if (update.lowestPrior30Days !== undefined) input.metafields = [omnibusMetafield(update.lowestPrior30Days)];
   return input;
+}
+
+/** The Omnibus metafield input: Shopify's `money` value, the amount as a decimal string. */
+export function omnibusMetafield(lowest: Money): MetafieldInput {
+  return { ...OMNIBUS_METAFIELD, value: JSON.stringify({ amount: lowest.amount, currency_code: lowest.currency }) };
 }
 
 /** The index of the input variant a user error points at (`["variants","3",...]`), if any. */

@@ -1,16 +1,17 @@
 /**
  * Shopify price writes (`price.write`): against the sandbox simulator over real HTTP with a real
- * SQLite crosswalk (prices written and read back exactly, compare-at set and cleared, unknown
- * SKUs, per-item failures, caching, pacing), and against a recording client for what the
- * simulator's one-variant products cannot show (one call per product, the resend without the
- * refused variants).
+ * SQLite crosswalk (prices written and read back exactly, compare-at set and cleared, the EU
+ * Omnibus metafield written and read back, unknown SKUs, per-item failures, caching, pacing, the
+ * simulator's price-change log), and against a recording client for what the simulator's
+ * one-variant products cannot show (one call per product, the resend without the refused
+ * variants).
  */
 import { describe, expect, it } from 'vitest';
 import { useShopifyConnectorHarness } from '../support/shopify-connector-harness';
 import { writeBatchSize, type ConnectorInstance, type PriceTarget, type PriceUpdate } from '../../connectors/contract';
 import { shopifyManifest } from '../../connectors/shopify';
 import type { ShopifyGraphqlClient } from '../../connectors/shopify/client';
-import { ShopifyPriceTarget, VARIANT_PRODUCT_CROSSWALK } from '../../connectors/shopify/price-target';
+import { OMNIBUS_METAFIELD, ShopifyPriceTarget, VARIANT_PRODUCT_CROSSWALK } from '../../connectors/shopify/price-target';
 import { MISSING_SKU_CROSSWALK } from '../../connectors/shopify/sku-resolution';
 import type { CrosswalkStore } from '../../core/model';
 
@@ -21,6 +22,7 @@ const UNLISTED_SKU = 'PL-000250';
 
 const sku = (n: number): string => `PL-${String(n).padStart(6, '0')}`;
 const pln = (amount: string) => ({ amount, currency: 'PLN' });
+const eur = (amount: string) => ({ amount, currency: 'EUR' });
 
 const harness = useShopifyConnectorHarness({ token: TOKEN, productCount: PRODUCT_COUNT, idPrefix: 'prices' });
 const { simulator, connector } = harness;
@@ -124,6 +126,91 @@ describe('shopify price writes against the simulator', () => {
     expect(sim.store.stats().priceWritesBySku).toEqual({ [sku(7)]: 1, [sku(10)]: 1 });
   });
 
+  it('writes the lowest prior price into the Omnibus money metafield, readable over GraphQL; absent leaves it', async () => {
+    const sim = await simulator();
+    const shop = connector(sim);
+    const updates: PriceUpdate[] = [
+      { sku: sku(31), price: pln('39.99'), compareAt: pln('49.99'), lowestPrior30Days: pln('35.50') },
+      { sku: sku(32), price: pln('12.00') },
+    ];
+    expect(await target(shop).setPrices(updates, 'o1')).toEqual(updates.map(ok));
+
+    const query = `query { productVariants(first: 2, query: "sku:${sku(31)} OR sku:${sku(32)}") {
+      nodes { sku price compareAtPrice metafield(namespace: "${OMNIBUS_METAFIELD.namespace}", key: "${OMNIBUS_METAFIELD.key}") { namespace key type value } } } }`;
+    const read = async (): Promise<{ sku: string; price: string; compareAtPrice: string | null; metafield: Record<string, string> | null }[]> => {
+      const response = await fetch(`${sim.url}/admin/api/2026-04/graphql.json`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-shopify-access-token': TOKEN },
+        body: JSON.stringify({ query }),
+      });
+      const body = (await response.json()) as { data: { productVariants: { nodes: Awaited<ReturnType<typeof read>> } } };
+      return body.data.productVariants.nodes;
+    };
+    const nodes = await read();
+    expect(nodes).toEqual([
+      { sku: sku(31), price: '39.99', compareAtPrice: '49.99', metafield: { namespace: 'omnisync', key: 'lowest_price_30d', type: 'money', value: expect.any(String) } },
+      { sku: sku(32), price: '12.00', compareAtPrice: null, metafield: null },
+    ]);
+    expect(JSON.parse(nodes[0]!.metafield!['value']!)).toEqual({ amount: '35.50', currency_code: 'PLN' });
+
+    // A later update without a lowest prior price leaves the metafield as it is; one with it replaces it.
+    await target(shop).setPrices([{ sku: sku(31), price: pln('38.00') }], 'o2');
+    expect(JSON.parse(sim.store.metafieldOf(sku(31), OMNIBUS_METAFIELD.namespace, OMNIBUS_METAFIELD.key)!.value)).toEqual({ amount: '35.50', currency_code: 'PLN' });
+    await target(shop).setPrices([{ sku: sku(31), price: pln('37.00'), lowestPrior30Days: pln('35.00') }], 'o3');
+    expect((await read())[0]!.metafield!['value']).toBe('{"amount":"35.00","currency_code":"PLN"}');
+  });
+
+  it('fails only the item whose Omnibus metafield Shopify refuses, price and all; the others are written', async () => {
+    const sim = await simulator();
+    const shop = connector(sim);
+    const before = sim.store.pricesOf(sku(34));
+    const results = await target(shop).setPrices(
+      [
+        { sku: sku(33), price: pln('20.00'), lowestPrior30Days: pln('18.00') },
+        // The store's currency is PLN: Shopify refuses a money metafield in another one.
+        { sku: sku(34), price: pln('21.00'), lowestPrior30Days: eur('5.00') },
+        { sku: sku(35), price: pln('22.00'), lowestPrior30Days: pln('22.00') },
+      ],
+      'o4',
+    );
+    expect(results).toEqual([
+      { key: { sku: sku(33) }, ok: true },
+      {
+        key: { sku: sku(34) },
+        ok: false,
+        kind: 'validation',
+        message: 'INVALID_INPUT at metafields.0.value (omnisync.lowest_price_30d): Currency code "EUR" must match the store currency PLN',
+      },
+      { key: { sku: sku(35) }, ok: true },
+    ]);
+    // The refused variant's price is not written either: its input is one.
+    expect(sim.store.pricesOf(sku(34))).toEqual(before);
+    expect(sim.store.metafieldOf(sku(34), OMNIBUS_METAFIELD.namespace, OMNIBUS_METAFIELD.key)).toBeUndefined();
+    expect(sim.store.metafieldOf(sku(33), OMNIBUS_METAFIELD.namespace, OMNIBUS_METAFIELD.key)?.value).toBe('{"amount":"18.00","currency_code":"PLN"}');
+    expect(sim.store.stats().priceWritesBySku).toEqual({ [sku(33)]: 1, [sku(35)]: 1 });
+  });
+
+  it("leaves the simulator's price-change log one entry per real change, with its time", async () => {
+    const sim = await simulator();
+    const shop = connector(sim);
+    const demoPrice = sim.store.pricesOf(sku(36))!.price;
+    const started = Date.now();
+    await target(shop).setPrices([{ sku: sku(36), price: pln(demoPrice) }], 'l1'); // unchanged
+    await target(shop).setPrices([{ sku: sku(36), price: pln('50.00') }], 'l2');
+    await target(shop).setPrices([{ sku: sku(36), price: pln('50.00'), lowestPrior30Days: pln('45.00') }], 'l3'); // price unchanged
+    await target(shop).setPrices([{ sku: sku(36), price: pln('45.00'), compareAt: pln('50.00') }], 'l4');
+    const finished = Date.now();
+    const changes = sim.store.priceChanges(sku(36));
+    expect(changes.map(({ price, compareAtPrice }) => [price, compareAtPrice])).toEqual([
+      ['50.00', null],
+      ['45.00', '50.00'],
+    ]);
+    expect(changes[0]!.at).toBeGreaterThanOrEqual(started);
+    expect(changes[1]!.at).toBeGreaterThanOrEqual(changes[0]!.at);
+    expect(changes[1]!.at).toBeLessThanOrEqual(finished);
+    expect(sim.store.stats().priceWritesBySku[sku(36)]).toBe(4);
+  });
+
   it('refuses more than 250 updates in one call before sending anything', async () => {
     const sim = await simulator();
     const shop = connector(sim);
@@ -162,7 +249,7 @@ describe('shopify price writes: calls per product', () => {
 
   interface Call {
     productId: string;
-    variants: { id: string; price: unknown; compareAtPrice?: unknown }[];
+    variants: { id: string; price: unknown; compareAtPrice?: unknown; metafields?: { namespace: string; key: string; type: string; value: string }[] }[];
   }
 
   /** A client recording the mutation calls; `answer` gives each call's userErrors. */
@@ -231,6 +318,62 @@ describe('shopify price writes: calls per product', () => {
       ['gid://shopify/ProductVariant/11', 'gid://shopify/ProductVariant/13'],
     ]);
     expect(calls).toHaveLength(3);
+  });
+
+  it('sends the Omnibus metafield in the variant input, as Shopify takes a money metafield', async () => {
+    const { client, calls } = recordingClient(() => []);
+    const priceTarget = new ShopifyPriceTarget('shop', client, knownCrosswalk(refs), 0, 1);
+    const updates: PriceUpdate[] = [
+      { sku: 'A1', price: pln('10.00'), lowestPrior30Days: pln('9.50') },
+      { sku: 'A2', price: pln('11.00') },
+    ];
+    expect(await priceTarget.setPrices(updates, 'k')).toEqual(updates.map(ok));
+    expect(calls).toEqual([
+      {
+        productId: 'gid://shopify/Product/1',
+        variants: [
+          {
+            id: 'gid://shopify/ProductVariant/11',
+            price: '10.00',
+            metafields: [{ namespace: 'omnisync', key: 'lowest_price_30d', type: 'money', value: '{"amount":"9.50","currency_code":"PLN"}' }],
+          },
+          { id: 'gid://shopify/ProductVariant/12', price: '11.00' },
+        ],
+      },
+    ]);
+    expect(OMNIBUS_METAFIELD).toEqual({ namespace: 'omnisync', key: 'lowest_price_30d', type: 'money' });
+  });
+
+  it('fails the variant whose metafield Shopify refuses and sends the other variants of its product once more', async () => {
+    const { client, calls } = recordingClient((call) => {
+      const bad = call.variants.findIndex((variant) => variant.metafields?.some((metafield) => metafield.value.includes('"EUR"')));
+      return bad < 0 ? [] : [{ code: 'INVALID_INPUT', field: ['variants', String(bad), 'metafields', '0', 'value'], message: 'Currency code "EUR" must match the store currency PLN' }];
+    });
+    const priceTarget = new ShopifyPriceTarget('shop', client, knownCrosswalk(refs), 0, 1);
+    const results = await priceTarget.setPrices(
+      [
+        { sku: 'A1', price: pln('10.00'), lowestPrior30Days: pln('9.00') },
+        { sku: 'A2', price: pln('11.00'), lowestPrior30Days: eur('2.00') },
+        { sku: 'A3', price: pln('12.00') },
+      ],
+      'k',
+    );
+    expect(results).toEqual([
+      { key: { sku: 'A1' }, ok: true },
+      {
+        key: { sku: 'A2' },
+        ok: false,
+        kind: 'validation',
+        message: 'INVALID_INPUT at metafields.0.value (omnisync.lowest_price_30d): Currency code "EUR" must match the store currency PLN',
+      },
+      { key: { sku: 'A3' }, ok: true },
+    ]);
+    expect(calls.map((call) => call.variants.map((variant) => variant.id))).toEqual([
+      ['gid://shopify/ProductVariant/11', 'gid://shopify/ProductVariant/12', 'gid://shopify/ProductVariant/13'],
+      ['gid://shopify/ProductVariant/11', 'gid://shopify/ProductVariant/13'],
+    ]);
+    // The resend keeps the others' metafields.
+    expect(calls[1]!.variants[0]!.metafields).toEqual([{ namespace: 'omnisync', key: 'lowest_price_30d', type: 'money', value: '{"amount":"9.00","currency_code":"PLN"}' }]);
   });
 
   it('looks a SKU up again when Shopify refuses its cached variant, and writes it to the variant Shopify names now', async () => {
