@@ -46,6 +46,11 @@ export const DEMO_ERP_PRICE_TABLES = {
   },
 } as const satisfies ErpPriceTables;
 
+/** Code of the demo's regular retail price list (cenniki.symbol): every product, in PLN. */
+export const DEMO_REGULAR_PRICE_LIST = 'DETAL';
+/** Code of the demo's promotion price list: one promotion of a few products, with a validity window. */
+export const DEMO_PROMOTION_PRICE_LIST = 'PROMO';
+
 export type DemoErpDialect = 'sqlite' | 'postgres';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the demo ERP is untyped SQL, like a real one

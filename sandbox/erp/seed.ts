@@ -3,14 +3,23 @@
  *
  * The catalog comes from sandbox/demo-catalog.ts, shared with the sandbox Shopify store, so both
  * describe the same products. Quantities are seeded: the same seed gives the same stock on every
- * machine. Seeding 100,000 products (about 190,000 stock rows) takes a few seconds: one
- * transaction, multi-row inserts.
+ * machine. Prices too (seedDemoPrices): a regular retail list and a promotion, whose validity
+ * window scheduleDemoPromotion moves. Seeding 100,000 products (about 190,000 stock rows and
+ * 100,000 prices) takes a few seconds: one transaction, multi-row inserts.
  */
 import { sql } from 'kysely';
 import { openErpDatabase } from '../../connectors/erp-sql/client';
 import { ErpDatabaseConfig, type ErpDatabaseConfigInput } from '../../connectors/erp-sql/config';
 import { DEMO_ERP_LOCATIONS, demoProducts, seededRandom } from '../demo-catalog';
-import { createDemoErpSchema, demoErpHasData, demoErpHasPrices, dropDemoErpSchema, type DemoErpDatabase } from './schema';
+import {
+  createDemoErpSchema,
+  demoErpHasData,
+  demoErpHasPrices,
+  DEMO_PROMOTION_PRICE_LIST,
+  DEMO_REGULAR_PRICE_LIST,
+  dropDemoErpSchema,
+  type DemoErpDatabase,
+} from './schema';
 
 export interface SeedDemoErpOptions {
   /** Products to create (PL-000001 …). */
@@ -19,7 +28,7 @@ export interface SeedDemoErpOptions {
   seed?: number;
   /** Drop and rebuild the tables even when they hold data. Default false: existing data is kept. */
   reset?: boolean;
-  /** Stock rows are modified within the 30 days before this time. Default: now. */
+  /** Stock and price rows are modified within the 30 days before this time; the promotion runs around it. Default: now. */
   now?: Date;
 }
 
@@ -40,9 +49,16 @@ export async function seedDemoErp(target: DemoErpDatabase | ErpDatabaseConfigInp
     if (options.reset === true) {
       await dropDemoErpSchema(db);
     } else if (await demoErpHasData(db)) {
-      // An ERP seeded before the price tables existed gains them, with prices for its products.
+      // An ERP seeded before the price tables existed gains them, with prices for its products;
+      // one seeded with the earlier demo prices (no PROMO list) gets the current ones instead.
       await createDemoErpSchema(db);
-      if (!(await demoErpHasPrices(db))) await db.transaction().execute((trx) => seedDemoPrices(trx, options));
+      if (!(await demoErpHasPrices(db)) || !(await hasDemoPromotionList(db))) {
+        await db.transaction().execute(async (trx) => {
+          await trx.deleteFrom('ceny').execute();
+          await trx.deleteFrom('cenniki').execute();
+          await seedDemoPrices(trx, options);
+        });
+      }
       return;
     }
     await createDemoErpSchema(db);
@@ -91,13 +107,40 @@ export async function seedDemoErp(target: DemoErpDatabase | ErpDatabaseConfigInp
   });
 }
 
-/** The demo price lists: the regular retail list and a winter promotion. */
+/** The demo price lists: the regular retail list and one promotion, both in PLN. */
 export const DEMO_ERP_PRICE_LISTS = [
-  { id: 1, symbol: 'DETAL', nazwa: 'Cennik detaliczny', waluta: 'PLN' },
-  { id: 2, symbol: 'PROMO-ZIMA', nazwa: 'Promocja zimowa', waluta: 'PLN' },
+  { id: 1, symbol: DEMO_REGULAR_PRICE_LIST, nazwa: 'Cennik detaliczny', waluta: 'PLN' },
+  { id: 2, symbol: DEMO_PROMOTION_PRICE_LIST, nazwa: 'Promocja', waluta: 'PLN' },
 ] as const;
-/** Every Nth product has a PROMO-ZIMA price too. */
-export const DEMO_PROMO_EVERY = 20;
+/** Products in the promotion (all of them when the catalog is smaller). */
+export const DEMO_PROMOTION_PRODUCTS = 25;
+/** The promotion's discount on the regular gross price, in percent. */
+export const DEMO_PROMOTION_DISCOUNT_PERCENT = 20;
+/** VAT rates of the demo: the standard rate, and the reduced one of some products (demoVatRate). */
+export const DEMO_VAT_STANDARD = 23;
+export const DEMO_VAT_REDUCED = 8;
+
+/**
+ * The VAT rate of a demo product, from its id: 8 % for every product whose id ends in 7 (one in
+ * ten: it stands for the food and books a retailer sells at the reduced rate; the demo catalog
+ * has no categories), 23 % for the rest.
+ */
+export function demoVatRate(productId: number): number {
+  return productId % 10 === 7 ? DEMO_VAT_REDUCED : DEMO_VAT_STANDARD;
+}
+
+/**
+ * The products of the promotion among products with the given ids (in id order): up to
+ * DEMO_PROMOTION_PRODUCTS of them, spread evenly over the catalog (for the demo's ids
+ * 1 … n: `demoPromotionProductIds(range(1, n))`).
+ */
+export function demoPromotionProductIds(productIds: readonly number[]): number[] {
+  const n = productIds.length;
+  const count = Math.min(DEMO_PROMOTION_PRODUCTS, n);
+  const picked: number[] = [];
+  for (let k = 0; k < count; k++) picked.push(productIds[Math.floor(((2 * k + 1) * n) / (2 * count))]!);
+  return picked;
+}
 
 interface PriceRow {
   id: number;
@@ -113,63 +156,119 @@ interface PriceRow {
 }
 
 /**
- * The price lists and a price of every product in towary (in id order): a DETAL price for
- * each — most kept gross (some with the net beside it), some net only; VAT 23 % for most, 8 %
- * for some; a purchase cost below the net price for nearly all — and for every
- * DEMO_PROMO_EVERY-th product a PROMO-ZIMA price 15 % lower, valid from a week before `now` to
- * two weeks after it. Deterministic: the prices have a stream of the seeded PRNG of their own,
- * so the stock stays as it was and an ERP seeded before the price tables gets the same prices
- * as a new one. Amounts are computed in grosze (integers) and written as decimal text.
+ * The price lists and the prices of every product in towary (in id order), all in PLN:
+ *
+ * - DETAL (DEMO_REGULAR_PRICE_LIST), one row per product, always valid: a gross price ending
+ *   in .99 (9.99 … 508.99), the net price beside it that agrees with it at the product's VAT
+ *   rate (demoVatRate: 23 %, or 8 %; net = gross ÷ (1 + VAT), rounded half up to the grosz), and
+ *   the purchase cost (50–75 % of the net price), so margin floors can be checked.
+ * - PROMO (DEMO_PROMOTION_PRICE_LIST), one running promotion: DEMO_PROMOTION_PRODUCTS products
+ *   (demoPromotionProductIds) at DEMO_PROMOTION_DISCOUNT_PERCENT % off the regular gross price
+ *   (net agreeing, the same cost, still above it), valid from a week before `now` to two weeks
+ *   after it; scheduleDemoPromotion moves the window. Its rows come after all DETAL rows, as a
+ *   promotion an ERP adds later: a product's two prices are far apart in price id order.
+ *
+ * Deterministic: the amounts have a stream of the seeded PRNG of their own, so the stock stays
+ * as it was and an ERP seeded before the price tables gets the same prices as a new one.
+ * Amounts are computed in grosze (integers) and written as decimal text.
  */
 async function seedDemoPrices(db: DemoErpDatabase, options: SeedDemoErpOptions): Promise<void> {
   const random = seededRandom(((options.seed ?? 1) ^ PRICE_STREAM) >>> 0);
   const now = (options.now ?? new Date()).getTime();
   const modifiedAt = () => new Date(now - Math.floor(random() * 30 * DAY_MS)).toISOString();
-  const promoFrom = new Date(now - 7 * DAY_MS).toISOString();
-  const promoTo = new Date(now + 14 * DAY_MS).toISOString();
-  const products = await sql<{ id: number | string }>`select id from towary order by id`.execute(db);
+  const promotionFrom = new Date(now - 7 * DAY_MS).toISOString();
+  const promotionTo = new Date(now + 14 * DAY_MS).toISOString();
+  const productIds = (await sql<{ id: number | string }>`select id from towary order by id`.execute(db)).rows.map((row) => Number(row.id));
 
   const rows: PriceRow[] = [];
-  for (const { id } of products.rows) {
-    const productId = Number(id);
-    const vat = random() < 0.85 ? 23 : 8;
-    const grossCents = (9 + Math.floor(random() * 500)) * 100 + 99; // 9.99 … 508.99
-    const netCents = Math.round((grossCents * 100) / (100 + vat));
-    const shape = random();
-    const costCents = random() < 0.95 ? Math.floor(netCents * (0.5 + random() * 0.35)) : null;
+  const regular = new Map<number, { grossCents: number; costCents: number }>();
+  for (const productId of productIds) {
+    const vat = demoVatRate(productId);
+    const grossCents = (9 + Math.floor(random() * 500)) * 100 + 99;
+    const netCents = netOfGross(grossCents, vat);
+    const costCents = Math.floor((netCents * (50 + Math.floor(random() * 26))) / 100);
+    regular.set(productId, { grossCents, costCents });
     rows.push({
       id: rows.length + 1,
       towar_id: productId,
-      cennik_id: 1,
-      // 60 %: both kept; 25 %: gross only; 15 %: net only.
-      netto: shape < 0.6 || shape >= 0.85 ? centsText(netCents) : null,
-      brutto: shape < 0.85 ? centsText(grossCents) : null,
+      cennik_id: DEMO_ERP_PRICE_LISTS[0].id,
+      netto: centsText(netCents),
+      brutto: centsText(grossCents),
       stawka_vat: String(vat),
-      koszt: costCents === null ? null : centsText(costCents),
+      koszt: centsText(costCents),
       data_od: null,
       data_do: null,
       zmodyfikowano: modifiedAt(),
     });
-    if (productId % DEMO_PROMO_EVERY === 0) {
-      const promoGross = Math.round(grossCents * 0.85);
-      rows.push({
-        id: rows.length + 1,
-        towar_id: productId,
-        cennik_id: 2,
-        netto: null,
-        brutto: centsText(promoGross),
-        stawka_vat: String(vat),
-        koszt: costCents === null ? null : centsText(costCents),
-        data_od: promoFrom,
-        data_do: promoTo,
-        zmodyfikowano: modifiedAt(),
-      });
-    }
+  }
+  for (const productId of demoPromotionProductIds(productIds)) {
+    const { grossCents, costCents } = regular.get(productId)!;
+    const vat = demoVatRate(productId);
+    // Half up, in integers: round(gross × (100 − discount) / 100).
+    const promotionGross = Math.floor((2 * grossCents * (100 - DEMO_PROMOTION_DISCOUNT_PERCENT) + 100) / 200);
+    rows.push({
+      id: rows.length + 1,
+      towar_id: productId,
+      cennik_id: DEMO_ERP_PRICE_LISTS[1].id,
+      netto: centsText(netOfGross(promotionGross, vat)),
+      brutto: centsText(promotionGross),
+      stawka_vat: String(vat),
+      koszt: centsText(costCents),
+      data_od: promotionFrom,
+      data_do: promotionTo,
+      zmodyfikowano: modifiedAt(),
+    });
   }
   await db.insertInto('cenniki').values(DEMO_ERP_PRICE_LISTS.map((list) => ({ ...list }))).execute();
   for (let start = 0; start < rows.length; start += ROWS_PER_INSERT) {
     await db.insertInto('ceny').values(rows.slice(start, start + ROWS_PER_INSERT)).execute();
   }
+}
+
+/** The net price in grosze of a gross price in grosze at a VAT rate in whole percent, rounded half up. */
+function netOfGross(grossCents: number, vatPercent: number): number {
+  return Math.floor((2 * grossCents * 100 + (100 + vatPercent)) / (2 * (100 + vatPercent)));
+}
+
+export interface DemoPromotionWindow {
+  /** First moment the promotion applies (data_od, inclusive). */
+  startsAt: Date;
+  /** First moment it no longer applies (data_do, exclusive); after startsAt. */
+  endsAt: Date;
+  /** Written to zmodyfikowano of the rows it changes, so delta reads see them. Default: now. */
+  now?: Date;
+}
+
+/**
+ * (Re)writes the validity window of the demo promotion: data_od and data_do of every price in
+ * the PROMO list (DEMO_PROMOTION_PRICE_LIST), and zmodyfikowano of the rows it changes (rows
+ * that already have this window are left as they are). The demo ERP file survives restarts,
+ * so a promotion seeded once would soon be over; the dev command calls this on each start to
+ * show a promotion starting and ending while one watches, e.g.
+ *
+ *   const now = Date.now();
+ *   await scheduleDemoPromotion(erp, { startsAt: new Date(now + 2 * 60_000), endsAt: new Date(now + 32 * 60_000) });
+ *
+ * Takes an open database or a database config (as seedDemoErp). Returns the SKUs of the
+ * promotion, sorted (empty when the ERP has no PROMO list).
+ */
+export async function scheduleDemoPromotion(target: DemoErpDatabase | ErpDatabaseConfigInput, window: DemoPromotionWindow): Promise<string[]> {
+  if (!(window.endsAt.getTime() > window.startsAt.getTime())) {
+    throw new Error(`scheduleDemoPromotion: endsAt (${window.endsAt.toISOString()}) must be after startsAt (${window.startsAt.toISOString()})`);
+  }
+  const startsAt = window.startsAt.toISOString();
+  const endsAt = window.endsAt.toISOString();
+  const modifiedAt = (window.now ?? new Date()).toISOString();
+  return withDatabase(target, (db) =>
+    db.transaction().execute(async (trx) => {
+      const list = sql`(select id from cenniki where symbol = ${DEMO_PROMOTION_PRICE_LIST})`;
+      await sql`update ceny set data_od = ${startsAt}, data_do = ${endsAt}, zmodyfikowano = ${modifiedAt}
+        where cennik_id in ${list}
+          and (data_od is null or data_do is null or data_od <> ${startsAt} or data_do <> ${endsAt})`.execute(trx);
+      const skus = await sql<{ sku: unknown }>`select distinct t.indeks as sku from ceny c join towary t on t.id = c.towar_id where c.cennik_id in ${list}`.execute(trx);
+      return skus.rows.map((row) => String(row.sku)).sort();
+    }),
+  );
 }
 
 /** Mixed into the seed for the prices' own PRNG stream. */
@@ -247,6 +346,11 @@ export async function simulateErpSales(target: DemoErpDatabase | ErpDatabaseConf
       return [...skus].sort();
     }),
   );
+}
+
+async function hasDemoPromotionList(db: DemoErpDatabase): Promise<boolean> {
+  const found = await sql<{ found: number }>`select 1 as found from cenniki where symbol = ${DEMO_PROMOTION_PRICE_LIST}`.execute(db);
+  return found.rows.length > 0;
 }
 
 async function withDatabase<T>(target: DemoErpDatabase | ErpDatabaseConfigInput, body: (db: DemoErpDatabase) => Promise<T>): Promise<T> {

@@ -11,10 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorInstance, PriceCursor, PricePage, PriceReadRequest, StockReadMode } from '../../connectors/contract';
 import { ErpDatabaseConfig, erpSqlManifest, ErpSqlConfig, type ErpDatabaseConfigInput } from '../../connectors/erp-sql';
 import { openErpDatabase } from '../../connectors/erp-sql/client';
-import type { PriceListEntry } from '../../core/price-rules';
+import { Dec } from '../../core/money';
+import { channelPrice, ChannelPriceRules, type PriceListEntry } from '../../core/price-rules';
 import { QUARANTINE_CATEGORY } from '../../core/quarantine-categories';
-import { DEMO_ERP_PRICE_TABLES, DEMO_ERP_TABLES, type DemoErpDatabase } from '../../sandbox/erp/schema';
-import { DEMO_PROMO_EVERY, seedDemoErp } from '../../sandbox/erp/seed';
+import { DEMO_ERP_PRICE_TABLES, DEMO_ERP_TABLES, DEMO_PROMOTION_PRICE_LIST, DEMO_REGULAR_PRICE_LIST, type DemoErpDatabase } from '../../sandbox/erp/schema';
+import { DEMO_PROMOTION_PRODUCTS, demoPromotionProductIds, demoVatRate, seedDemoErp } from '../../sandbox/erp/seed';
 import type { CrosswalkStore } from '../../state/store';
 import { startPostgresTestServer, type PostgresTestServer } from '../support/postgres';
 
@@ -53,6 +54,10 @@ async function readAll(erp: ConnectorInstance, mode: StockReadMode, start: Price
 }
 
 const entryKey = (entry: PriceListEntry) => `${entry.sku}|${entry.priceList}|${entry.validFrom ?? ''}`;
+const skuOf = (productId: number) => `PL-${String(productId).padStart(6, '0')}`;
+/** The demo's product ids 1 … n. */
+const demoIds = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
 
 describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) => {
   let server: PostgresTestServer | undefined;
@@ -85,31 +90,51 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
   });
 
-  it('the demo ERP has a DETAL price for every product and a PROMO-ZIMA price for a few, around the seed time', async () => {
-    const promoCount = Math.floor(PRODUCT_COUNT / DEMO_PROMO_EVERY);
-    expect(priceRowCount).toBe(PRODUCT_COUNT + promoCount);
+  it('the demo ERP has a DETAL price for every product and a running PROMO of 25 products at 20 % off, with net, gross and cost that fit', async () => {
+    const promoted = demoPromotionProductIds(demoIds(PRODUCT_COUNT)).map(skuOf);
+    expect(promoted).toHaveLength(DEMO_PROMOTION_PRODUCTS);
+    expect(new Set(promoted).size).toBe(DEMO_PROMOTION_PRODUCTS);
+    expect(priceRowCount).toBe(PRODUCT_COUNT + DEMO_PROMOTION_PRODUCTS);
     const { entries, rejected } = await readAll(erp, 'full', null, 1_000);
     expect(rejected).toEqual([]);
-    const detal = entries.filter((entry) => entry.priceList === 'DETAL');
-    const promo = entries.filter((entry) => entry.priceList === 'PROMO-ZIMA');
-    expect(new Set(detal.map((entry) => entry.sku)).size).toBe(PRODUCT_COUNT);
-    expect(promo).toHaveLength(promoCount);
+    const detal = entries.filter((entry) => entry.priceList === DEMO_REGULAR_PRICE_LIST);
+    const promo = entries.filter((entry) => entry.priceList === DEMO_PROMOTION_PRICE_LIST);
+    expect(detal.map((entry) => entry.sku)).toEqual(demoIds(PRODUCT_COUNT).map(skuOf));
+    expect(promo.map((entry) => entry.sku)).toEqual(promoted);
     for (const entry of entries) {
       expect(entry.currency).toBe('PLN');
-      expect(['23', '8']).toContain(entry.vatRate);
-      expect(entry.net ?? entry.gross).toBeDefined();
-      for (const amount of [entry.net, entry.gross, entry.cost]) if (amount !== undefined) expect(amount).toMatch(/^[1-9]\d*\.\d{2}$|^0\.\d{2}$/);
-      if (entry.cost !== undefined) expect(Number(entry.cost)).toBeLessThan(Number(entry.net ?? entry.gross));
+      expect(entry.vatRate).toBe(String(demoVatRate(Number(entry.sku.slice(3)))));
+      for (const amount of [entry.net, entry.gross, entry.cost]) expect(amount).toMatch(/^[1-9]\d*\.\d{2}$|^0\.\d{2}$/);
+      // Net and gross agree within a grosz at the entry's VAT rate; the cost is below the net price.
+      const vatFactor = new Dec(entry.vatRate).dividedBy(100).plus(1);
+      expect(new Dec(entry.gross!).minus(new Dec(entry.net!).times(vatFactor)).abs().lessThanOrEqualTo('0.01'), JSON.stringify(entry)).toBe(true);
+      expect(Number(entry.cost)).toBeLessThan(Number(entry.net));
     }
-    expect(detal.some((entry) => entry.gross === undefined)).toBe(true); // net only
-    expect(detal.some((entry) => entry.net === undefined)).toBe(true); // gross only
-    expect(detal.some((entry) => entry.vatRate === '8')).toBe(true);
-    expect(promo[0]).toMatchObject({
-      sku: `PL-${String(DEMO_PROMO_EVERY).padStart(6, '0')}`,
-      validFrom: new Date(SEEDED_AT.getTime() - 7 * DAY_MS).toISOString(),
-      validTo: new Date(SEEDED_AT.getTime() + 14 * DAY_MS).toISOString(),
-    });
+    expect(detal.every((entry) => entry.gross!.endsWith('.99'))).toBe(true);
+    expect(detal.filter((entry) => entry.vatRate === '8').map((entry) => entry.sku)).toEqual(demoIds(PRODUCT_COUNT).filter((id) => id % 10 === 7).map(skuOf));
     expect(detal.every((entry) => entry.validFrom === undefined && entry.validTo === undefined)).toBe(true);
+    for (const entry of promo) {
+      expect(entry).toMatchObject({
+        validFrom: new Date(SEEDED_AT.getTime() - 7 * DAY_MS).toISOString(),
+        validTo: new Date(SEEDED_AT.getTime() + 14 * DAY_MS).toISOString(),
+      });
+      const regular = detal.find((candidate) => candidate.sku === entry.sku)!;
+      expect(entry.gross).toBe(new Dec(regular.gross!).times('0.8').toFixed(2));
+      expect(entry.cost).toBe(regular.cost);
+    }
+    // The hub's price rules take them as they are: the promotion applies while it runs, above a
+    // 5 % margin, with the regular price as compare-at.
+    const at = SEEDED_AT.toISOString();
+    const regularRules = ChannelPriceRules.parse({ priceList: DEMO_REGULAR_PRICE_LIST, currency: 'PLN', pricesIncludeVat: true, minimumMarginPercent: '5' });
+    const promoRules = ChannelPriceRules.parse({
+      priceList: DEMO_PROMOTION_PRICE_LIST, currency: 'PLN', pricesIncludeVat: true, minimumMarginPercent: '5',
+      compareAtPrice: { source: 'priceList', priceList: DEMO_REGULAR_PRICE_LIST },
+    });
+    for (const entry of detal) expect(channelPrice(entry, regularRules, { at })).toMatchObject({ ok: true, price: { amount: entry.gross }, applied: [] });
+    for (const entry of promo) {
+      const compareAtEntry = detal.find((candidate) => candidate.sku === entry.sku)!;
+      expect(channelPrice(entry, promoRules, { at, compareAtEntry })).toMatchObject({ ok: true, price: { amount: entry.gross }, compareAt: { amount: compareAtEntry.gross }, applied: [] });
+    }
   });
 
   it('a full read pages through every price exactly once, with stable key cursors', async () => {
@@ -127,14 +152,16 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
   });
 
   it('filters by price list code', async () => {
-    const promo = await readAll(erp, 'full', null, 4, ['PROMO-ZIMA']);
-    expect(promo.entries).toHaveLength(Math.floor(PRODUCT_COUNT / DEMO_PROMO_EVERY));
-    expect(promo.entries.every((entry) => entry.priceList === 'PROMO-ZIMA')).toBe(true);
-    const both = await readAll(erp, 'full', null, 1_000, ['DETAL', 'PROMO-ZIMA']);
+    const promo = await readAll(erp, 'full', null, 4, [' PROMO ']);
+    expect(promo.entries).toHaveLength(DEMO_PROMOTION_PRODUCTS);
+    expect(promo.entries.every((entry) => entry.priceList === 'PROMO')).toBe(true);
+    // Pages of 4 products that have PROMO prices: products without them take no room.
+    expect(promo.pages.map((page) => page.entries.length)).toEqual([4, 4, 4, 4, 4, 4, 1]);
+    const both = await readAll(erp, 'full', null, 1_000, ['DETAL', 'PROMO']);
     expect(both.entries).toHaveLength(priceRowCount);
     expect((await readAll(erp, 'full', null, 1_000, ['HURT'])).entries).toEqual([]);
     expect(await read(erp, { mode: 'full', cursor: null, limit: 10, priceLists: [] })).toEqual({ entries: [], rejected: [], nextCursor: null, resumeCursor: null });
-    const deltaPromo = await readAll(erp, 'delta', null, 1_000, ['PROMO-ZIMA']);
+    const deltaPromo = await readAll(erp, 'delta', null, 1_000, ['PROMO']);
     expect(deltaPromo.entries.map(entryKey).sort()).toEqual(promo.entries.map(entryKey).sort());
   });
 
@@ -156,8 +183,8 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
     const changed = [...first.entries, ...second.entries];
     expect(changed.map((entry) => ({ sku: entry.sku, net: entry.net, gross: entry.gross, cost: entry.cost, vatRate: entry.vatRate }))).toEqual([
       { sku: 'PL-000005', net: undefined, gross: '19.99', cost: changed[0]!.cost, vatRate: changed[0]!.vatRate },
-      { sku: 'PL-000040', net: '1003713.73', gross: '1234567.89', cost: '0.10', vatRate: changed[1]!.vatRate },
-      { sku: 'PL-000074', net: '0.30', gross: undefined, cost: changed[2]!.cost, vatRate: '8' },
+      { sku: 'PL-000042', net: '1003713.73', gross: '1234567.89', cost: '0.10', vatRate: changed[1]!.vatRate },
+      { sku: 'PL-000077', net: '0.30', gross: undefined, cost: changed[2]!.cost, vatRate: '8' },
     ]);
     const rows = (await sql<{ id: number; towar_id: number }>`select id, towar_id from ceny where id in (5, 42, 77) order by id`.execute(erpDb)).rows;
     expect(changed.map((entry) => entry.sku)).toEqual(rows.map((row) => `PL-${String(row.towar_id).padStart(6, '0')}`));
@@ -199,7 +226,7 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
       expect(entries).toEqual([
         { sku: 'PL-000001', priceList: 'DETAL', currency: 'PLN', net: '10.00', gross: '12.30', vatRate: '23', cost: '7.50' },
         {
-          sku: 'PL-000013', priceList: 'PROMO-ZIMA', currency: 'PLN', net: '0.10', vatRate: '5.5', cost: '0.00',
+          sku: 'PL-000013', priceList: 'PROMO', currency: 'PLN', net: '0.10', vatRate: '5.5', cost: '0.00',
           validFrom: '2025-11-24T00:00:00.000Z', validTo: '2025-12-15T00:00:00.000Z',
         },
       ]);
