@@ -97,9 +97,12 @@ export const ErpPricesTable = z
   .strictObject({
     /** Table with one row per product, price list and validity period (demo: `ceny`). */
     table: TableName,
-    /** Primary key column (demo: `id`); full reads page by it, delta reads order by (modifiedAt, id). */
+    /** Primary key column (demo: `id`); delta reads order by (modifiedAt, id). */
     id: ColumnName,
-    /** Column referencing the product's id (demo: `towar_id`). */
+    /**
+     * Column referencing the product's id (demo: `towar_id`). Full reads page by it: products in
+     * its order, each with all its prices; an index on (productId, id) keeps that fast.
+     */
     productId: ColumnName,
     /** Column referencing the price list's id (demo: `cennik_id`). */
     priceListId: ColumnName,

@@ -1,10 +1,22 @@
 /**
  * Price reads from the ERP's tables (tables.prices, tables.priceLists), in pages, by two
- * cursor strategies like stock (stock-source.ts):
+ * cursor strategies:
  *
- * - full / `key`: price rows in primary-key order after the cursor's key.
+ * - full / `product`: products in key order after the cursor's product, each with EVERY price
+ *   row it has (of the requested price lists), so a page holds whole SKUs: the hub computes a
+ *   SKU's channel price from all of its entries at once (the list that applies now, a
+ *   promotion overriding the regular list, compare-at from another list). `limit` counts
+ *   products, so a page may hold several entries per product. Two queries per page, both
+ *   index-friendly on the prices' product reference (e.g. an index on (productId, id)): the
+ *   page's product ids (distinct references of rows in the requested lists after the cursor's,
+ *   in key order, limited: a product without such rows takes no room), then the price rows of
+ *   the range (cursor's product, page's last product], joined without a list of ids. Products are taken from the prices table's reference column, so a price row whose
+ *   product id matches no product is in the page of that id, and rejected there. Price rows
+ *   with no product id at all (NULL) come after the last product, `limit` rows a page in price
+ *   id order (strategy `without-product`), and are rejected: nothing is lost.
  * - delta / `modified`: price rows in (modification time, price id) order after the cursor's
- *   position (no cursor: from the earliest time). Times: see modified-at.ts.
+ *   position (no cursor: from the earliest time). Times: see modified-at.ts. A delta page holds
+ *   the rows that changed, not whole SKUs.
  *
  * Each price row is one PriceListEntry: the product's SKU and the price list's code and currency
  * join in. A row that is not a valid price (an amount that is no number, neither net nor gross,
@@ -13,7 +25,17 @@
  * has no entries; its product rows are rejected as duplicates (duplicate-skus.ts), as for stock.
  *
  * Cursors are opaque to the hub (PriceCursor): this module wrote them and checks every one it
- * is given; one it cannot have written is a config error (the stored state is not ours).
+ * is given; one it cannot have written is a config error (the stored state is not ours). The
+ * shapes: `{"strategy":"product","afterProductId":"42"}` and
+ * `{"strategy":"without-product","afterKey":"17"}` (full; a price id), and
+ * `{"strategy":"modified","afterModifiedAt":"2025-06-01T12:00:00.000Z","afterKey":"17"}` (delta).
+ * Keys are strings compared against the key columns in the columns' own types (see
+ * stock-source.ts), so pages follow the columns' order whatever their type.
+ *
+ * Full cursors of the earlier `{"strategy":"key","afterKey":…}` shape (price rows in price id
+ * order) are refused with a config error saying to start the full read again: the price id
+ * they name does not tell which products were read whole, so no product cursor continues them
+ * safely, and restarting silently would hide that the stored state was of another version.
  *
  * Identifiers: the products table through the client's `table()`/`column()`; the price tables
  * through `priceTable()`/`priceColumn()` below, which quote them as Kysely identifier
@@ -49,8 +71,10 @@ const MAX_SKU_LENGTH = 128;
  */
 const DOUBLE_DIGITS = 15;
 
-/** The cursors this source writes. */
+/** The cursors this source writes (and `key`, which earlier versions wrote: recognised to be refused clearly). */
 const PriceCursorSchema = z.discriminatedUnion('strategy', [
+  z.strictObject({ strategy: z.literal('product'), afterProductId: z.string().min(1) }),
+  z.strictObject({ strategy: z.literal('without-product'), afterKey: z.string().min(1) }),
   z.strictObject({ strategy: z.literal('key'), afterKey: z.string().min(1) }),
   z.strictObject({
     strategy: z.literal('modified'),
@@ -59,6 +83,12 @@ const PriceCursorSchema = z.discriminatedUnion('strategy', [
   }),
 ]);
 type ErpPriceCursor = z.infer<typeof PriceCursorSchema>;
+type FullCursor = Extract<ErpPriceCursor, { strategy: 'product' | 'without-product' }>;
+
+/** A page that read nothing. */
+function emptyPage(): PricePage {
+  return { entries: [], rejected: [], nextCursor: null, resumeCursor: null };
+}
 
 /** One price row as the page queries return it (aliases fixed by the query, values as the driver gives them). */
 interface ErpPriceRow {
@@ -113,39 +143,98 @@ export class ErpPriceSource implements PriceSource {
       throw configError('erp-sql: reading prices needs tables.prices (and tables.priceLists) in the connector config: the ERP tables of prices and price lists are not configured');
     }
     const cursor = parseCursor(request.cursor);
-    if (request.mode === 'full' && cursor !== null && cursor.strategy !== 'key') {
-      throw configError(`erp-sql: a full price read resumes from a "key" cursor, got a "${cursor.strategy}" cursor`);
+    if (request.mode === 'full' && cursor?.strategy === 'key') {
+      throw configError(
+        `erp-sql: the price cursor ${JSON.stringify(cursor)} pages price rows by price id, as earlier versions of this connector wrote it; ` +
+          'full price reads now page by product: start the full read again (without a cursor)',
+      );
+    }
+    if (request.mode === 'full' && cursor?.strategy === 'modified') {
+      throw configError('erp-sql: a full price read resumes from a "product" cursor, got a "modified" cursor');
     }
     if (request.mode === 'delta' && cursor !== null && cursor.strategy !== 'modified') {
       throw configError(`erp-sql: a delta price read resumes from a "modified" cursor, got a "${cursor.strategy}" cursor`);
     }
     const codes = request.priceLists === undefined ? undefined : [...new Set(request.priceLists.map((code) => code.trim()))];
-    if (codes !== undefined && codes.length === 0) return { entries: [], rejected: [], nextCursor: null, resumeCursor: null };
+    if (codes !== undefined && codes.length === 0) return emptyPage();
     const limit = Math.max(1, Math.min(Math.floor(request.limit), this.maxPageSize));
     // SKUs compared as channels compare them by default: trimmed, in their letter case.
     const duplicates = await this.duplicates.groups(false, cursor === null);
-    return request.mode === 'full'
-      ? this.readFullPage(tables, cursor?.strategy === 'key' ? cursor.afterKey : null, codes, limit, duplicates)
-      : this.readDeltaPage(tables, cursor?.strategy === 'modified' ? cursor : null, codes, limit, duplicates);
+    if (request.mode === 'delta') return this.readDeltaPage(tables, cursor?.strategy === 'modified' ? cursor : null, codes, limit, duplicates);
+    return this.readFullPage(tables, cursor?.strategy === 'product' || cursor?.strategy === 'without-product' ? cursor : null, codes, limit, duplicates);
   }
 
-  private async readFullPage(tables: PriceTablesOf, afterKey: string | null, codes: string[] | undefined, limit: number, duplicates: DuplicateGroups): Promise<PricePage> {
+  /**
+   * A page of `limit` products with all their price rows (of the lists asked for); on the page
+   * where the products run out, the first price rows without a product id join in.
+   */
+  private async readFullPage(tables: PriceTablesOf, cursor: FullCursor | null, codes: string[] | undefined, limit: number, duplicates: DuplicateGroups): Promise<PricePage> {
+    if (cursor?.strategy === 'without-product') return this.readRowsWithoutProduct(tables, cursor.afterKey, codes, limit, [], duplicates, null);
+    const afterProductId = cursor?.afterProductId ?? null;
+    const productId = this.priceColumn(tables, 'prices', 'productId');
+    const filter = this.listFilter(tables, codes);
+    const after = afterProductId === null ? undefined : sql`${productId} > ${afterProductId}`;
+    // The page's products: distinct references of price rows (of the lists asked for), in key order.
+    const products = await this.rows(
+      tables,
+      sql<{ product_id: unknown }>`
+        select distinct ${productId} as product_id
+        from ${this.priceTable(tables, 'prices')}
+        ${filter === undefined ? sql`` : sql`join ${this.priceTable(tables, 'priceLists')} on ${this.priceColumn(tables, 'priceLists', 'id')} = ${this.priceColumn(tables, 'prices', 'priceListId')}`}
+        where ${sql.join([sql`${productId} is not null`, after, filter].filter((c) => c !== undefined), sql` and `)}
+        order by ${productId}
+        limit ${limit}`,
+      { purpose: 'full read (products with prices)' },
+    );
+    const last = products.at(-1);
+    let rows: ErpPriceRow[] = [];
+    if (last !== undefined) {
+      // Exactly the page's products: after the cursor's, up to the last one, in the column's own order.
+      const range = (id: RawBuilder<unknown>) => sql.join([...(afterProductId === null ? [] : [sql`${id} > ${afterProductId}`]), sql`${id} <= ${last.product_id}`], sql` and `);
+      rows = await this.rows(
+        tables,
+        sql<ErpPriceRow>`
+          select ${this.priceColumns(tables)}
+          ${this.joins(tables, range)}
+          where ${sql.join([range(productId), filter].filter((c) => c !== undefined), sql` and `)}
+          order by ${productId}, ${this.priceColumn(tables, 'prices', 'id')}`,
+        { purpose: 'full read (prices)' },
+      );
+    }
+    const productCursor: ErpPriceCursor | null = last === undefined ? null : { strategy: 'product', afterProductId: String(last.product_id) };
+    if (products.length === limit) return { ...this.mapRows(tables, rows, duplicates), nextCursor: productCursor, resumeCursor: productCursor };
+    return this.readRowsWithoutProduct(tables, null, codes, limit, rows, duplicates, productCursor);
+  }
+
+  /**
+   * Price rows without a product id (NULL), after every product: `limit` of them in price id
+   * order, after `afterKey`, added to the page's `rows`. Each is rejected (mapPriceRow).
+   */
+  private async readRowsWithoutProduct(
+    tables: PriceTablesOf,
+    afterKey: string | null,
+    codes: string[] | undefined,
+    limit: number,
+    rows: ErpPriceRow[],
+    duplicates: DuplicateGroups,
+    productCursor: ErpPriceCursor | null,
+  ): Promise<PricePage> {
     const priceId = this.priceColumn(tables, 'prices', 'id');
-    const conditions = [afterKey === null ? undefined : sql`${priceId} > ${afterKey}`, this.listFilter(tables, codes)].filter((c) => c !== undefined);
-    const rows = await this.rows(
+    const conditions = [sql`${this.priceColumn(tables, 'prices', 'productId')} is null`, afterKey === null ? undefined : sql`${priceId} > ${afterKey}`, this.listFilter(tables, codes)];
+    const without = await this.rows(
       tables,
       sql<ErpPriceRow>`
         select ${this.priceColumns(tables)}
         ${this.joins(tables)}
-        ${conditions.length === 0 ? sql`` : sql`where ${sql.join(conditions, sql` and `)}`}
+        where ${sql.join(conditions.filter((c) => c !== undefined), sql` and `)}
         order by ${priceId}
         limit ${limit}`,
-      { purpose: 'full read (prices)' },
+      { purpose: 'full read (prices without a product)' },
     );
-    const last = rows.at(-1);
-    if (last === undefined) return { entries: [], rejected: [], nextCursor: null, resumeCursor: null };
-    const resumeCursor: ErpPriceCursor = { strategy: 'key', afterKey: String(last.price_id) };
-    return { ...this.mapRows(tables, rows, duplicates), nextCursor: rows.length === limit ? resumeCursor : null, resumeCursor };
+    const last = without.at(-1);
+    const cursor: ErpPriceCursor | null = last === undefined ? productCursor : { strategy: 'without-product', afterKey: String(last.price_id) };
+    if (rows.length === 0 && without.length === 0) return emptyPage();
+    return { ...this.mapRows(tables, [...rows, ...without], duplicates), nextCursor: without.length === limit ? cursor : null, resumeCursor: cursor };
   }
 
   private async readDeltaPage(
@@ -176,7 +265,7 @@ export class ErpPriceSource implements PriceSource {
       { purpose: 'delta read (changed prices)' },
     );
     const last = rows.at(-1);
-    if (last === undefined) return { entries: [], rejected: [], nextCursor: null, resumeCursor: null };
+    if (last === undefined) return emptyPage();
     const resumeCursor: ErpPriceCursor = { strategy: 'modified', afterModifiedAt: compactCursorTime(last.cursor_time), afterKey: String(last.price_id) };
     return { ...this.mapRows(tables, rows, duplicates), nextCursor: rows.length === limit ? resumeCursor : null, resumeCursor };
   }
@@ -201,12 +290,19 @@ export class ErpPriceSource implements PriceSource {
     }
   }
 
-  /** Prices, with their product and price list when the references find them (left joins: a dangling one is rejected, not lost). */
-  private joins(tables: PriceTablesOf): RawBuilder<unknown> {
+  /**
+   * Prices, with their product and price list when the references find them (left joins: a
+   * dangling one is rejected, not lost). `productRange`: conditions on a product id that every
+   * price row of the query meets through its reference, repeated on the products' id so the
+   * database reads those products by their key (PostgreSQL does not carry a range across the
+   * join's equality by itself, and would otherwise hash the whole products table each page).
+   */
+  private joins(tables: PriceTablesOf, productRange?: (id: RawBuilder<unknown>) => RawBuilder<unknown>): RawBuilder<unknown> {
     const c = this.client;
+    const productId = c.column('products', 'id');
     return sql`
       from ${this.priceTable(tables, 'prices')}
-      left join ${c.table('products')} on ${c.column('products', 'id')} = ${this.priceColumn(tables, 'prices', 'productId')}
+      left join ${c.table('products')} on ${productId} = ${this.priceColumn(tables, 'prices', 'productId')}${productRange === undefined ? sql`` : sql` and ${productRange(productId)}`}
       left join ${this.priceTable(tables, 'priceLists')} on ${this.priceColumn(tables, 'priceLists', 'id')} = ${this.priceColumn(tables, 'prices', 'priceListId')}`;
   }
 
@@ -326,7 +422,8 @@ function parseCursor(cursor: PriceCursor | null): ErpPriceCursor | null {
   }
   throw configError(
     `erp-sql: the price cursor ${shown.length > 200 ? `${shown.slice(0, 200)}…` : shown} is not one this connector writes ` +
-      `({"strategy":"key","afterKey":…} or {"strategy":"modified","afterModifiedAt":…,"afterKey":…}): ${issue?.message ?? 'invalid'}${where}`,
+      '({"strategy":"product","afterProductId":…}, {"strategy":"without-product","afterKey":…} or {"strategy":"modified","afterModifiedAt":…,"afterKey":…}): ' +
+      `${issue?.message ?? 'invalid'}${where}`,
   );
 }
 

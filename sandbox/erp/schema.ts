@@ -135,6 +135,8 @@ async function createDemoErpPriceSchema(db: DemoErpDatabase, dialect: DemoErpDia
     .addColumn('zmodyfikowano', time)
     .execute();
   await db.schema.createIndex('ceny_zmodyfikowano_idx').ifNotExists().on('ceny').columns(['zmodyfikowano', 'id']).execute();
+  // Full reads of prices page by product: the page's product ids, then their rows by range.
+  await db.schema.createIndex('ceny_towar_idx').ifNotExists().on('ceny').columns(['towar_id', 'id']).execute();
   if (dialect === 'sqlite') {
     // As for stany: delta reads of prices order by the normalised time.
     await sql`create index if not exists ceny_zmodyfikowano_iso_idx on ceny (strftime('%Y-%m-%dT%H:%M:%fZ', zmodyfikowano), id)`.execute(db);

@@ -58,6 +58,25 @@ const skuOf = (productId: number) => `PL-${String(productId).padStart(6, '0')}`;
 /** The demo's product ids 1 … n. */
 const demoIds = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
+/**
+ * Every SKU with entries is in exactly one page, and that page holds all of its entries (as
+ * `all` has them: the same entries read in one page).
+ */
+function expectWholeSkus(pages: PricePage[], all: PriceListEntry[], context: string): void {
+  const expected = new Map<string, string[]>();
+  for (const entry of all) expected.set(entry.sku, [...(expected.get(entry.sku) ?? []), entryKey(entry)].sort());
+  const pageOf = new Map<string, number>();
+  pages.forEach((page, index) => {
+    const own = new Map<string, string[]>();
+    for (const entry of page.entries) own.set(entry.sku, [...(own.get(entry.sku) ?? []), entryKey(entry)].sort());
+    for (const [sku, keys] of own) {
+      expect(pageOf.get(sku), `${context}: ${sku} in pages ${pageOf.get(sku)} and ${index}`).toBeUndefined();
+      pageOf.set(sku, index);
+      expect(keys, `${context}: ${sku} in page ${index}`).toEqual(expected.get(sku));
+    }
+  });
+  expect(pageOf.size, context).toBe(expected.size);
+}
 
 describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) => {
   let server: PostgresTestServer | undefined;
@@ -137,18 +156,91 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
     }
   });
 
-  it('a full read pages through every price exactly once, with stable key cursors', async () => {
+  it('a full read pages by product: every price exactly once, whole SKUs, stable product cursors', async () => {
     const { pages, entries, resume } = await readAll(erp, 'full', null, 70);
     expect(entries).toHaveLength(priceRowCount);
     expect(new Set(entries.map(entryKey)).size).toBe(priceRowCount);
-    expect(pages.slice(0, -1).map((page) => page.nextCursor)).toEqual(pages.slice(0, -1).map((_, i) => ({ strategy: 'key', afterKey: String(70 * (i + 1)) })));
-    expect(resume).toEqual({ strategy: 'key', afterKey: String(priceRowCount) });
+    // limit counts products: 70 a page, whatever their entries.
+    expect(pages.map((page) => new Set(page.entries.map((entry) => entry.sku)).size)).toEqual([70, 70, 70, 70, 20]);
+    expect(pages.slice(0, -1).map((page) => page.nextCursor)).toEqual([70, 140, 210, 280].map((id) => ({ strategy: 'product', afterProductId: String(id) })));
+    expect(resume).toEqual({ strategy: 'product', afterProductId: String(PRODUCT_COUNT) });
+    // Products in key order, a product's entries in price id order (DETAL before PROMO here).
+    expect(entries.map((entry) => entry.sku)).toEqual([...entries.map((entry) => entry.sku)].sort());
+    expectWholeSkus(pages, entries, 'limit 70');
     // The same cursor gives the same page again.
     const again = await read(erp, { mode: 'full', cursor: pages[1]!.nextCursor, limit: 70 });
     expect(again).toEqual(pages[2]);
     // A cursor survives a JSON round trip (the hub stores it as it is).
     const stored: unknown = JSON.parse(JSON.stringify(pages[0]!.nextCursor));
     expect(await read(erp, { mode: 'full', cursor: stored, limit: 70 })).toEqual(pages[1]);
+    // Whole SKUs at any page size, with or without a filter of price lists.
+    for (const limit of [1, 2, 7, 24, 25, 26, 299, 300, 301]) {
+      const all = await readAll(erp, 'full', null, limit);
+      expect(all.entries).toEqual(entries);
+      expectWholeSkus(all.pages, entries, `limit ${limit}`);
+      expect(all.pages).toHaveLength(Math.floor(PRODUCT_COUNT / limit) + 1);
+    }
+  });
+
+  it('a SKU with entries in several lists, far apart in price id order, comes whole in one page at every page size', async () => {
+    // A prices table of its own: each product's DETAL, PROMO and HURT rows are hundreds of ids
+    // apart, in another order than the products'; a product id that matches no product, and
+    // rows without a product id, which come after every product.
+    await sql`create table ceny_rozrzucone as select * from ceny where 1 = 0`.execute(erpDb);
+    await sql`insert into cenniki (id, symbol, nazwa, waluta) values (4, 'HURT', 'Cennik hurtowy', 'PLN')`.execute(erpDb);
+    const at = '2025-11-20 10:00:00';
+    const rows: Array<[number, number | null, number, string]> = [];
+    const products = [9, 3, 250, 1, 77, 120, 4, 60];
+    products.forEach((product, i) => {
+      rows.push([500 - i, product, 1, '10.00']);
+      if (product % 3 !== 2) rows.push([900 + i * 40, product, 2, '8.00']);
+      if (product % 2 === 1) rows.push([10 + i, product, 4, '7.00']);
+    });
+    rows.push([700, 999_999, 1, '10.00'], [701, null, 1, '10.00'], [20, null, 2, '10.00'], [3000, null, 4, '10.00']);
+    for (const [id, product, list, net] of rows) {
+      await sql`insert into ceny_rozrzucone (id, towar_id, cennik_id, netto, stawka_vat, zmodyfikowano) values (${id}, ${product}, ${list}, ${net}, 23, ${at})`.execute(erpDb);
+    }
+    const spread = connector(database, { ...DEMO_ERP_TABLES, ...DEMO_ERP_PRICE_TABLES, prices: { ...DEMO_ERP_PRICE_TABLES.prices, table: 'ceny_rozrzucone' } });
+    try {
+      for (const lists of [undefined, ['DETAL', 'PROMO'], ['PROMO'], ['HURT', 'PROMO']]) {
+        const wanted = (list: number) => lists === undefined || lists.includes(['DETAL', 'PROMO', 'HURT'][list === 4 ? 2 : list - 1]!);
+        const expectedRows = rows.filter(([, , list]) => wanted(list));
+        const whole = await readAll(spread, 'full', null, 1_000, lists);
+        const withProduct = [...new Set(expectedRows.filter(([, product]) => product !== null && product !== 999_999).map(([, product]) => product!))].sort((a, b) => a - b);
+        expect(whole.entries.map((entry) => entry.sku), JSON.stringify(lists)).toEqual(
+          withProduct.flatMap((product) => expectedRows.filter(([, p]) => p === product).map(() => skuOf(product))),
+        );
+        const rejectedKeys = expectedRows.filter(([, product]) => product === null || product === 999_999).map(([id]) => `ceny_rozrzucone#${id}`);
+        expect(whole.rejected.map((r) => r.recordKey).sort()).toEqual(rejectedKeys.sort());
+        const productCount = withProduct.length + (expectedRows.some(([, product]) => product === 999_999) ? 1 : 0);
+        for (let limit = 1; limit <= productCount + 1; limit++) {
+          const paged = await readAll(spread, 'full', null, limit, lists);
+          const context = `lists ${JSON.stringify(lists)}, limit ${limit}`;
+          expect(paged.entries, context).toEqual(whole.entries);
+          expect(paged.rejected.map((r) => r.recordKey).sort(), context).toEqual(rejectedKeys.sort());
+          expectWholeSkus(paged.pages, whole.entries, context);
+          for (const page of paged.pages) {
+            const covered = new Set([...page.entries.map((entry) => entry.sku), ...page.rejected.filter((r) => r.subject !== '').map((r) => r.subject)]);
+            expect(covered.size, context).toBeLessThanOrEqual(limit);
+          }
+        }
+      }
+      // Rows without a product id page by price id after the products, `limit` rows a page.
+      const first = await read(spread, { mode: 'full', cursor: null, limit: 100 });
+      expect(first.nextCursor).toBeNull();
+      expect(first.resumeCursor).toEqual({ strategy: 'without-product', afterKey: '3000' });
+      const tail = await read(spread, { mode: 'full', cursor: { strategy: 'product', afterProductId: '999999' }, limit: 2 });
+      expect(tail.rejected.map((r) => r.recordKey)).toEqual(['ceny_rozrzucone#20', 'ceny_rozrzucone#701']);
+      expect(tail.nextCursor).toEqual({ strategy: 'without-product', afterKey: '701' });
+      const last = await read(spread, { mode: 'full', cursor: tail.nextCursor, limit: 2 });
+      expect(last.rejected.map((r) => ({ recordKey: r.recordKey, reason: r.reason }))).toEqual([
+        { recordKey: 'ceny_rozrzucone#3000', reason: 'towar_id is empty (NULL) in ceny_rozrzucone row 3000' },
+      ]);
+      expect(last.nextCursor).toBeNull();
+      expect(await read(spread, { mode: 'full', cursor: last.resumeCursor, limit: 2 })).toEqual({ entries: [], rejected: [], nextCursor: null, resumeCursor: null });
+    } finally {
+      await spread.close();
+    }
   });
 
   it('filters by price list code', async () => {
@@ -230,11 +322,11 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
           validFrom: '2025-11-24T00:00:00.000Z', validTo: '2025-12-15T00:00:00.000Z',
         },
       ]);
+      // In product order (the page's products, then their rows); rows without a product id last.
       const expected = [
         [2, 'PL-000002', 'netto is not a number ("abc") in ceny_zle row 2'],
         [3, 'PL-000003', 'neither netto nor brutto is set in ceny_zle row 3'],
         [4, 'PL-000004', 'stawka_vat is negative (-23) in ceny_zle row 4'],
-        [5, '', 'towar_id 999999 matches no row in towary in ceny_zle row 5'],
         [6, 'PL-000006', 'cennik_id 99 matches no row in cenniki in ceny_zle row 6'],
         [7, 'PL-000007', 'brutto is negative (-1.00) in ceny_zle row 7'],
         [8, 'PL-000008', 'stawka_vat is empty (NULL) in ceny_zle row 8'],
@@ -244,8 +336,9 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
         [12, 'PL-000012', `the price list's waluta is not an ISO 4217 code such as "PLN" ("zł") in ceny_zle row 12`],
         [14, 'PL-000014', 'netto is not a number ("1,50") in ceny_zle row 14'],
         ...(driver === 'sqlite' ? [[15, 'PL-000015', 'data_od is not a date and time ("wczoraj") in ceny_zle row 15']] : []),
-        [16, '', 'towar_id is empty (NULL) in ceny_zle row 16'],
         [17, 'PL-000017', 'cennik_id is empty (NULL) in ceny_zle row 17'],
+        [5, '', 'towar_id 999999 matches no row in towary in ceny_zle row 5'],
+        [16, '', 'towar_id is empty (NULL) in ceny_zle row 16'],
       ] as const;
       expect(rejected.map((r) => ({ recordKey: r.recordKey, subject: r.subject, reason: r.reason, category: r.category }))).toEqual(
         expected.map(([id, subject, reason]) => ({ recordKey: `ceny_zle#${id}`, subject, reason, category: QUARANTINE_CATEGORY.invalidSourceRow })),
@@ -293,11 +386,23 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
   it('refuses a cursor it cannot have written, with a config error', async () => {
     const cases: Array<[StockReadMode, unknown, string]> = [
       ['full', 'garbage', 'erp-sql: the price cursor "garbage" is not one this connector writes'],
-      ['full', { strategy: 'key' }, 'at afterKey'],
+      ['full', { strategy: 'product' }, 'at afterProductId'],
+      ['full', { strategy: 'product', afterProductId: 5 }, 'at afterProductId'],
+      ['full', { strategy: 'product', afterProductId: '5', extra: 1 }, 'erp-sql: the price cursor {"strategy":"product","afterProductId":"5","extra":1} is not one this connector writes'],
+      ['full', { strategy: 'without-product' }, 'at afterKey'],
       ['full', { strategy: 'key', afterKey: '5', extra: 1 }, 'erp-sql: the price cursor {"strategy":"key","afterKey":"5","extra":1} is not one this connector writes'],
+      // The price-id cursor of earlier versions: refused, with what to do.
+      [
+        'full',
+        { strategy: 'key', afterKey: '70' },
+        'erp-sql: the price cursor {"strategy":"key","afterKey":"70"} pages price rows by price id, as earlier versions of this connector wrote it; ' +
+          'full price reads now page by product: start the full read again (without a cursor)',
+      ],
       ['delta', { strategy: 'modified', afterModifiedAt: 'yesterday', afterKey: '1' }, 'expected an ISO-8601 UTC time such as "2025-06-01T12:00:00.000Z" at afterModifiedAt'],
-      ['full', { strategy: 'modified', afterModifiedAt: '2025-06-01T00:00:00.000Z', afterKey: '1' }, 'erp-sql: a full price read resumes from a "key" cursor, got a "modified" cursor'],
+      ['full', { strategy: 'modified', afterModifiedAt: '2025-06-01T00:00:00.000Z', afterKey: '1' }, 'erp-sql: a full price read resumes from a "product" cursor, got a "modified" cursor'],
       ['delta', { strategy: 'key', afterKey: '1' }, 'erp-sql: a delta price read resumes from a "modified" cursor, got a "key" cursor'],
+      ['delta', { strategy: 'product', afterProductId: '1' }, 'erp-sql: a delta price read resumes from a "modified" cursor, got a "product" cursor'],
+      ['delta', { strategy: 'without-product', afterKey: '1' }, 'erp-sql: a delta price read resumes from a "modified" cursor, got a "without-product" cursor'],
     ];
     for (const [mode, cursor, message] of cases) {
       const failure = await read(erp, { mode, cursor, limit: 10 }).then(
