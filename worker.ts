@@ -8,9 +8,10 @@
 import { Runtime, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { createStockSyncActivities } from './activities/stock-sync';
+import { createSyncActivities } from './activities/sync';
+import { entitySpec } from './core/entities';
 import { ConnectorPool } from './connectors/pool';
-import { taskQueueActivityRate, writeBatchSize } from './connectors/contract';
+import { taskQueueActivityRate, writeBatchSize, type Capability } from './connectors/contract';
 import { connectorTaskQueue } from './core/task-queues';
 import type { LoadedConfig } from './config/load';
 import { openStateStore } from './state/kysely-store';
@@ -85,11 +86,13 @@ export function installTemporalRuntime(logger: Logger): void {
 
 /** Remote calls one activity of this connector makes at most, over every sync that uses it. */
 function callsPerActivity(config: LoadedConfig, connectorId: string): number {
-  const maxBatch = writeBatchSize(config.connectors.get(connectorId)?.manifest, 'stock.write');
   let calls = 1;
   for (const sync of config.syncs.values()) {
     if (sync.targets.includes(connectorId)) {
-      calls = Math.max(calls, Math.ceil((sync.pageSize * sync.stockMapping.locations.length) / maxBatch));
+      const spec = entitySpec(sync.entity);
+      const maxBatch = writeBatchSize(config.connectors.get(connectorId)?.manifest, spec.writeCapability as Capability);
+      const itemsPerRecord = spec.itemsPerRecord(sync.entity === 'stock' ? sync.stockMapping : sync.priceMapping);
+      if (itemsPerRecord > 0) calls = Math.max(calls, Math.ceil((sync.pageSize * itemsPerRecord) / maxBatch));
     }
     // A source page is two queries (the page and its stock rows).
     if (sync.source === connectorId) calls = Math.max(calls, 2);
@@ -103,7 +106,7 @@ export async function createHubWorkers(options: HubWorkerOptions): Promise<HubWo
   const ownsStore = options.store === undefined;
   await store.migrate();
   const pool = new ConnectorPool(config, store, logger);
-  const activities = createStockSyncActivities({ config, store, connectors: pool, logger });
+  const activities = createSyncActivities({ config, store, connectors: pool, logger });
   const namespace = config.temporal.namespace;
 
   const served = servedTaskQueues(config, options.serve);

@@ -41,7 +41,7 @@ import { seedDemoErp } from '../sandbox/erp/seed';
 import { demoHubConfigYaml } from '../sandbox/demo-hub-config';
 import { openStateStore } from '../state/kysely-store';
 import { startTemporalDevServer } from '../temporal/dev-server';
-import { stockSyncStartOptions } from '../temporal/stock-sync-starts';
+import { syncStartOptions } from '../temporal/sync-starts';
 import { INVENTORY_ITEM_CROSSWALK } from '../connectors/shopify/stock-target';
 import { stockSync, type StockSyncProgress } from '../workflows/stock-sync';
 
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
       const cpuBefore = { workers: workersCpu(), simulator: cpuSeconds(simulator.pid) };
       const workflowId = `bench:${label}`;
       const started = Date.now();
-      const handle = await client.workflow.start(stockSync, { ...stockSyncStartOptions(config, sync, 'full'), workflowId });
+      const handle = await client.workflow.start(stockSync, { ...syncStartOptions(config, sync, 'full'), workflowId });
       const result = await handle.result();
       const seconds = (Date.now() - started) / 1000;
       const workerCpu = workersCpu() - cpuBefore.workers;

@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { connectClient, connectWorkerConnection } from '../temporal/connection';
 import { startTemporalDevServer } from '../temporal/dev-server';
-import { applySchedules, scheduleId } from '../temporal/stock-sync-starts';
+import { applySchedules, scheduleId, SYNC_MODES } from '../temporal/sync-starts';
 import { createHubWorkers, installTemporalRuntime } from '../worker';
 import { SANDBOX_SHOPIFY_TOKEN, startSandbox } from '../sandbox';
 import { cliLogger, loadCliConfig } from './context';
@@ -78,17 +78,19 @@ export async function runDev(configFile: string): Promise<void> {
     stopping.push(() => connection.close());
     await applySchedules(client, config, logger);
     for (const sync of config.syncs.values()) {
+      // A first run at once, in the mode that runs most often: delta where the sync has it.
+      const mode = sync.schedule.delta && !sync.schedule.delta.paused ? 'delta' : sync.schedule.full && !sync.schedule.full.paused ? 'full' : undefined;
       // SKIP: trigger() defaults to ALLOW_ALL, which would let this run overlap a running one.
-      if (sync.schedule.delta && !sync.schedule.delta.paused) await client.schedule.getHandle(scheduleId(sync.name, 'delta')).trigger(ScheduleOverlapPolicy.SKIP);
+      if (mode !== undefined) await client.schedule.getHandle(scheduleId(sync, mode)).trigger(ScheduleOverlapPolicy.SKIP);
     }
 
-    const syncs = [...config.syncs.keys()];
+    const syncs = [...config.syncs.values()];
     process.stdout.write(
       [
         '',
         'omnisync dev is running',
-        `  Temporal Web UI   ${server.uiUrl}  (Schedules: ${syncs.map((s) => scheduleId(s, 'delta')).join(', ')})`,
-        `  find runs         ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows?query=${encodeURIComponent(`OmnisyncSyncName="${syncs[0] ?? ''}"`)}`,
+        `  Temporal Web UI   ${server.uiUrl}  (Schedules: ${syncs.flatMap((s) => SYNC_MODES.filter((mode) => s.schedule[mode] !== undefined).map((mode) => scheduleId(s, mode))).join(', ')})`,
+        `  find runs         ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows?query=${encodeURIComponent(`OmnisyncSyncName="${syncs[0]?.name ?? ''}"`)}`,
         `  Temporal address  ${server.address}`,
         `  sandbox Shopify   ${sandbox.shopifyUrl}/_sandbox/inventory  (header X-Shopify-Access-Token: ${SANDBOX_SHOPIFY_TOKEN})`,
         `  data              ${config.dataDir}`,

@@ -110,3 +110,12 @@ function cronerReason(message: string, fields: readonly string[]): string {
   if (field) return `${field.name} "${fields[index]}" contains characters that are not allowed (expected ${field.allowed}, *, ranges, lists and steps)`;
   return text.charAt(0).toLowerCase() + text.slice(1);
 }
+
+/**
+ * When a valid expression next fires after `after`, in UTC as Temporal schedules read it, or
+ * undefined when it never does. For runs that must know when the schedule takes over (prices
+ * wait for a promotion only when it starts before the next scheduled run).
+ */
+export function nextCronTime(expression: string, after: Date): Date | undefined {
+  return new Cron(expression, { mode: '5-part', domAndDow: true, timezone: 'UTC' }).nextRun(after) ?? undefined;
+}

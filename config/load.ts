@@ -9,7 +9,9 @@ import type { z } from 'zod';
 import { ConnectorEntry, OmnisyncConfig, SyncConfig } from './schema';
 import { joinPath, resolveReferences, resolveString, valueAtPath, type ReferenceContext } from './references';
 import { TOP_LEVEL_SECRETS, inlineSecretProblem, secretFormOf, secretParts, type SecretForm } from './secrets';
-import { StockMapping, checkStockMapping } from '../core/stock-mapping';
+import type { StockMapping } from '../core/stock-mapping';
+import type { PriceMapping } from '../core/entities/price';
+import { ENTITIES, entitySpec, type EntityName } from '../core/entities';
 import type { Capability, ConnectorManifest } from '../connectors/contract';
 import type { ConnectorRegistry } from '../connectors/registry';
 import type { StateStoreConfig } from '../state/kysely-store';
@@ -32,12 +34,24 @@ export interface LoadedConnector {
   config: unknown;
 }
 
-export interface LoadedSync extends SyncConfig {
+interface LoadedSyncBase extends Omit<SyncConfig, 'entity'> {
   name: string;
   /** The mapping file path as written in the config (for messages). */
   mappingFile: string;
+}
+
+export interface LoadedStockSync extends LoadedSyncBase {
+  entity: 'stock';
   stockMapping: StockMapping;
 }
+
+export interface LoadedPriceSync extends LoadedSyncBase {
+  entity: 'price';
+  priceMapping: PriceMapping;
+}
+
+/** A sync as the engine uses it: its config and its parsed mapping, by entity. */
+export type LoadedSync = LoadedStockSync | LoadedPriceSync;
 
 export interface LoadedConfig {
   file: string;
@@ -165,7 +179,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
 
   // Syncs: the references of each sync whose fields are readable.
   const rawSyncs = isRecord(resolvedTop) && isRecord(resolvedTop.syncs) ? resolvedTop.syncs : {};
-  const mappings = new Map<string, StockMapping>();
+  const mappings = new Map<string, unknown>();
   for (const [name, sync] of Object.entries(rawSyncs)) {
     if (!isRecord(sync)) continue; // reported by the file's structure
     const path = `syncs.${name}`;
@@ -173,10 +187,18 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
     const targets = fieldOf(sync, 'targets');
     const pageSize = fieldOf(sync, 'pageSize');
     const mappingFile = fieldOf(sync, 'mapping');
+    // An unknown entity is reported by the file's structure; its references cannot be checked.
+    const entity = typeof sync.entity === 'string' && Object.hasOwn(ENTITIES, sync.entity) ? (sync.entity as EntityName) : undefined;
+    if (entity === undefined) continue;
+    const spec = entitySpec(entity);
     // Without a readable connectors block, whether a connector exists cannot be said.
     if (declared) {
-      if (source !== undefined) requireCapability(declared, connectors, options.registry, source, 'stock.read', `${path}.source`, problems);
-      targets?.forEach((target, index) => requireCapability(declared, connectors, options.registry, target, 'stock.write', `${path}.targets[${index}]`, problems));
+      if (source !== undefined) requireCapability(declared, connectors, options.registry, source, spec.readCapability as Capability, `${path}.source`, problems);
+      targets?.forEach((target, index) => requireCapability(declared, connectors, options.registry, target, spec.writeCapability as Capability, `${path}.targets[${index}]`, problems));
+    }
+    const schedule = isRecord(sync.schedule) ? sync.schedule : {};
+    for (const mode of Object.keys(schedule)) {
+      if ((mode === 'full' || mode === 'delta') && !spec.modes.includes(mode)) problems.push(`${path}.schedule.${mode}: ${spec.modesNote ?? `${entity} syncs run only ${spec.modes.join(' and ')}`}`);
     }
     const sourceConnector = source === undefined ? undefined : connectors.get(source);
     const maxPage = sourceConnector?.manifest.maxPageSize?.(sourceConnector.config);
@@ -184,8 +206,8 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
       problems.push(`${path}.pageSize: ${pageSize} is more than connector "${source}" reads per page (${maxPage}); raise connectors.${source}.config.pageSize or lower this`);
     }
     if (source !== undefined && targets?.includes(source)) problems.push(`${path}.targets: the source "${source}" cannot also be a target`);
-    const mapping = mappingFile === undefined ? undefined : loadMapping(resolve(baseDir, mappingFile), `${path}.mapping`, mappingFile, problems);
-    if (mapping) mappings.set(name, mapping);
+    const mapping = mappingFile === undefined ? undefined : loadMapping(resolve(baseDir, mappingFile), `${path}.mapping`, mappingFile, entity, targets ?? [], problems);
+    if (mapping !== undefined) mappings.set(name, mapping);
   }
 
   if (problems.length > 0 || !parsed.success) throw new ConfigError(display, problems);
@@ -193,7 +215,13 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
 
   const syncs = new Map<string, LoadedSync>();
   for (const [name, sync] of Object.entries(top.syncs)) {
-    syncs.set(name, { ...sync, name, mappingFile: sync.mapping, stockMapping: mappings.get(name)! });
+    const base = { ...sync, name, mappingFile: sync.mapping };
+    syncs.set(
+      name,
+      sync.entity === 'stock'
+        ? { ...base, entity: 'stock', stockMapping: mappings.get(name) as StockMapping }
+        : { ...base, entity: 'price', priceMapping: mappings.get(name) as PriceMapping },
+    );
   }
   const absolutePath = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
   const stateStore: StateStoreConfig =
@@ -298,7 +326,7 @@ function requireCapability(
   }
 }
 
-function loadMapping(file: string, path: string, display: string, problems: string[]): StockMapping | undefined {
+function loadMapping(file: string, path: string, display: string, entity: EntityName, targets: readonly string[], problems: string[]): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -311,12 +339,20 @@ function loadMapping(file: string, path: string, display: string, problems: stri
     problems.push(...document.errors.map((e) => `${display}: line ${e.linePos?.[0]?.line ?? '?'}: ${yamlMessage(e.message)}`));
     return undefined;
   }
-  const result = StockMapping.safeParse(document.toJS(), { reportInput: true });
+  const content: unknown = document.toJS();
+  // A mapping of another entity would fail its schema with a list of unrelated problems.
+  const declaredEntity = isRecord(content) ? content.entity : undefined;
+  if (declaredEntity !== entity) {
+    problems.push(`${display}: entity: the sync copies ${entity}, but the mapping file declares ${declaredEntity === undefined ? 'no entity' : JSON.stringify(declaredEntity)} (expected "entity: ${entity}")`);
+    return undefined;
+  }
+  const spec = entitySpec(entity);
+  const result = spec.mappingSchema.safeParse(content, { reportInput: true });
   if (!result.success) {
     problems.push(...formatIssues(result.error.issues, '').map((line) => `${display}: ${line}`));
     return undefined;
   }
-  const logical = checkStockMapping(result.data);
+  const logical = spec.checkMapping(result.data, { targets });
   if (logical.length > 0) {
     problems.push(...logical.map((line) => `${display}: ${line}`));
     return undefined;

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { cronProblem } from './cron';
+import { ENTITY_NAMES, type EntityName } from '../core/entities';
 
 /** A 5-field cron expression or macro, checked completely as Temporal will read it (config/cron.ts). */
 const Cron = z.string().superRefine((value, ctx) => {
@@ -19,12 +20,13 @@ export const ScheduleEntry = z.strictObject({
 });
 
 export const SyncConfig = z.strictObject({
-  entity: z.literal('stock'),
-  /** Connector id that reads the data (capability stock.read). */
+  /** What the sync copies (core/entities): stock or price. */
+  entity: z.enum(ENTITY_NAMES as [EntityName, ...EntityName[]]),
+  /** Connector id that reads the data (capability `<entity>.read`). */
   source: z.string().min(1),
-  /** Connector ids that receive it (capability stock.write). */
+  /** Connector ids that receive it (capability `<entity>.write`). */
   targets: z.array(z.string().min(1)).min(1),
-  /** Mapping file, relative to the config file's folder (e.g. mappings/stock-erp-to-shopify.yaml). */
+  /** Mapping file, relative to the config file's folder (e.g. mappings/stock-erp-to-shopify.yaml); its `entity` must be the sync's. */
   mapping: z.string().min(1),
   /** SKUs read per page. Default 1000. */
   pageSize: z.number().int().min(1).max(20_000).default(1000),

@@ -93,6 +93,32 @@ export interface StagedStockItem extends StockUpdate {
   previousQuantity: number | null;
 }
 
+/**
+ * One change staged for one record of a target, whatever the entity: what the entity's spec
+ * made of it (core/entities), as the state store keeps and the push reads it.
+ */
+export interface StagedItem {
+  /** The record's business key (a SKU). */
+  key: string;
+  /** The part of the record within the key: '' for none; stock: the target's location. */
+  part: string;
+  /** The value to write, as the entity's canonical text; it becomes the snapshot's value once confirmed. */
+  value: string;
+  /** What the target was last confirmed to hold (null: never pushed). */
+  previous: string | null;
+  /** Why the entity's guard holds this change for an operator (prices); absent: it may be pushed. */
+  held?: string;
+  /** What the write needs beyond the value and the snapshot does not keep (price: the Omnibus lowest price), as JSON. */
+  extra?: unknown;
+}
+
+/** Which snapshot a record's value belongs to. */
+export interface SnapshotScope {
+  syncName: string;
+  target: string;
+  entity: string;
+}
+
 /** A source record that failed validation, kept whole so an operator can fix it at the source. */
 export interface RejectedRecord {
   recordKey: string;

@@ -20,6 +20,8 @@ export const QUARANTINE_CATEGORY = {
   unknownToTarget: 'unknown to target',
   /** The target refused the item (a per-item error of a write call). */
   refusedByTarget: 'refused by target',
+  /** Entries that give no channel price (net and gross disagree, no rate for the currency, a price of zero). */
+  uncomputablePrice: 'price cannot be computed',
 } as const;
 
 export type QuarantineCategory = (typeof QUARANTINE_CATEGORY)[keyof typeof QUARANTINE_CATEGORY];

@@ -10,12 +10,16 @@ export function snapshotKey(sku: string, location: string): string {
   return `${sku}\u0000${location}`;
 }
 
-export function diffAgainstSnapshot(desired: readonly StockUpdate[], snapshot: ReadonlyMap<string, number>): StagedStockItem[] {
+/**
+ * The updates whose quantity differs from the snapshot's. The snapshot holds each value as the
+ * state store keeps every entity's values: canonical text (the quantity in decimal digits).
+ */
+export function diffAgainstSnapshot(desired: readonly StockUpdate[], snapshot: ReadonlyMap<string, string>): StagedStockItem[] {
   const changed: StagedStockItem[] = [];
   for (const update of desired) {
     const previous = snapshot.get(snapshotKey(update.sku, update.location));
-    if (previous === update.quantity) continue;
-    changed.push({ sku: update.sku, location: update.location, quantity: update.quantity, previousQuantity: previous ?? null });
+    if (previous !== undefined && Number(previous) === update.quantity) continue;
+    changed.push({ sku: update.sku, location: update.location, quantity: update.quantity, previousQuantity: previous === undefined ? null : Number(previous) });
   }
   return changed;
 }

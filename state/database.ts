@@ -51,40 +51,50 @@ export interface SyncCursorTable {
   updated_at: string;
 }
 
-export interface StockSnapshotTable {
+/**
+ * The last-pushed value of every record of every entity, per sync and target: what the target
+ * was last confirmed to hold. `record_key` is the business key (a SKU); `record_part` the part
+ * of the record within it ('' for none; stock: the target location). `value` is the entity's
+ * canonical text (stock: the quantity; price: see core/entities/price.ts).
+ */
+export interface SnapshotTable {
+  sync_name: string;
   target: string;
-  sku: string;
-  location: string;
-  quantity: number;
+  entity: string;
+  record_key: string;
+  record_part: string;
+  value: string;
   pushed_at: string;
 }
 
-/**
- * One page's staged stock writes for one target: the items as a JSON array of
- * [sku, location, quantity, previousQuantity], in (sku, location) order. One row per page and
- * target, not one per item: staging 5,000 quantities is one row write.
- */
-export interface StockPushBatchTable {
+/** Staged changes of one page for one target, as one row (items as JSON, see StagedItemJson). */
+export interface PushBatchTable {
   batch_id: string;
   target: string;
   items_json: string;
   staged_at: string;
 }
 
-export type StockPushOutcomeStatus = 'pushed' | 'failed';
+export type PushOutcomeStatus = 'pushed' | 'failed';
 
-/**
- * What happened to some items of a staged batch: one row per write call (or per set of
- * failures), the items as a JSON array of [sku, location] keys, or of [sku, location, reason]
- * for failures. An item of a batch is pending while no outcome row names it.
- */
-export interface StockPushOutcomeTable {
+export interface PushOutcomeTable {
   id: Generated<number>;
   batch_id: string;
   target: string;
-  status: StockPushOutcomeStatus;
+  status: PushOutcomeStatus;
   items_json: string;
   recorded_at: string;
+}
+
+/** Every price a channel was confirmed to show, from when (EU Omnibus: the lowest of 30 days). */
+export interface PriceHistoryTable {
+  target: string;
+  sku: string;
+  /** When the channel started to show it (ISO time of the confirmed write). */
+  since: string;
+  amount: string;
+  currency: string;
+  compare_at: string | null;
 }
 
 export interface CrosswalkTable {
@@ -125,9 +135,10 @@ export interface QuarantineTable {
 
 export interface StateDatabase {
   omnisync_sync_cursor: SyncCursorTable;
-  omnisync_stock_snapshot: StockSnapshotTable;
-  omnisync_stock_push_batch: StockPushBatchTable;
-  omnisync_stock_push_outcome: StockPushOutcomeTable;
+  omnisync_snapshot: SnapshotTable;
+  omnisync_push_batch: PushBatchTable;
+  omnisync_push_outcome: PushOutcomeTable;
+  omnisync_price_history: PriceHistoryTable;
   omnisync_crosswalk: CrosswalkTable;
   omnisync_quarantine: QuarantineTable;
 }

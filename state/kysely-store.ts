@@ -2,7 +2,8 @@
  * The state store on Kysely: one code path for SQLite (embedded default) and PostgreSQL
  * (production), docs/architecture.md.
  *
- * Performance notes: stock pushes stage and confirm hundreds of thousands of items.
+ * Performance notes: stock pushes stage and confirm hundreds of thousands of items (prices use
+ * the same tables: one snapshot and one kind of staged batch for every entity).
  * - A staged page is one row (its items as JSON) and a write call's outcome one row; per pushed
  *   item only its snapshot row is written (see database.ts).
  * - The per-item statements (snapshot and crosswalk writes, IN-list lookups) are statement
@@ -12,9 +13,8 @@
  */
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { z } from 'zod';
-import type { StockCursor } from '../core/model';
-import { openStateDatabase, type StateDatabase, type StateStoreConfig, type StockPushOutcomeStatus } from './database';
+import { Dec } from '../core/money';
+import { openStateDatabase, type PushOutcomeStatus, type StateDatabase, type StateStoreConfig } from './database';
 import { createStateMigrator } from './migrations';
 import { paddedKeyLists, StatementTemplate, templateChunks } from './statement-template';
 import {
@@ -22,8 +22,10 @@ import {
   type CrosswalkStore,
   type QuarantineEntry,
   type QuarantineRecord,
+  type PriceHistoryEntry,
   type QuarantineSummaryRow,
-  type StagedStockItem,
+  type SnapshotScope,
+  type StagedItem,
   type StateStore,
 } from './store';
 
@@ -50,22 +52,17 @@ const PRUNE_PAGE = 100;
 /** Default page size of listQuarantine. */
 const DEFAULT_QUARANTINE_LIMIT = 100;
 
-const StoredStockCursor = z.discriminatedUnion('strategy', [
-  z.object({ strategy: z.literal('key'), afterKey: z.string() }),
-  z.object({ strategy: z.literal('modified'), afterModifiedAt: z.string(), afterKey: z.string() }),
-]);
-
 export function openStateStore(config: StateStoreConfig): KyselyStateStore {
   return new KyselyStateStore(config);
 }
 
 export class KyselyStateStore implements StateStore {
   private readonly db: Kysely<StateDatabase>;
-  private readonly statements: StockPathStatements;
+  private readonly statements: HotPathStatements;
 
   constructor(private readonly config: StateStoreConfig) {
     this.db = openStateDatabase(config);
-    this.statements = stockPathStatements(this.db);
+    this.statements = hotPathStatements(this.db);
   }
 
   async migrate(): Promise<void> {
@@ -86,22 +83,17 @@ export class KyselyStateStore implements StateStore {
 
   // ---- cursors ----------------------------------------------------------------------------
 
-  async getCursor(syncName: string, mode: string): Promise<StockCursor | null> {
+  async getCursor(syncName: string, mode: string): Promise<unknown> {
     const row = await this.db
       .selectFrom('omnisync_sync_cursor')
       .select('cursor_json')
       .where('sync_name', '=', syncName)
       .where('mode', '=', mode)
       .executeTakeFirst();
-    if (row === undefined) return null;
-    const parsed = StoredStockCursor.safeParse(JSON.parse(row.cursor_json));
-    if (!parsed.success) {
-      throw new Error(`state store: stored cursor of sync "${syncName}" (${mode}) is not a stock cursor: ${row.cursor_json}`);
-    }
-    return parsed.data;
+    return row === undefined ? null : (JSON.parse(row.cursor_json) as unknown);
   }
 
-  async saveCursor(syncName: string, mode: string, cursor: StockCursor): Promise<void> {
+  async saveCursor(syncName: string, mode: string, cursor: unknown): Promise<void> {
     const updatedAt = nowIso();
     await this.db
       .insertInto('omnisync_sync_cursor')
@@ -117,26 +109,58 @@ export class KyselyStateStore implements StateStore {
 
   // ---- snapshots and staged batches -------------------------------------------------------
 
-  async loadSnapshot(target: string, skus: readonly string[]): Promise<Map<string, number>> {
-    const snapshot = new Map<string, number>();
-    for (const skuList of paddedKeyLists(skus, KEYS_PER_LOOKUP)) {
-      const { rows } = await this.db.executeQuery(this.statements.snapshotBySku.bind([target], skuList.map((sku) => [sku])));
-      for (const row of rows) snapshot.set(snapshotKey(row.sku, row.location), Number(row.quantity));
+  async loadSnapshot(scope: SnapshotScope, keys: readonly string[]): Promise<Map<string, string>> {
+    const snapshot = new Map<string, string>();
+    for (const keyList of paddedKeyLists(keys, KEYS_PER_LOOKUP)) {
+      const { rows } = await this.db.executeQuery(this.statements.snapshotByKey.bind([scope.syncName, scope.target, scope.entity], keyList.map((key) => [key])));
+      for (const row of rows) snapshot.set(snapshotKey(row.record_key, row.record_part), row.value);
     }
     return snapshot;
+  }
+
+  async countSnapshot(scope: SnapshotScope): Promise<number> {
+    const row = await this.db
+      .selectFrom('omnisync_snapshot')
+      .select((eb) => eb.fn.countAll<number | string | bigint>().as('records'))
+      .where('sync_name', '=', scope.syncName)
+      .where('target', '=', scope.target)
+      .where('entity', '=', scope.entity)
+      .executeTakeFirst();
+    return Number(row?.records ?? 0);
+  }
+
+  async adoptLegacySnapshot(syncName: string, entity: string, targets: readonly string[]): Promise<number> {
+    if (targets.length === 0 || syncName === '') return 0;
+    return this.db.transaction().execute(async (trx) => {
+      const adopted = await trx
+        .insertInto('omnisync_snapshot')
+        .columns(['sync_name', 'target', 'entity', 'record_key', 'record_part', 'value', 'pushed_at'])
+        .expression((eb) =>
+          eb
+            .selectFrom('omnisync_snapshot')
+            .select([sql.lit(syncName).as('sync_name'), 'target', 'entity', 'record_key', 'record_part', 'value', 'pushed_at'])
+            .where('sync_name', '=', '')
+            .where('entity', '=', entity)
+            .where('target', 'in', targets),
+        )
+        .onConflict((oc) => oc.doNothing())
+        .executeTakeFirst();
+      await trx.deleteFrom('omnisync_snapshot').where('sync_name', '=', '').where('entity', '=', entity).where('target', 'in', targets).execute();
+      return Number(adopted.numInsertedOrUpdatedRows ?? 0);
+    });
   }
 
   /**
    * Stages items as pending, as one row. Re-staging the same batch (an activity retry) replaces
    * the staged items, but items with an outcome stay done, so a retry never un-confirms a write.
-   * When the same (sku, location) appears twice, the last one wins.
+   * When the same (key, part) appears twice, the last one wins.
    */
-  async stageStockItems(batchId: string, target: string, items: readonly StagedStockItem[]): Promise<void> {
+  async stageItems(batchId: string, target: string, items: readonly StagedItem[]): Promise<void> {
     const staged = lastPerKey(items).sort(compareItemKeys);
     if (staged.length === 0) return;
-    const itemsJson = JSON.stringify(staged.map((item): StagedItemJson => [item.sku, item.location, item.quantity, item.previousQuantity]));
+    const itemsJson = JSON.stringify(staged.map(toItemJson));
     await this.db
-      .insertInto('omnisync_stock_push_batch')
+      .insertInto('omnisync_push_batch')
       .values({ batch_id: batchId, target, items_json: itemsJson, staged_at: nowIso() })
       .onConflict((oc) =>
         oc.columns(['batch_id', 'target']).doUpdateSet((eb) => ({ items_json: eb.ref('excluded.items_json'), staged_at: eb.ref('excluded.staged_at') })),
@@ -144,59 +168,59 @@ export class KyselyStateStore implements StateStore {
       .execute();
   }
 
-  async loadPendingStockItems(batchId: string, target: string): Promise<StagedStockItem[]> {
+  async loadPendingItems(batchId: string, target: string): Promise<StagedItem[]> {
     const batch = await this.db
-      .selectFrom('omnisync_stock_push_batch')
+      .selectFrom('omnisync_push_batch')
       .select('items_json')
       .where('batch_id', '=', batchId)
       .where('target', '=', target)
       .executeTakeFirst();
     if (batch === undefined) return [];
     const { done } = await this.outcomesOf(this.db, batchId, target);
-    const pending: StagedStockItem[] = [];
-    for (const [sku, location, quantity, previousQuantity] of JSON.parse(batch.items_json) as StagedItemJson[]) {
-      if (!done.has(snapshotKey(sku, location))) pending.push({ sku, location, quantity, previousQuantity });
+    const pending: StagedItem[] = [];
+    for (const json of JSON.parse(batch.items_json) as StagedItemJson[]) {
+      if (!done.has(snapshotKey(json[0], json[1]))) pending.push(fromItemJson(json));
     }
     return pending;
   }
 
-  /** Records the items' outcome and their quantities in the target's snapshot, in one transaction. */
-  async markStockItemsPushed(batchId: string, target: string, items: readonly StagedStockItem[]): Promise<void> {
+  /** Records the items' outcome and their values in the snapshot, in one transaction. */
+  async markItemsPushed(scope: SnapshotScope, batchId: string, items: readonly StagedItem[]): Promise<void> {
     const pushedAt = nowIso();
     const confirmed = lastPerKey(items);
     if (confirmed.length === 0) return;
-    const snapshotRows = confirmed.map((item): SnapshotTuple => [target, item.sku, item.location, item.quantity, pushedAt]);
-    const keys = JSON.stringify(confirmed.map((item): OutcomeKeyJson => [item.sku, item.location]));
+    const snapshotRows = confirmed.map((item): SnapshotTuple => [scope.syncName, scope.target, scope.entity, item.key, item.part, item.value, pushedAt]);
+    const keys = JSON.stringify(confirmed.map((item): OutcomeKeyJson => [item.key, item.part]));
     await this.db.transaction().execute(async (trx) => {
-      await trx.insertInto('omnisync_stock_push_outcome').values({ batch_id: batchId, target, status: 'pushed', items_json: keys, recorded_at: pushedAt }).execute();
+      await trx.insertInto('omnisync_push_outcome').values({ batch_id: batchId, target: scope.target, status: 'pushed', items_json: keys, recorded_at: pushedAt }).execute();
       for (const rowChunk of templateChunks(snapshotRows, ROWS_PER_STATEMENT)) await trx.executeQuery(this.statements.upsertSnapshot.bind([], rowChunk));
     });
   }
 
-  async markStockItemsFailed(batchId: string, target: string, failures: ReadonlyArray<{ item: StagedStockItem; reason: string }>): Promise<void> {
+  async markItemsFailed(batchId: string, target: string, failures: ReadonlyArray<{ item: StagedItem; reason: string }>): Promise<void> {
     const lastFailure = new Map<string, OutcomeKeyJson>();
-    for (const { item, reason } of failures) lastFailure.set(snapshotKey(item.sku, item.location), [item.sku, item.location, reason]);
+    for (const { item, reason } of failures) lastFailure.set(snapshotKey(item.key, item.part), [item.key, item.part, reason]);
     if (lastFailure.size === 0) return;
     await this.db
-      .insertInto('omnisync_stock_push_outcome')
+      .insertInto('omnisync_push_outcome')
       .values({ batch_id: batchId, target, status: 'failed', items_json: JSON.stringify([...lastFailure.values()]), recorded_at: nowIso() })
       .execute();
   }
 
-  async stockBatchOutcomeCounts(batchId: string, target: string): Promise<{ pushed: number; failed: number }> {
+  async batchOutcomeCounts(batchId: string, target: string): Promise<{ pushed: number; failed: number }> {
     const outcomes = await this.db
-      .selectFrom('omnisync_stock_push_outcome')
+      .selectFrom('omnisync_push_outcome')
       .select(['status', 'items_json'])
       .where('batch_id', '=', batchId)
       .where('target', '=', target)
       .orderBy('id')
       .execute();
     // An item has one outcome in practice; should two attempts both record one, the first counts.
-    const statusByKey = new Map<string, StockPushOutcomeStatus>();
+    const statusByKey = new Map<string, PushOutcomeStatus>();
     for (const outcome of outcomes) {
-      for (const [sku, location] of JSON.parse(outcome.items_json) as OutcomeKeyJson[]) {
-        const key = snapshotKey(sku, location);
-        if (!statusByKey.has(key)) statusByKey.set(key, outcome.status);
+      for (const [key, part] of JSON.parse(outcome.items_json) as OutcomeKeyJson[]) {
+        const itemKey = snapshotKey(key, part);
+        if (!statusByKey.has(itemKey)) statusByKey.set(itemKey, outcome.status);
       }
     }
     let pushed = 0;
@@ -215,7 +239,7 @@ export class KyselyStateStore implements StateStore {
     let after = { batchId: '', target: '' };
     for (;;) {
       const candidates = await this.db
-        .selectFrom('omnisync_stock_push_batch')
+        .selectFrom('omnisync_push_batch')
         .select(['batch_id', 'target'])
         .where('staged_at', '<', olderThan)
         .where((eb) => eb.or([eb('batch_id', '>', after.batchId), eb.and([eb('batch_id', '=', after.batchId), eb('target', '>', after.target)])]))
@@ -228,7 +252,7 @@ export class KyselyStateStore implements StateStore {
           const outcomes = await this.outcomesOf(trx, candidate.batch_id, candidate.target);
           if (outcomes.lastRecordedAt !== null && outcomes.lastRecordedAt >= olderThan) return 0;
           const batch = await trx
-            .selectFrom('omnisync_stock_push_batch')
+            .selectFrom('omnisync_push_batch')
             .select('items_json')
             .where('batch_id', '=', candidate.batch_id)
             .where('target', '=', candidate.target)
@@ -236,8 +260,8 @@ export class KyselyStateStore implements StateStore {
           if (batch === undefined) return 0;
           // One batch's items at a time: a page of 5,000 items is about 300 KB of JSON.
           const staged = JSON.parse(batch.items_json) as StagedItemJson[];
-          await trx.deleteFrom('omnisync_stock_push_outcome').where('batch_id', '=', candidate.batch_id).where('target', '=', candidate.target).execute();
-          await trx.deleteFrom('omnisync_stock_push_batch').where('batch_id', '=', candidate.batch_id).where('target', '=', candidate.target).execute();
+          await trx.deleteFrom('omnisync_push_outcome').where('batch_id', '=', candidate.batch_id).where('target', '=', candidate.target).execute();
+          await trx.deleteFrom('omnisync_push_batch').where('batch_id', '=', candidate.batch_id).where('target', '=', candidate.target).execute();
           return staged.length;
         });
       }
@@ -250,7 +274,7 @@ export class KyselyStateStore implements StateStore {
   /** A batch's outcomes: keys (snapshotKey) of its items that have one, and when the last was recorded. */
   private async outcomesOf(db: Kysely<StateDatabase>, batchId: string, target: string): Promise<{ done: Set<string>; lastRecordedAt: string | null }> {
     const outcomes = await db
-      .selectFrom('omnisync_stock_push_outcome')
+      .selectFrom('omnisync_push_outcome')
       .select(['items_json', 'recorded_at'])
       .where('batch_id', '=', batchId)
       .where('target', '=', target)
@@ -258,10 +282,90 @@ export class KyselyStateStore implements StateStore {
     const done = new Set<string>();
     let lastRecordedAt: string | null = null;
     for (const outcome of outcomes) {
-      for (const [sku, location] of JSON.parse(outcome.items_json) as OutcomeKeyJson[]) done.add(snapshotKey(sku, location));
+      for (const [key, part] of JSON.parse(outcome.items_json) as OutcomeKeyJson[]) done.add(snapshotKey(key, part));
       if (lastRecordedAt === null || outcome.recorded_at > lastRecordedAt) lastRecordedAt = outcome.recorded_at;
     }
     return { done, lastRecordedAt };
+  }
+
+  // ---- price history ----------------------------------------------------------------------
+
+  async recordPriceHistory(target: string, entries: readonly PriceHistoryEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    const skus = [...new Set(entries.map((entry) => entry.sku))];
+    await this.db.transaction().execute(async (trx) => {
+      const latest = new Map<string, { amount: string; currency: string; compareAt: string | null }>();
+      for (const skuChunk of chunks(skus, IN_LIST_CHUNK)) {
+        const rows = await trx
+          .selectFrom('omnisync_price_history as h')
+          .select(['h.sku', 'h.amount', 'h.currency', 'h.compare_at'])
+          .where('h.target', '=', target)
+          .where('h.sku', 'in', skuChunk)
+          .where('h.since', '=', (eb) => eb.selectFrom('omnisync_price_history as l').select((e) => e.fn.max('l.since').as('since')).whereRef('l.target', '=', 'h.target').whereRef('l.sku', '=', 'h.sku'))
+          .execute();
+        for (const row of rows) latest.set(row.sku, { amount: row.amount, currency: row.currency, compareAt: row.compare_at });
+      }
+      const rows: Array<StateDatabase['omnisync_price_history']> = [];
+      for (const entry of entries) {
+        const last = latest.get(entry.sku);
+        if (last !== undefined && last.currency === entry.currency && new Dec(last.amount).equals(entry.amount) && last.compareAt === entry.compareAt) continue;
+        latest.set(entry.sku, entry);
+        rows.push({ target, sku: entry.sku, since: entry.since, amount: entry.amount, currency: entry.currency, compare_at: entry.compareAt });
+      }
+      for (const rowChunk of chunks(rows, rowsPerInsert(rows[0]))) {
+        await trx.insertInto('omnisync_price_history').values(rowChunk).onConflict((oc) => oc.doNothing()).execute();
+      }
+    });
+  }
+
+  async priceHistorySince(target: string, skus: readonly string[], from: string): Promise<Map<string, PriceHistoryEntry[]>> {
+    const history = new Map<string, PriceHistoryEntry[]>();
+    for (const skuChunk of chunks([...new Set(skus)], IN_LIST_CHUNK)) {
+      const rows = await this.db
+        .selectFrom('omnisync_price_history as h')
+        .select(['h.sku', 'h.since', 'h.amount', 'h.currency', 'h.compare_at'])
+        .where('h.target', '=', target)
+        .where('h.sku', 'in', skuChunk)
+        .where((eb) =>
+          eb.or([
+            eb('h.since', '>=', from),
+            // The entry in effect at `from`: the latest one before it.
+            eb(
+              'h.since',
+              '=',
+              eb.selectFrom('omnisync_price_history as l').select((e) => e.fn.max('l.since').as('since')).whereRef('l.target', '=', 'h.target').whereRef('l.sku', '=', 'h.sku').where('l.since', '<', from),
+            ),
+          ]),
+        )
+        .orderBy('h.sku')
+        .orderBy('h.since')
+        .execute();
+      for (const row of rows) {
+        const entries = history.get(row.sku) ?? [];
+        entries.push({ sku: row.sku, since: row.since, amount: row.amount, currency: row.currency, compareAt: row.compare_at });
+        history.set(row.sku, entries);
+      }
+    }
+    return history;
+  }
+
+  async priceHistoryOf(sku: string, limit = 50): Promise<Array<PriceHistoryEntry & { target: string }>> {
+    const rows = await this.db
+      .selectFrom('omnisync_price_history')
+      .select(['target', 'sku', 'since', 'amount', 'currency', 'compare_at'])
+      .where('sku', '=', sku)
+      .orderBy('target')
+      .orderBy('since', 'desc')
+      .execute();
+    const perTarget = new Map<string, number>();
+    const entries: Array<PriceHistoryEntry & { target: string }> = [];
+    for (const row of rows) {
+      const seen = perTarget.get(row.target) ?? 0;
+      if (seen >= limit) continue;
+      perTarget.set(row.target, seen + 1);
+      entries.push({ target: row.target, sku: row.sku, since: row.since, amount: row.amount, currency: row.currency, compareAt: row.compare_at });
+    }
+    return entries;
   }
 
   // ---- crosswalk --------------------------------------------------------------------------
@@ -467,43 +571,61 @@ export class KyselyStateStore implements StateStore {
 
 type QuarantineDatabaseRow = Omit<StateDatabase['omnisync_quarantine'], 'id'>;
 
-type SnapshotTuple = [target: string, sku: string, location: string, quantity: number, pushedAt: string];
+type SnapshotTuple = [syncName: string, target: string, entity: string, recordKey: string, recordPart: string, value: string, pushedAt: string];
 type CrosswalkTuple = [connectorId: string, kind: string, localKey: string, remoteId: string];
 
-/** A staged item in omnisync_stock_push_batch.items_json. */
-type StagedItemJson = [sku: string, location: string, quantity: number, previousQuantity: number | null];
-/** An item named in omnisync_stock_push_outcome.items_json (failures carry their reason). */
-type OutcomeKeyJson = [sku: string, location: string, reason?: string];
+/**
+ * A staged item in omnisync_push_batch.items_json. Stock rows staged before migration 0005
+ * hold their quantity as a number; it is read as text.
+ */
+type StagedItemJson = [key: string, part: string, value: string | number, previous: string | number | null, held?: string | null, extra?: unknown];
+/** An item named in omnisync_push_outcome.items_json (failures carry their reason). */
+type OutcomeKeyJson = [key: string, part: string, reason?: string];
 
-/** Orders items by (sku, location), by UTF-16 code units: the same on every database. */
-function compareItemKeys(a: StagedStockItem, b: StagedStockItem): number {
-  if (a.sku !== b.sku) return a.sku < b.sku ? -1 : 1;
-  return a.location < b.location ? -1 : a.location > b.location ? 1 : 0;
+function toItemJson(item: StagedItem): StagedItemJson {
+  if (item.extra !== undefined) return [item.key, item.part, item.value, item.previous, item.held ?? null, item.extra];
+  if (item.held !== undefined) return [item.key, item.part, item.value, item.previous, item.held];
+  return [item.key, item.part, item.value, item.previous];
 }
 
-/** The statements of the stock path, as templates over this database (see the file comment). */
-function stockPathStatements(db: Kysely<StateDatabase>) {
+function fromItemJson([key, part, value, previous, held, extra]: StagedItemJson): StagedItem {
+  const item: StagedItem = { key, part, value: String(value), previous: previous === null ? null : String(previous) };
+  if (held !== undefined && held !== null) item.held = held;
+  if (extra !== undefined) item.extra = extra;
+  return item;
+}
+
+/** Orders items by (key, part), by UTF-16 code units: the same on every database. */
+function compareItemKeys(a: StagedItem, b: StagedItem): number {
+  if (a.key !== b.key) return a.key < b.key ? -1 : 1;
+  return a.part < b.part ? -1 : a.part > b.part ? 1 : 0;
+}
+
+/** The statements of the push path, as templates over this database (see the file comment). */
+function hotPathStatements(db: Kysely<StateDatabase>) {
   return {
-    upsertSnapshot: new StatementTemplate<[], SnapshotTuple>({ args: 0, columns: 5 }, (_args, rows) =>
+    upsertSnapshot: new StatementTemplate<[], SnapshotTuple>({ args: 0, columns: 7 }, (_args, rows) =>
       db
-        .insertInto('omnisync_stock_snapshot')
-        .values(rows.map(([target, sku, location, quantity, pushed_at]) => ({ target, sku, location, quantity, pushed_at })))
+        .insertInto('omnisync_snapshot')
+        .values(rows.map(([sync_name, target, entity, record_key, record_part, value, pushed_at]) => ({ sync_name, target, entity, record_key, record_part, value, pushed_at })))
         .onConflict((oc) =>
-          oc.columns(['target', 'sku', 'location']).doUpdateSet((eb) => ({
-            quantity: eb.ref('excluded.quantity'),
+          oc.columns(['sync_name', 'target', 'entity', 'record_key', 'record_part']).doUpdateSet((eb) => ({
+            value: eb.ref('excluded.value'),
             pushed_at: eb.ref('excluded.pushed_at'),
           })),
         ),
     ),
-    snapshotBySku: new StatementTemplate({ args: 1, columns: 1 }, ([target]: [string], rows: ReadonlyArray<[sku: string]>) =>
+    snapshotByKey: new StatementTemplate({ args: 3, columns: 1 }, ([syncName, target, entity]: [string, string, string], rows: ReadonlyArray<[key: string]>) =>
       db
-        .selectFrom('omnisync_stock_snapshot')
-        .select(['sku', 'location', 'quantity'])
+        .selectFrom('omnisync_snapshot')
+        .select(['record_key', 'record_part', 'value'])
+        .where('sync_name', '=', syncName)
         .where('target', '=', target)
+        .where('entity', '=', entity)
         .where(
-          'sku',
+          'record_key',
           'in',
-          rows.map(([sku]) => sku),
+          rows.map(([key]) => key),
         ),
     ),
     crosswalkByKey: new StatementTemplate({ args: 2, columns: 1 }, ([connectorId, kind]: [string, string], rows: ReadonlyArray<[localKey: string]>) =>
@@ -544,7 +666,7 @@ function stockPathStatements(db: Kysely<StateDatabase>) {
   };
 }
 
-type StockPathStatements = ReturnType<typeof stockPathStatements>;
+type HotPathStatements = ReturnType<typeof hotPathStatements>;
 
 function quarantineDedupeKey(record: QuarantineRecord): string {
   return createHash('sha256').update(JSON.stringify([record.scope, record.entity, record.recordKey, record.reason])).digest('hex');
@@ -555,10 +677,10 @@ function toJson(payload: unknown): string {
   return JSON.stringify(payload ?? null, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
 }
 
-/** Items deduplicated by (sku, location), keeping the last, in first-seen order. */
-function lastPerKey(items: readonly StagedStockItem[]): StagedStockItem[] {
-  const byKey = new Map<string, StagedStockItem>();
-  for (const item of items) byKey.set(snapshotKey(item.sku, item.location), item);
+/** Items deduplicated by (key, part), keeping the last, in first-seen order. */
+function lastPerKey(items: readonly StagedItem[]): StagedItem[] {
+  const byKey = new Map<string, StagedItem>();
+  for (const item of items) byKey.set(snapshotKey(item.key, item.part), item);
   return [...byKey.values()];
 }
 

@@ -182,6 +182,50 @@ export function stateMigrations(dialect: StateDialect): Record<string, Migration
           .execute();
       },
     },
+    // One snapshot for every entity, keyed by (sync, target, entity, record key, part), and
+    // staged batches that any entity uses. The stock snapshot is kept: its rows move under the
+    // entity "stock" with an empty sync name, and the first plan of each sync adopts the rows of
+    // its targets (adoptLegacySnapshot), so a hub upgraded in place pushes nothing it pushed
+    // before. Staged batches keep their rows: a stock item's JSON is already [key, part, value,
+    // previous]. The price history starts empty.
+    '0005_entity_snapshot': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a migration sees the schema of its own time
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('omnisync_snapshot')
+          .addColumn('sync_name', 'text', (col) => col.notNull())
+          .addColumn('target', 'text', (col) => col.notNull())
+          .addColumn('entity', 'text', (col) => col.notNull())
+          .addColumn('record_key', 'text', (col) => col.notNull())
+          .addColumn('record_part', 'text', (col) => col.notNull())
+          .addColumn('value', 'text', (col) => col.notNull())
+          .addColumn('pushed_at', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint('omnisync_snapshot_pk', ['sync_name', 'target', 'entity', 'record_key', 'record_part'])
+          .execute();
+        await db
+          .insertInto('omnisync_snapshot')
+          .columns(['sync_name', 'target', 'entity', 'record_key', 'record_part', 'value', 'pushed_at'])
+          .expression(
+            db
+              .selectFrom('omnisync_stock_snapshot')
+              .select([sql.lit('').as('sync_name'), 'target', sql.lit('stock').as('entity'), 'sku', 'location', sql`cast(quantity as text)`.as('value'), 'pushed_at']),
+          )
+          .execute();
+        await db.schema.dropTable('omnisync_stock_snapshot').execute();
+        await db.schema.alterTable('omnisync_stock_push_batch').renameTo('omnisync_push_batch').execute();
+        await db.schema.alterTable('omnisync_stock_push_outcome').renameTo('omnisync_push_outcome').execute();
+        await db.schema
+          .createTable('omnisync_price_history')
+          .addColumn('target', 'text', (col) => col.notNull())
+          .addColumn('sku', 'text', (col) => col.notNull())
+          .addColumn('since', 'text', (col) => col.notNull())
+          .addColumn('amount', 'text', (col) => col.notNull())
+          .addColumn('currency', 'text', (col) => col.notNull())
+          .addColumn('compare_at', 'text')
+          .addPrimaryKeyConstraint('omnisync_price_history_pk', ['target', 'sku', 'since'])
+          .execute();
+      },
+    },
   };
 }
 

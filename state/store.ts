@@ -6,9 +6,9 @@
  * Implementation: state/kysely-store.ts. This file holds only the interfaces, so connectors and
  * activities depend on the contract, not on the database.
  */
-import type { CrosswalkStore, StagedStockItem, StockCursor } from '../core/model';
+import type { CrosswalkStore, SnapshotScope, StagedItem } from '../core/model';
 
-export type { CrosswalkStore, StagedStockItem } from '../core/model';
+export type { CrosswalkStore, SnapshotScope, StagedItem } from '../core/model';
 export { snapshotKey } from '../core/stock-diff';
 
 export interface QuarantineRecord {
@@ -54,36 +54,67 @@ export interface QuarantineSummaryRow {
   example: string;
 }
 
+/** One price a channel showed from `since` (an ISO time) on. */
+export interface PriceHistoryEntry {
+  sku: string;
+  since: string;
+  amount: string;
+  currency: string;
+  compareAt: string | null;
+}
+
 export interface StateStore {
   /** Creates or upgrades tables. Idempotent. */
   migrate(): Promise<void>;
   close(): Promise<void>;
 
-  // Cursors: advanced only after the data they cover is safely written.
-  getCursor(syncName: string, mode: string): Promise<StockCursor | null>;
-  saveCursor(syncName: string, mode: string, cursor: StockCursor): Promise<void>;
+  // Cursors: advanced only after the data they cover is safely written. Opaque JSON, owned and
+  // checked by the source connector that wrote it.
+  getCursor(syncName: string, mode: string): Promise<unknown>;
+  saveCursor(syncName: string, mode: string, cursor: unknown): Promise<void>;
 
-  // Last-pushed snapshot per target: key = `${sku}\u0000${location}`.
-  loadSnapshot(target: string, skus: readonly string[]): Promise<Map<string, number>>;
+  // Last-pushed snapshot, per (sync, target, entity): values by snapshotKey(record key, part).
+  /** The snapshot values of these record keys (every part of each). */
+  loadSnapshot(scope: SnapshotScope, keys: readonly string[]): Promise<Map<string, string>>;
+  /** Records in the snapshot: what the target holds of this sync and entity. */
+  countSnapshot(scope: SnapshotScope): Promise<number>;
+  /**
+   * Gives the sync the rows that a store upgraded from a single stock snapshot kept without a
+   * sync name (migration 0005), for these targets: the first sync to plan takes them, so an
+   * upgraded hub does not push again what its targets hold. Returns rows adopted.
+   */
+  adoptLegacySnapshot(syncName: string, entity: string, targets: readonly string[]): Promise<number>;
 
   // Staged batches: written by the staging activity, consumed by the push activity.
-  stageStockItems(batchId: string, target: string, items: readonly StagedStockItem[]): Promise<void>;
-  /** Items of the batch not yet pushed or failed, in (sku, location) order. */
-  loadPendingStockItems(batchId: string, target: string): Promise<StagedStockItem[]>;
+  /** Stages items as pending, one row per (batch, target). Re-staging replaces the pending ones. */
+  stageItems(batchId: string, target: string, items: readonly StagedItem[]): Promise<void>;
+  /** Items of the batch not yet pushed or failed, in (key, part) order. */
+  loadPendingItems(batchId: string, target: string): Promise<StagedItem[]>;
   /**
-   * Marks items pushed and records their quantities in the target's snapshot, in one
-   * transaction, so a retry never pushes them again and the next run sees them as unchanged.
+   * Marks items pushed and records their values in the snapshot of `scope`, in one transaction,
+   * so a retry never pushes them again and the next run sees them as unchanged.
    */
-  markStockItemsPushed(batchId: string, target: string, items: readonly StagedStockItem[]): Promise<void>;
-  /** Marks items failed permanently (they are quarantined by the caller); they are not retried. */
-  markStockItemsFailed(batchId: string, target: string, failures: ReadonlyArray<{ item: StagedStockItem; reason: string }>): Promise<void>;
+  markItemsPushed(scope: SnapshotScope, batchId: string, items: readonly StagedItem[]): Promise<void>;
+  /** Marks items failed permanently (quarantined, or rejected by an operator); they are not retried. */
+  markItemsFailed(batchId: string, target: string, failures: ReadonlyArray<{ item: StagedItem; reason: string }>): Promise<void>;
   /**
    * Items of a staged batch with an outcome, counted once each whatever the attempts that
    * recorded them: what a push reports, so retries and crashes never skew a run's counts.
    */
-  stockBatchOutcomeCounts(batchId: string, target: string): Promise<{ pushed: number; failed: number }>;
+  batchOutcomeCounts(batchId: string, target: string): Promise<{ pushed: number; failed: number }>;
   /** Drops staged rows of finished batches older than the cutoff (ISO time). Returns rows removed. */
   pruneStagedBatches(olderThan: string): Promise<number>;
+
+  // Price history (EU Omnibus): what each channel was confirmed to show, and since when.
+  /** Appends confirmed prices; a price equal to the SKU's latest one at the target adds nothing. */
+  recordPriceHistory(target: string, entries: readonly PriceHistoryEntry[]): Promise<void>;
+  /**
+   * The history of these SKUs at a target that matters from `from` on: every entry since then
+   * and the one in effect at `from`, oldest first per SKU.
+   */
+  priceHistorySince(target: string, skus: readonly string[], from: string): Promise<Map<string, PriceHistoryEntry[]>>;
+  /** Every target's history of one SKU, newest first, at most `limit` entries per target. */
+  priceHistoryOf(sku: string, limit?: number): Promise<Array<PriceHistoryEntry & { target: string }>>;
 
   crosswalk(connectorId: string): CrosswalkStore;
 

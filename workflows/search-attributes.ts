@@ -14,5 +14,12 @@ export const SA_SYNC_NAME = defineSearchAttributeKey('OmnisyncSyncName', SearchA
 /** full | delta. */
 export const SA_SYNC_MODE = defineSearchAttributeKey('OmnisyncSyncMode', SearchAttributeType.KEYWORD);
 
+/**
+ * What a run waits for, while it waits for a person: `price-guard` while changes the price guard
+ * held wait for `omnisync prices approve|reject`. Absent otherwise. Find them with
+ * `OmnisyncWaitingFor = "price-guard"`.
+ */
+export const SA_WAITING_FOR = defineSearchAttributeKey('OmnisyncWaitingFor', SearchAttributeType.KEYWORD);
+
 /** Registered on the Temporal server by the dev-server launcher and the test environment. */
-export const OMNISYNC_SEARCH_ATTRIBUTES = [SA_CONNECTOR, SA_ENTITY, SA_SYNC_NAME, SA_SYNC_MODE] as const;
+export const OMNISYNC_SEARCH_ATTRIBUTES = [SA_CONNECTOR, SA_ENTITY, SA_SYNC_NAME, SA_SYNC_MODE, SA_WAITING_FOR] as const;

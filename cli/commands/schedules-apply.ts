@@ -7,7 +7,7 @@
 import type { LoadedConfig } from '../../config/load';
 import { connectClient } from '../../temporal/connection';
 import { temporalTargetFromConfig } from '../../temporal/target';
-import { applyPlannedSchedules, planSchedules } from '../../temporal/stock-sync-starts';
+import { applyPlannedSchedules, planSchedules } from '../../temporal/sync-starts';
 import { cliLogger } from '../context';
 
 export async function applySchedulesCommand(config: LoadedConfig): Promise<void> {

@@ -1,9 +1,10 @@
 /**
  * `omnisync sync run <name> [--mode full|delta] [--dry-run]`.
  *
- * A real run starts the stockSync workflow on Temporal (a worker must be running) and follows
- * its progress. A dry run reads and diffs locally, prints what would change and writes nothing
- * (no staging, no push, no cursor).
+ * A real run starts the sync's workflow (stockSync, priceSync) on Temporal (a worker must be
+ * running) and follows its progress. A dry run calls the engine directly (engine/): it reads,
+ * computes and diffs locally, prints what would change (and what the price guard would hold)
+ * and writes nothing (no staging, no push, no cursor).
  *
  * Exit codes: 0 the run finished (quarantined items are reported, not failures of the run);
  * 2 unknown sync; RUN_FAILED_EXIT_CODE (3) the run itself failed (the cause is printed);
@@ -12,14 +13,13 @@
 import { isGrpcServiceError, ServiceError, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { LoadedConfig } from '../../config/load';
 import { ConnectorPool } from '../../connectors/pool';
-import type { StockCursor } from '../../connectors/contract';
-import { findSync, planStockPage } from '../../activities/stock-sync';
+import { engineOf, findSync } from '../../engine';
 import { openStateStore } from '../../state/kysely-store';
 import type { QuarantineRecord, QuarantineSummaryRow } from '../../state/store';
 import { connectClient } from '../../temporal/connection';
 import { temporalTargetFromConfig } from '../../temporal/target';
-import { stockSyncStartOptions, stockSyncWorkflowId } from '../../temporal/stock-sync-starts';
-import { progressQuery, stockSync, type StockSyncProgress } from '../../workflows/stock-sync';
+import { syncStartOptions, syncWorkflowId, syncWorkflowType } from '../../temporal/sync-starts';
+import { progressQuery, type SyncInput, type SyncProgress } from '../../workflows/sync-engine';
 import { describeFailure } from '../../observability/failures';
 import { cliLogger } from '../context';
 
@@ -48,30 +48,33 @@ export async function runSync(config: LoadedConfig, name: string, options: { mod
 
 async function dryRun(config: LoadedConfig, name: string, mode: 'full' | 'delta'): Promise<number> {
   const sync = findSync(config, name);
+  const engine = engineOf(sync.entity);
   const store = openStateStore(config.stateStore);
   await store.migrate();
-  const pool = new ConnectorPool(config, store, cliLogger().child({ command: 'sync run --dry-run' }));
-  const totals = { skus: 0, changed: 0, quarantined: 0, adjusted: 0, pages: 0 };
+  const logger = cliLogger().child({ command: 'sync run --dry-run' });
+  const pool = new ConnectorPool(config, store, logger);
+  const totals = { skus: 0, changed: 0, held: 0, quarantined: 0, adjusted: 0, pages: 0 };
   const changes: string[] = [];
   const quarantined: QuarantineRecord[] = [];
   try {
-    let cursor: StockCursor | null = mode === 'delta' ? await store.getCursor(name, 'delta') : null;
+    let cursor: unknown = mode === 'delta' ? await store.getCursor(name, 'delta') : null;
     for (let page = 0; page < sync.maxPages; page++) {
-      const plan = await planStockPage({ config, store, connectors: pool }, { syncName: name, mode, cursor, limit: sync.pageSize });
+      const plan = await engine.planPage({ config, store, connectors: pool, logger }, sync, { syncName: name, mode, cursor, limit: sync.pageSize });
       totals.pages++;
-      totals.skus += plan.page.skus.length;
+      totals.skus += plan.recordsRead;
       totals.quarantined += plan.quarantine.length;
-      totals.adjusted += plan.adjusted.length;
+      totals.adjusted += plan.adjusted;
       for (const [target, items] of plan.changesByTarget) {
         totals.changed += items.length;
         for (const item of items) {
-          if (changes.length < DRY_RUN_LINES) changes.push(`would set ${target} ${item.sku} @ ${item.location}: ${item.previousQuantity ?? 'never pushed'} → ${item.quantity}`);
+          if (item.held !== undefined) totals.held++;
+          if (changes.length < DRY_RUN_LINES) changes.push(engine.describeChange(item, target));
         }
       }
       // Kept whole: the summary by category needs all of them, and each is a few hundred bytes.
       quarantined.push(...plan.quarantine);
-      if (plan.page.nextCursor === null) break;
-      cursor = plan.page.nextCursor;
+      if (plan.nextCursor === null) break;
+      cursor = plan.nextCursor;
     }
   } finally {
     await pool.closeAll();
@@ -84,7 +87,8 @@ async function dryRun(config: LoadedConfig, name: string, mode: 'full' | 'delta'
   for (const line of changes) console.log(line);
   if (totals.changed > changes.length) console.log(`… and ${totals.changed - changes.length} more changes`);
   console.log(
-    `dry run ${name} (${mode}): ${totals.skus} SKUs read in ${totals.pages} pages, ${totals.changed} quantities would change, ` +
+    `dry run ${name} (${mode}): ${totals.skus} SKUs read in ${totals.pages} pages, ${totals.changed} ${sync.entity === 'price' ? 'prices' : 'quantities'} would change` +
+      `${sync.entity === 'price' ? ` (${totals.held} held by the guard per change; the run's size is checked when it runs)` : ''}, ` +
       `${totals.quarantined} records would be quarantined, ${totals.adjusted} levels counted as zero; nothing was written`,
   );
   return 0;
@@ -96,8 +100,8 @@ async function realRun(config: LoadedConfig, name: string, mode: 'full' | 'delta
   const { connection, client } = await connectClient(temporalTargetFromConfig(config.temporal));
   let exitCode = 0;
   try {
-    const workflowId = `${stockSyncWorkflowId(name, mode)}:manual-${startedAt}`;
-    const handle = await client.workflow.start(stockSync, { ...stockSyncStartOptions(config, sync, mode), workflowId });
+    const workflowId = `${syncWorkflowId(sync, mode)}:manual-${startedAt}`;
+    const handle = await client.workflow.start<SyncWorkflow>(syncWorkflowType(sync), { ...syncStartOptions(config, sync, mode), workflowId });
     console.log(`started ${workflowId} on task queue ${config.temporal.taskQueue}`);
     // One progress query at a time, and none left in flight when the connection closes.
     let polling: Promise<void> | undefined;
@@ -140,7 +144,7 @@ async function realRun(config: LoadedConfig, name: string, mode: 'full' | 'delta
  * The run's result, its failure, or, when Temporal stays out of reach for RECONNECT_PATIENCE_MS,
  * the connection error: a lost connection is not a failed run (the server keeps the run).
  */
-async function waitForOutcome(handle: WorkflowHandle<typeof stockSync>): Promise<{ result: StockSyncProgress } | { failed: unknown } | { lost: unknown }> {
+async function waitForOutcome(handle: WorkflowHandle<SyncWorkflow>): Promise<{ result: SyncProgress } | { failed: unknown } | { lost: unknown }> {
   const deadline = Date.now() + RECONNECT_PATIENCE_MS;
   let told = false;
   for (;;) {
@@ -162,12 +166,16 @@ function isConnectionLost(err: unknown): boolean {
   return isGrpcServiceError(grpc) && CONNECTION_LOST_CODES.has(grpc.code);
 }
 
-function showProgress(p: StockSyncProgress): string {
+function showProgress(p: SyncProgress): string {
   return (
     `${p.pagesRead} pages, ${p.itemsRead} SKUs read, ${p.itemsChanged} changed, ${p.itemsPushed} pushed, ${p.itemsFailed} failed, ` +
-    `${p.itemsQuarantined} quarantined, ${p.itemsAdjusted ?? 0} levels counted as zero`
+    `${p.itemsQuarantined} quarantined, ${p.itemsAdjusted ?? 0} levels counted as zero` +
+    (p.itemsHeld === undefined ? '' : `, ${p.itemsHeld} held by the guard, ${p.itemsRejected ?? 0} rejected`) +
+    (p.nextChangeAt === undefined ? '' : `; values change next at ${p.nextChangeAt}`)
   );
 }
+
+type SyncWorkflow = (input: SyncInput) => Promise<SyncProgress>;
 
 /** The run's quarantined records by category, from the state store (the worker wrote them). */
 async function printQuarantineSummary(config: LoadedConfig, name: string, since: string): Promise<void> {

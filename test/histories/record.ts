@@ -25,7 +25,7 @@ import { WORKFLOWS_PATH, createHubWorkers, installTemporalRuntime } from '../../
 import { temporalDevServerExecutable } from '../../temporal/cli-binary';
 import { OMNISYNC_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import { createLogger, temporalLoggerFor } from '../../observability/logger';
-import { stockSyncStartOptions } from '../../temporal/stock-sync-starts';
+import { syncStartOptions } from '../../temporal/sync-starts';
 import { stockSync } from '../../workflows/stock-sync';
 import { simulateErpSales } from '../../sandbox/erp/seed';
 import type { StockReadMode } from '../../connectors/contract';
@@ -149,7 +149,7 @@ async function main(): Promise<void> {
         await simulateErpSales({ driver: 'sqlite', file: hub.erpFile }, { count: SALES, now: new Date(Date.now() + 60_000) });
       }
       const workflowId = recordedWorkflowId(mode);
-      const handle = await env.client.workflow.start(stockSync, { ...stockSyncStartOptions(hub.config, sync, mode), workflowId });
+      const handle = await env.client.workflow.start(stockSync, { ...syncStartOptions(hub.config, sync, mode), workflowId });
       const result = await handle.result();
       process.stdout.write(`${mode}: ${JSON.stringify(result)}\n`);
       recorded.set(mode, await chainHistories(env.client, workflowId, result.executions));

@@ -23,7 +23,7 @@ import { builtInConnectors } from '../../connectors/registry';
 import { parseConfig } from '../../config/load';
 import { WORKFLOWS_PATH, createHubWorkers, type HubWorkers } from '../../worker';
 import { createLogger, temporalLoggerFor } from '../../observability/logger';
-import { stockSyncStartOptions } from '../../temporal/stock-sync-starts';
+import { syncStartOptions } from '../../temporal/sync-starts';
 import { stockSync } from '../../workflows/stock-sync';
 import { openStateStore, type KyselyStateStore } from '../../state/kysely-store';
 import type { QuarantineEntry } from '../../state/store';
@@ -96,7 +96,7 @@ describe('bad input never stops a sync', () => {
 
   const run = async (config: LoadedConfig, mode: 'full' | 'delta') => {
     const handle = await env.client.workflow.start(stockSync, {
-      ...stockSyncStartOptions(config, config.syncs.get(SYNC)!, mode),
+      ...syncStartOptions(config, config.syncs.get(SYNC)!, mode),
       workflowId: `stock-sync:${SYNC}:${mode}:bad-input-${++runs}`,
     });
     return handle.result();

@@ -4,7 +4,7 @@
 import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStockSyncActivities } from '../../activities/stock-sync';
+import { createStockSyncActivities } from '../../activities/sync';
 import { ConnectorPool } from '../../connectors/pool';
 import { openStateStore, type KyselyStateStore } from '../../state/kysely-store';
 import { createHubFixture, type HubFixture } from '../support/hub-fixture';
@@ -27,7 +27,7 @@ function stagedBatches(): string[] {
   const file = (hub.config.stateStore as { file: string }).file;
   const db = new Database(file, { readonly: true });
   try {
-    return (db.prepare('select batch_id from omnisync_stock_push_batch order by batch_id').all() as Array<{ batch_id: string }>).map((row) => row.batch_id);
+    return (db.prepare('select batch_id from omnisync_push_batch order by batch_id').all() as Array<{ batch_id: string }>).map((row) => row.batch_id);
   } finally {
     db.close();
   }
@@ -38,11 +38,12 @@ describe('staged batch pruning', () => {
     const logger = pino({ level: 'silent' });
     const connectors = new ConnectorPool(hub.config, store, logger);
     const activities = createStockSyncActivities({ config: hub.config, store, connectors, logger, stagedBatchRetentionMs: 0 });
-    const item = (sku: string) => ({ sku, location: 'L1', quantity: 1, previousQuantity: null });
-    await store.stageStockItems('finished', 'shopify', [item('A'), item('B')]);
-    await store.markStockItemsPushed('finished', 'shopify', [item('A')]);
-    await store.markStockItemsFailed('finished', 'shopify', [{ item: item('B'), reason: 'rejected' }]);
-    await store.stageStockItems('failed-run', 'shopify', [item('C')]);
+    const item = (sku: string) => ({ key: sku, part: 'L1', value: '1', previous: null });
+    const scope = { syncName: 'pruned', target: 'shopify', entity: 'stock' };
+    await store.stageItems('finished', 'shopify', [item('A'), item('B')]);
+    await store.markItemsPushed(scope, 'finished', [item('A')]);
+    await store.markItemsFailed('finished', 'shopify', [{ item: item('B'), reason: 'rejected' }]);
+    await store.stageItems('failed-run', 'shopify', [item('C')]);
     await new Promise((resolve) => setTimeout(resolve, 5)); // staged strictly before the cutoff
 
     const syncName = [...hub.config.syncs.keys()][0]!;
@@ -50,7 +51,7 @@ describe('staged batch pruning', () => {
     expect(stagedBatches()).toEqual([]);
 
     // Within the hour the next plan does not prune again.
-    await store.stageStockItems('later', 'shopify', [item('D')]);
+    await store.stageItems('later', 'shopify', [item('D')]);
     await new Promise((resolve) => setTimeout(resolve, 5));
     await activities.planStockSync({ syncName, mode: 'full' });
     expect(stagedBatches()).toEqual(['later']);

@@ -13,7 +13,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { createTestEnvironment } from '../support/temporal';
 import { changedKeys, createHubFixture, stockMismatches, type HubFixture } from '../support/hub-fixture';
 import { startWorkerProcess, waitFor } from '../support/worker-process';
-import { stockSyncStartOptions } from '../../temporal/stock-sync-starts';
+import { syncStartOptions } from '../../temporal/sync-starts';
 import { progressQuery, stockSync } from '../../workflows/stock-sync';
 import { simulateErpSales } from '../../sandbox/erp/seed';
 import { DEMO_UNLISTED_EVERY } from '../../sandbox/demo-catalog';
@@ -35,7 +35,7 @@ describe('stock sync end to end under faults and a worker crash', () => {
 
   const start = async (mode: 'full' | 'delta'): Promise<WorkflowHandle<typeof stockSync>> =>
     env.client.workflow.start(stockSync, {
-      ...stockSyncStartOptions(hub.config, hub.config.syncs.get(SYNC)!, mode),
+      ...syncStartOptions(hub.config, hub.config.syncs.get(SYNC)!, mode),
       workflowId: `stock-sync:${SYNC}:${mode}:e2e-${++runs}`,
     });
 

@@ -15,7 +15,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import { startWorkerProcess, waitFor } from '../support/worker-process';
 import { createHubFixture, stockMismatches, type HubFixture } from '../support/hub-fixture';
 import { startRestartableTemporal, type RestartableTemporal } from '../support/restartable-temporal';
-import { stockSyncStartOptions } from '../../temporal/stock-sync-starts';
+import { syncStartOptions } from '../../temporal/sync-starts';
 import { progressQuery, stockSync, type StockSyncProgress } from '../../workflows/stock-sync';
 import { openStateStore } from '../../state/kysely-store';
 import { QUARANTINE_CATEGORY } from '../../core/quarantine-categories';
@@ -74,7 +74,7 @@ describe('stock sync counts under faults, a worker kill -9 and a Temporal server
 
   const start = (mode: 'full' | 'delta'): Promise<WorkflowHandle<typeof stockSync>> =>
     client!.workflow.start(stockSync, {
-      ...stockSyncStartOptions(hub!.config, hub!.config.syncs.get(SYNC)!, mode),
+      ...syncStartOptions(hub!.config, hub!.config.syncs.get(SYNC)!, mode),
       workflowId: `stock-sync:${SYNC}:${mode}:faults-${++runs}`,
     });
   const newWorker = (): ChildProcess => {
@@ -151,7 +151,7 @@ describe('stock sync counts under faults, a worker kill -9 and a Temporal server
     let recorded: boolean;
     try {
       const skus = [...new Set(write.map((key) => key.slice(0, key.indexOf('|'))))];
-      recorded = await waitFor('the write recorded', async () => ((await store.loadSnapshot('shopify', skus)).size >= write.length ? true : undefined), 15_000).catch(() => false);
+      recorded = await waitFor('the write recorded', async () => ((await store.loadSnapshot({ syncName: SYNC, target: 'shopify', entity: 'stock' }, skus)).size >= write.length ? true : undefined), 15_000).catch(() => false);
     } finally {
       await store.close();
     }

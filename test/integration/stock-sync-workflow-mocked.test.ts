@@ -21,7 +21,7 @@ import { createTestEnvironment } from '../support/temporal';
 import { WORKFLOWS_PATH } from '../../worker';
 import { connectorTaskQueue } from '../../core/task-queues';
 import { stockSync, type StockSyncProgress } from '../../workflows/stock-sync';
-import type { PushBatchInput, PushBatchResult, StagePageInput, StagePageResult, StockSyncActivities, StockSyncPlan } from '../../activities/stock-sync';
+import type { PushBatchInput, PushBatchResult, StagePageInput, StagePageResult, StockSyncActivities, StockSyncPlan } from '../../activities/sync';
 import type { StockCursor, StockReadMode } from '../../connectors/contract';
 
 const SYNC = 'erp-stock-to-shops';
@@ -114,7 +114,7 @@ class Gate {
   }
 }
 
-const cursorKey = (cursor: StockCursor | null): string => JSON.stringify(cursor);
+const cursorKey = (cursor: unknown): string => JSON.stringify(cursor);
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);
@@ -169,7 +169,7 @@ class FakeStockSync {
   pageResult(page: number): StagePageResult {
     if (page < 0) {
       // A cursor this source never returned: end the run; the test's assertions report it.
-      return { skusRead: 0, changedByTarget: {}, quarantined: 0, adjusted: 0, nextCursor: null, resumeCursor: null };
+      return { recordsRead: 0, changedByTarget: {}, quarantined: 0, adjusted: 0, nextCursor: null, resumeCursor: null };
     }
     const last = this.scenario.pages !== 'endless' && page === this.scenario.pages - 1;
     const changedByTarget: Record<string, number> = {};
@@ -178,7 +178,7 @@ class FakeStockSync {
       if (changed !== undefined) changedByTarget[id] = changed;
     }
     return {
-      skusRead: last ? PAGE_SIZE - 3 : PAGE_SIZE,
+      recordsRead: last ? PAGE_SIZE - 3 : PAGE_SIZE,
       changedByTarget,
       quarantined: page % 2,
       adjusted: page % 3 === 1 ? 2 : 0,
@@ -384,7 +384,7 @@ class FakeStockSync {
       syncName: SYNC,
       mode: this.mode,
       pagesRead: staged.length,
-      itemsRead: sum(staged.map((r) => r.skusRead)),
+      itemsRead: sum(staged.map((r) => r.recordsRead)),
       itemsChanged: sum(staged.map((r) => sum(Object.values(r.changedByTarget)))),
       itemsPushed: sum(pushed.map((r) => r.pushed)),
       itemsFailed: sum(pushed.map((r) => r.failed)),

@@ -10,7 +10,7 @@ import { createTestEnvironment } from '../support/temporal';
 import { changedKeys, createHubFixture, stockMismatches, type HubFixture } from '../support/hub-fixture';
 import { WORKFLOWS_PATH, createHubWorkers, type HubWorkers } from '../../worker';
 import { createLogger, temporalLoggerFor } from '../../observability/logger';
-import { stockSyncStartOptions } from '../../temporal/stock-sync-starts';
+import { syncStartOptions } from '../../temporal/sync-starts';
 import { stockSync, progressQuery } from '../../workflows/stock-sync';
 import { simulateErpSales } from '../../sandbox/erp/seed';
 import { openStateStore } from '../../state/kysely-store';
@@ -30,7 +30,7 @@ describe('stockSync workflow', () => {
   const run = async (mode: 'full' | 'delta') => {
     const sync = hub.config.syncs.get(SYNC)!;
     const handle = await env.client.workflow.start(stockSync, {
-      ...stockSyncStartOptions(hub.config, sync, mode),
+      ...syncStartOptions(hub.config, sync, mode),
       workflowId: `stock-sync:${SYNC}:${mode}:test-${++runCount}`,
     });
     return { handle, result: await handle.result() };
@@ -127,7 +127,7 @@ describe('stockSync workflow', () => {
     const running = [hubAndSource.run(), target.run()];
     try {
       const sync = split.config.syncs.get(SYNC)!;
-      const handle = await env.client.workflow.start(stockSync, { ...stockSyncStartOptions(split.config, sync, 'full'), workflowId: `stock-sync:${SYNC}:full:split` });
+      const handle = await env.client.workflow.start(stockSync, { ...syncStartOptions(split.config, sync, 'full'), workflowId: `stock-sync:${SYNC}:full:split` });
       const result = await handle.result();
       expect(result.itemsPushed).toBe((200 - Math.floor(200 / DEMO_UNLISTED_EVERY)) * 2);
       expect(stockMismatches(split.expectedShopifyStock(), split.actualShopifyStock())).toEqual([]);
@@ -147,7 +147,7 @@ describe('stockSync workflow', () => {
     const freshRunning = freshWorkers.run();
     try {
       const sync = fresh.config.syncs.get(SYNC)!;
-      const handle = await env.client.workflow.start(stockSync, { ...stockSyncStartOptions(fresh.config, sync, 'delta'), workflowId: `stock-sync:${SYNC}:delta:fresh` });
+      const handle = await env.client.workflow.start(stockSync, { ...syncStartOptions(fresh.config, sync, 'delta'), workflowId: `stock-sync:${SYNC}:delta:fresh` });
       const result = await handle.result();
       const listedItems = (300 - Math.floor(300 / DEMO_UNLISTED_EVERY)) * 2;
       expect(result.itemsRead).toBeGreaterThan(300); // SKUs came back in later pages

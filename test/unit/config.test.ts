@@ -44,7 +44,8 @@ describe('config loading', () => {
       env: { SHOPIFY_ACCESS_TOKEN: 'shpat_demo' },
     });
     expect([...config.connectors.keys()]).toEqual(['erp', 'shopify']);
-    expect(config.syncs.get('erp-stock-to-shopify')?.stockMapping.locations).toHaveLength(2);
+    const stockSync = config.syncs.get('erp-stock-to-shopify');
+    expect(stockSync?.entity === 'stock' && stockSync.stockMapping.locations).toHaveLength(2);
     expect(config.secretValues).toContain('shpat_demo');
   });
 

@@ -6,7 +6,7 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, type LoadedConfig } from '../../config/load';
 import { builtInConnectors } from '../../connectors/registry';
-import { SchedulePlanError, applySchedules, planSchedules, scheduleId } from '../../temporal/stock-sync-starts';
+import { SchedulePlanError, applySchedules, planSchedules, scheduleId } from '../../temporal/sync-starts';
 import { DEMO_CONNECTORS_YAML } from '../support/config-text';
 
 const repo = resolve(__dirname, '../..');
@@ -107,7 +107,7 @@ describe('schedule plan', () => {
   });
 
   it('changes nothing on the server when one schedule is invalid', async () => {
-    const { client, changes } = fakeClient([scheduleId('old-sync', 'delta')]);
+    const { client, changes } = fakeClient([scheduleId({ entity: 'stock', name: 'old-sync' }, 'delta')]);
     const config = withCrons(loadedConfig(), { 'erp-stock-nightly.full': '@Daily' });
     const error = await applySchedules(client, config, logger).catch((err: unknown) => err);
     expect(error).toBeInstanceOf(SchedulePlanError);
@@ -117,24 +117,27 @@ describe('schedule plan', () => {
     expect(changes).toEqual([]);
   });
 
-  it('deletes only stale stock-sync schedules, never other schedules under the omnisync prefix', async () => {
+  it('deletes the schedules of every entity whose sync left the config, never schedules of entities it does not know or without the prefix', async () => {
     const { client, changes } = fakeClient([
       'omnisync:stock-sync:erp-stock-to-shopify:delta',
       'omnisync:stock-sync:removed-sync:full',
       'omnisync:price-sync:erp-prices:full',
+      'omnisync:loyalty-sync:points:full',
+      'omnisync:maintenance',
       'someone-else:nightly',
     ]);
     const applied = await applySchedules(client, loadedConfig(), logger);
     expect(applied).toEqual({
       created: ['omnisync:stock-sync:erp-stock-to-shopify:full', 'omnisync:stock-sync:erp-stock-nightly:full'],
       updated: ['omnisync:stock-sync:erp-stock-to-shopify:delta'],
-      deleted: ['omnisync:stock-sync:removed-sync:full'],
+      deleted: ['omnisync:stock-sync:removed-sync:full', 'omnisync:price-sync:erp-prices:full'],
     });
     expect(changes).toEqual([
       'update omnisync:stock-sync:erp-stock-to-shopify:delta',
       'create omnisync:stock-sync:erp-stock-to-shopify:full',
       'create omnisync:stock-sync:erp-stock-nightly:full',
       'delete omnisync:stock-sync:removed-sync:full',
+      'delete omnisync:price-sync:erp-prices:full',
     ]);
   });
 });

@@ -1,7 +1,7 @@
 /**
- * How stock syncs are started: by Temporal Schedules created from config, or once from the CLI.
- * Both use the same workflow options, so every run carries the same search attributes and can be
- * found the same way in the Temporal UI.
+ * How syncs of every entity are started: by Temporal Schedules created from config, or once from
+ * the CLI. Both use the same workflow options, so every run carries the same search attributes
+ * and can be found the same way in the Temporal UI.
  */
 import {
   ScheduleNotFoundError,
@@ -15,50 +15,59 @@ import {
 import type { Logger } from 'pino';
 import { cronProblem } from '../config/cron';
 import type { LoadedConfig, LoadedSync } from '../config/load';
-import type { StockReadMode } from '../connectors/contract';
+import { ENTITY_NAMES, entitySpec, type SyncMode } from '../core/entities';
 import { SA_CONNECTOR, SA_ENTITY, SA_SYNC_MODE, SA_SYNC_NAME } from '../workflows/search-attributes';
-import { STOCK_SYNC_WORKFLOW_TYPE, type stockSync } from '../workflows/stock-sync';
+import type { SyncInput, SyncProgress } from '../workflows/sync-engine';
 
 /**
- * Schedule ids this hub creates start with this prefix. Each kind of start owns a prefix below it
- * (stock syncs: `omnisync:stock-sync:`), and `schedules apply` deletes stale schedules only under
- * the prefixes it manages: schedules another part of the hub (a later entity) creates under
- * `omnisync:` are left alone, as are schedules without the prefix.
+ * Schedule ids this hub creates start with this prefix, then `<entity>-sync:`; `schedules apply`
+ * owns exactly the schedules under the prefixes of the entities it knows
+ * (`omnisync:stock-sync:`, `omnisync:price-sync:`), and deletes one of them only when its sync
+ * (or that mode of it) left the config. Other schedules under `omnisync:` and schedules without
+ * the prefix are left alone.
  */
 export const SCHEDULE_ID_PREFIX = 'omnisync:';
-/** The schedules `applySchedules` owns: it creates, updates and deletes only these. */
-export const STOCK_SYNC_SCHEDULE_PREFIX = `${SCHEDULE_ID_PREFIX}stock-sync:`;
-export const STOCK_MODES: readonly StockReadMode[] = ['delta', 'full'];
+export const SYNC_MODES: readonly SyncMode[] = ['delta', 'full'];
 
-export function scheduleId(syncName: string, mode: StockReadMode): string {
-  return `${STOCK_SYNC_SCHEDULE_PREFIX}${syncName}:${mode}`;
+/** The prefixes of the schedules `applySchedules` owns: one per entity. */
+export const MANAGED_SCHEDULE_PREFIXES: readonly string[] = ENTITY_NAMES.map((entity) => `${SCHEDULE_ID_PREFIX}${entity}-sync:`);
+
+export function scheduleId(sync: Pick<LoadedSync, 'entity' | 'name'>, mode: SyncMode): string {
+  return `${SCHEDULE_ID_PREFIX}${syncWorkflowId(sync, mode)}`;
 }
 
 /** Business workflow id: readable in the UI, no PII. Schedules append the start time. */
-export function stockSyncWorkflowId(syncName: string, mode: StockReadMode): string {
-  return `stock-sync:${syncName}:${mode}`;
+export function syncWorkflowId(sync: Pick<LoadedSync, 'entity' | 'name'>, mode: SyncMode): string {
+  return `${sync.entity}-sync:${sync.name}:${mode}`;
 }
 
-export function stockSyncStartOptions(config: Pick<LoadedConfig, 'temporal'>, sync: LoadedSync, mode: StockReadMode) {
+type SyncWorkflow = (input: SyncInput) => Promise<SyncProgress>;
+
+export function syncStartOptions(config: Pick<LoadedConfig, 'temporal'>, sync: LoadedSync, mode: SyncMode) {
   return {
     taskQueue: config.temporal.taskQueue,
-    args: [{ syncName: sync.name, mode }] as Parameters<typeof stockSync>,
+    args: [{ syncName: sync.name, mode }] as Parameters<SyncWorkflow>,
     typedSearchAttributes: [
       { key: SA_CONNECTOR, value: [sync.source, ...sync.targets] },
-      { key: SA_ENTITY, value: 'stock' },
+      { key: SA_ENTITY, value: sync.entity },
       { key: SA_SYNC_NAME, value: sync.name },
       { key: SA_SYNC_MODE, value: mode },
     ],
-    staticSummary: `${mode} stock sync ${sync.name}: ${sync.source} → ${sync.targets.join(', ')}`,
-  } satisfies Partial<WorkflowStartOptions<typeof stockSync>>;
+    staticSummary: `${mode} ${sync.entity} sync ${sync.name}: ${sync.source} → ${sync.targets.join(', ')}`,
+  } satisfies Partial<WorkflowStartOptions<SyncWorkflow>>;
 }
 
-function scheduleAction(config: Pick<LoadedConfig, 'temporal'>, sync: LoadedSync, mode: StockReadMode): ScheduleOptionsAction {
+/** The workflow type of a sync's runs (its entity's). */
+export function syncWorkflowType(sync: Pick<LoadedSync, 'entity'>): string {
+  return entitySpec(sync.entity).workflowType;
+}
+
+function scheduleAction(config: Pick<LoadedConfig, 'temporal'>, sync: LoadedSync, mode: SyncMode): ScheduleOptionsAction {
   return {
     type: 'startWorkflow',
-    workflowType: STOCK_SYNC_WORKFLOW_TYPE,
-    workflowId: stockSyncWorkflowId(sync.name, mode),
-    ...stockSyncStartOptions(config, sync, mode),
+    workflowType: syncWorkflowType(sync),
+    workflowId: syncWorkflowId(sync, mode),
+    ...syncStartOptions(config, sync, mode),
   };
 }
 
@@ -100,7 +109,7 @@ export function planSchedules(config: Pick<LoadedConfig, 'temporal' | 'syncs'>):
   const schedules: PlannedSchedule[] = [];
   const problems: string[] = [];
   for (const sync of config.syncs.values()) {
-    for (const mode of STOCK_MODES) {
+    for (const mode of SYNC_MODES) {
       const entry = sync.schedule[mode];
       if (!entry) continue;
       const path = `syncs.${sync.name}.schedule.${mode}.cron`;
@@ -110,7 +119,7 @@ export function planSchedules(config: Pick<LoadedConfig, 'temporal' | 'syncs'>):
         continue;
       }
       schedules.push({
-        id: scheduleId(sync.name, mode),
+        id: scheduleId(sync, mode),
         path,
         spec: { cronExpressions: [entry.cron] },
         action: scheduleAction(config, sync, mode),
@@ -124,7 +133,8 @@ export function planSchedules(config: Pick<LoadedConfig, 'temporal' | 'syncs'>):
 
 /**
  * Makes the server's schedules match the config: creates missing ones, updates changed ones
- * (spec, action, paused state), deletes stock-sync schedules no longer configured. Every wanted
+ * (spec, action, paused state), deletes the schedules it owns (MANAGED_SCHEDULE_PREFIXES) that
+ * the config no longer wants, of every entity. Every wanted
  * schedule is validated before the first change (`planSchedules`); with a problem, nothing is
  * changed and a SchedulePlanError lists them all.
  */
@@ -157,7 +167,7 @@ export async function applyPlannedSchedules(client: Client, schedules: readonly 
     }
   }
   for await (const summary of client.schedule.list()) {
-    if (summary.scheduleId.startsWith(STOCK_SYNC_SCHEDULE_PREFIX) && !wanted.has(summary.scheduleId)) {
+    if (MANAGED_SCHEDULE_PREFIXES.some((prefix) => summary.scheduleId.startsWith(prefix)) && !wanted.has(summary.scheduleId)) {
       await client.schedule.getHandle(summary.scheduleId).delete();
       applied.deleted.push(summary.scheduleId);
     }
