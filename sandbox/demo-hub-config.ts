@@ -4,7 +4,7 @@
  * folder the text is saved in, and the mapping is the shipped demo mapping copied beside it.
  */
 import YAML from 'yaml';
-import { DEMO_ERP_TABLES } from './erp/schema';
+import { DEMO_ERP_PRICE_TABLES, DEMO_ERP_TABLES } from './erp/schema';
 
 export interface DemoHubConfigOptions {
   temporalAddress: string;
@@ -18,6 +18,8 @@ export interface DemoHubConfigOptions {
   pageSize: number;
   pagesPerExecution?: number;
   syncName: string;
+  /** Also a price sync of the demo price lists (mappings/prices-erp-to-shopify.yaml unless `mapping`). */
+  priceSync?: { name: string; mapping?: string; pageSize?: number; fullCron?: string };
 }
 
 export function demoHubConfigYaml(options: DemoHubConfigOptions): string {
@@ -29,7 +31,11 @@ export function demoHubConfigYaml(options: DemoHubConfigOptions): string {
     connectors: {
       erp: {
         kind: 'erp-sql',
-        config: { database: { driver: 'sqlite', file: './erp.sqlite' }, pageSize: Math.max(1000, options.pageSize), tables: DEMO_ERP_TABLES },
+        config: {
+          database: { driver: 'sqlite', file: './erp.sqlite' },
+          pageSize: Math.max(1000, options.pageSize, options.priceSync?.pageSize ?? 0),
+          tables: { ...DEMO_ERP_TABLES, ...DEMO_ERP_PRICE_TABLES },
+        },
       },
       shopify: {
         kind: 'shopify',
@@ -52,6 +58,18 @@ export function demoHubConfigYaml(options: DemoHubConfigOptions): string {
         pageSize: options.pageSize,
         ...(options.pagesPerExecution === undefined ? {} : { pagesPerExecution: options.pagesPerExecution }),
       },
+      ...(options.priceSync === undefined
+        ? {}
+        : {
+            [options.priceSync.name]: {
+              entity: 'price',
+              source: 'erp',
+              targets: ['shopify'],
+              mapping: options.priceSync.mapping ?? 'mappings/prices-erp-to-shopify.yaml',
+              pageSize: options.priceSync.pageSize ?? options.pageSize,
+              ...(options.priceSync.fullCron === undefined ? {} : { schedule: { full: { cron: options.priceSync.fullCron } } }),
+            },
+          }),
     },
   };
   return YAML.stringify(config);

@@ -31,6 +31,8 @@ export interface HubFixtureOptions {
   shopifyTimeoutMs?: number;
   /** A task queue of its own, so several fixtures can share one Temporal server. */
   taskQueue?: string;
+  /** Also a price sync (see demoHubConfigYaml). */
+  priceSync?: { name: string; mapping?: string; pageSize?: number; fullCron?: string };
 }
 
 export interface HubFixture {
@@ -50,6 +52,7 @@ export async function createHubFixture(options: HubFixtureOptions): Promise<HubF
   const dir = mkdtempSync(join(tmpdir(), 'omnisync-hub-'));
   mkdirSync(join(dir, 'mappings'));
   copyFileSync(join(REPO, 'mappings/stock-erp-to-shopify.yaml'), join(dir, 'mappings/stock-erp-to-shopify.yaml'));
+  copyFileSync(join(REPO, 'mappings/prices-erp-to-shopify.yaml'), join(dir, 'mappings/prices-erp-to-shopify.yaml'));
   const erpFile = join(dir, 'erp.sqlite');
   await seedDemoErp({ driver: 'sqlite', file: erpFile }, { productCount: options.products, seed: 7 });
   const shopify = await startShopifySimulator({
@@ -71,6 +74,7 @@ export async function createHubFixture(options: HubFixtureOptions): Promise<HubF
       pageSize: options.pageSize,
       pagesPerExecution: options.pagesPerExecution ?? 400,
       syncName: 'erp-stock-to-shopify',
+      ...(options.priceSync === undefined ? {} : { priceSync: options.priceSync }),
     }),
   );
   const config = parseConfig(readFileSync(configFile, 'utf8'), configFile, {
