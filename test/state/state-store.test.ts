@@ -11,7 +11,7 @@ import { sql, type Kysely } from 'kysely';
 import { openStateDatabase } from '../../state/database';
 import { openStateStore, type KyselyStateStore, type StateStoreConfig } from '../../state/kysely-store';
 import { createStateMigrator } from '../../state/migrations';
-import { snapshotKey, type QuarantineRecord, type StagedStockItem } from '../../state/store';
+import { snapshotKey, type PriceHistoryEntry, type QuarantineRecord, type SnapshotScope, type StagedItem } from '../../state/store';
 import { startPostgresTestServer, type PostgresTestServer } from '../support/postgres';
 
 type Backend = 'sqlite' | 'postgres' | 'postgres with schema';
@@ -62,13 +62,23 @@ function migrateInChildProcess(config: StateStoreConfig): Promise<void> {
   });
 }
 
-function items(count: number, options: { skuPrefix?: string; location?: string; quantity?: (i: number) => number } = {}): StagedStockItem[] {
+/** Stock items as the state store stages them: key = SKU, part = location, value = the quantity as text. */
+function items(count: number, options: { skuPrefix?: string; location?: string; quantity?: (i: number) => number } = {}): StagedItem[] {
   return Array.from({ length: count }, (_, i) => ({
-    sku: `${options.skuPrefix ?? 'SKU'}-${String(i).padStart(6, '0')}`,
-    location: options.location ?? 'LOC-1',
-    quantity: options.quantity ? options.quantity(i) : i,
-    previousQuantity: i % 2 === 0 ? null : i - 1,
+    key: `${options.skuPrefix ?? 'SKU'}-${String(i).padStart(6, '0')}`,
+    part: options.location ?? 'LOC-1',
+    value: String(options.quantity ? options.quantity(i) : i),
+    previous: i % 2 === 0 ? null : String(i - 1),
   }));
+}
+
+/** The stock snapshot of one target, for the sync most tests use. */
+function stock(target: string, syncName = 'sync-a'): SnapshotScope {
+  return { syncName, target, entity: 'stock' };
+}
+
+function keysOf(staged: readonly StagedItem[]): string[] {
+  return staged.map((item) => item.key);
 }
 
 function record(overrides: Partial<QuarantineRecord> = {}): QuarantineRecord {
@@ -141,126 +151,239 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
       await store.saveCursor('sync-overwrite', 'delta', { strategy: 'modified', afterModifiedAt: '2025-03-02T10:00:00.000Z', afterKey: '7' });
       expect(await store.getCursor('sync-overwrite', 'delta')).toEqual({ strategy: 'modified', afterModifiedAt: '2025-03-02T10:00:00.000Z', afterKey: '7' });
     });
+
+    it('keeps a cursor as opaque JSON: whatever the source connector saved comes back', async () => {
+      const cursors: unknown[] = [
+        { strategy: 'prices', lists: { DETAL: { afterKey: 'SKU-9', validFrom: '2026-01-01' }, PROMO: null }, page: 3, done: false, ratio: -0.125 },
+        [1, 'two', null, true, { nested: [[], {}] }],
+        'a plain string with "quotes", \\ backslashes, \u0000 and zażółć gęślą jaźń 🦊',
+        42,
+        false,
+        { long: 'x'.repeat(50_000) },
+      ];
+      for (const [i, cursor] of cursors.entries()) {
+        await store.saveCursor('sync-opaque', `mode-${i}`, cursor);
+      }
+      for (const [i, cursor] of cursors.entries()) {
+        expect(await store.getCursor('sync-opaque', `mode-${i}`)).toStrictEqual(cursor);
+      }
+      // A cursor of another shape replaces the earlier one whole.
+      await store.saveCursor('sync-opaque', 'mode-0', ['replaced']);
+      expect(await store.getCursor('sync-opaque', 'mode-0')).toStrictEqual(['replaced']);
+      expect(await store.getCursor('sync-opaque', 'mode-1')).toStrictEqual(cursors[1]);
+    });
   });
 
   describe('staged batches and snapshots', () => {
-    it('returns pending items in (sku, location) order with their previous quantities', async () => {
-      const staged: StagedStockItem[] = [
-        { sku: 'B', location: 'L2', quantity: 3, previousQuantity: null },
-        { sku: 'A', location: 'L2', quantity: 1, previousQuantity: 5 },
-        { sku: 'B', location: 'L1', quantity: 0, previousQuantity: 2 },
-        { sku: 'A', location: 'L1', quantity: 7, previousQuantity: null },
+    it('returns pending items in (key, part) order with their previous values', async () => {
+      const staged: StagedItem[] = [
+        { key: 'B', part: 'L2', value: '3', previous: null },
+        { key: 'A', part: 'L2', value: '1', previous: '5' },
+        { key: 'B', part: 'L1', value: '0', previous: '2' },
+        { key: 'A', part: 'L1', value: '7', previous: null },
       ];
-      await store.stageStockItems('batch-order', 'shop', staged);
-      expect(await store.loadPendingStockItems('batch-order', 'shop')).toEqual([
-        { sku: 'A', location: 'L1', quantity: 7, previousQuantity: null },
-        { sku: 'A', location: 'L2', quantity: 1, previousQuantity: 5 },
-        { sku: 'B', location: 'L1', quantity: 0, previousQuantity: 2 },
-        { sku: 'B', location: 'L2', quantity: 3, previousQuantity: null },
+      await store.stageItems('batch-order', 'shop', staged);
+      expect(await store.loadPendingItems('batch-order', 'shop')).toStrictEqual([
+        { key: 'A', part: 'L1', value: '7', previous: null },
+        { key: 'A', part: 'L2', value: '1', previous: '5' },
+        { key: 'B', part: 'L1', value: '0', previous: '2' },
+        { key: 'B', part: 'L2', value: '3', previous: null },
       ]);
-      expect(await store.loadPendingStockItems('batch-order', 'other-target')).toEqual([]);
+      expect(await store.loadPendingItems('batch-order', 'other-target')).toEqual([]);
     });
 
     it('keeps the last of duplicate items in one call', async () => {
-      await store.stageStockItems('batch-dupes', 'shop', [
-        { sku: 'A', location: 'L1', quantity: 1, previousQuantity: null },
-        { sku: 'A', location: 'L1', quantity: 2, previousQuantity: null },
+      await store.stageItems('batch-dupes', 'shop', [
+        { key: 'A', part: 'L1', value: '1', previous: null },
+        { key: 'A', part: 'L1', value: '2', previous: null },
       ]);
-      expect(await store.loadPendingStockItems('batch-dupes', 'shop')).toEqual([{ sku: 'A', location: 'L1', quantity: 2, previousQuantity: null }]);
+      expect(await store.loadPendingItems('batch-dupes', 'shop')).toStrictEqual([{ key: 'A', part: 'L1', value: '2', previous: null }]);
     });
 
     it('marks items pushed and records them in the snapshot of that target only', async () => {
       const batch = items(5, { skuPrefix: 'PUSH' });
-      await store.stageStockItems('batch-push', 'shop', batch);
-      await store.markStockItemsPushed('batch-push', 'shop', batch);
+      await store.stageItems('batch-push', 'shop', batch);
+      await store.markItemsPushed(stock('shop'), 'batch-push', batch);
 
-      expect(await store.loadPendingStockItems('batch-push', 'shop')).toEqual([]);
-      const snapshot = await store.loadSnapshot('shop', batch.map((item) => item.sku));
-      expect(snapshot).toEqual(new Map(batch.map((item) => [snapshotKey(item.sku, item.location), item.quantity])));
-      expect(await store.loadSnapshot('other-shop', batch.map((item) => item.sku))).toEqual(new Map());
+      expect(await store.loadPendingItems('batch-push', 'shop')).toEqual([]);
+      const snapshot = await store.loadSnapshot(stock('shop'), keysOf(batch));
+      expect(snapshot).toEqual(new Map(batch.map((item) => [snapshotKey(item.key, item.part), item.value])));
+      expect(await store.loadSnapshot(stock('other-shop'), keysOf(batch))).toEqual(new Map());
     });
 
-    it('overwrites snapshot quantities on a later push', async () => {
+    it('overwrites snapshot values on a later push', async () => {
       const first = items(3, { skuPrefix: 'REPUSH', quantity: () => 10 });
       const second = items(3, { skuPrefix: 'REPUSH', quantity: () => 4 });
-      await store.stageStockItems('batch-repush-1', 'shop', first);
-      await store.markStockItemsPushed('batch-repush-1', 'shop', first);
-      await store.stageStockItems('batch-repush-2', 'shop', second);
-      await store.markStockItemsPushed('batch-repush-2', 'shop', second);
-      const snapshot = await store.loadSnapshot('shop', second.map((item) => item.sku));
-      expect([...snapshot.values()]).toEqual([4, 4, 4]);
+      await store.stageItems('batch-repush-1', 'shop', first);
+      await store.markItemsPushed(stock('shop'), 'batch-repush-1', first);
+      await store.stageItems('batch-repush-2', 'shop', second);
+      await store.markItemsPushed(stock('shop'), 'batch-repush-2', second);
+      const snapshot = await store.loadSnapshot(stock('shop'), keysOf(second));
+      expect([...snapshot.values()]).toEqual(['4', '4', '4']);
+      expect(await store.countSnapshot(stock('shop'))).toBeGreaterThanOrEqual(3);
     });
 
     it('after a crash between two confirmations, only unconfirmed items are pending and only confirmed ones are in the snapshot', async () => {
       const batch = items(10, { skuPrefix: 'CRASH' });
-      await store.stageStockItems('batch-crash', 'shop', batch);
-      await store.markStockItemsPushed('batch-crash', 'shop', batch.slice(0, 4));
+      await store.stageItems('batch-crash', 'shop', batch);
+      await store.markItemsPushed(stock('shop'), 'batch-crash', batch.slice(0, 4));
 
       // The worker dies here; a new process opens the store and the retried activity resumes.
       await store.close();
       store = openStateStore(config);
 
-      expect(await store.loadPendingStockItems('batch-crash', 'shop')).toEqual(batch.slice(4));
-      const snapshot = await store.loadSnapshot('shop', batch.map((item) => item.sku));
-      expect([...snapshot.keys()].sort()).toEqual(batch.slice(0, 4).map((item) => snapshotKey(item.sku, item.location)));
+      expect(await store.loadPendingItems('batch-crash', 'shop')).toStrictEqual(batch.slice(4));
+      const snapshot = await store.loadSnapshot(stock('shop'), keysOf(batch));
+      expect([...snapshot.keys()].sort()).toEqual(batch.slice(0, 4).map((item) => snapshotKey(item.key, item.part)));
     });
 
     it('re-staging a batch (activity retry) refreshes pending items but never re-opens pushed ones', async () => {
       const batch = items(4, { skuPrefix: 'RESTAGE', quantity: () => 1 });
-      await store.stageStockItems('batch-restage', 'shop', batch);
-      await store.markStockItemsPushed('batch-restage', 'shop', batch.slice(0, 2));
-      await store.stageStockItems('batch-restage', 'shop', items(4, { skuPrefix: 'RESTAGE', quantity: () => 9 }));
+      await store.stageItems('batch-restage', 'shop', batch);
+      await store.markItemsPushed(stock('shop'), 'batch-restage', batch.slice(0, 2));
+      await store.stageItems('batch-restage', 'shop', items(4, { skuPrefix: 'RESTAGE', quantity: () => 9 }));
 
-      const pending = await store.loadPendingStockItems('batch-restage', 'shop');
-      expect(pending.map((item) => [item.sku, item.quantity])).toEqual([
-        ['RESTAGE-000002', 9],
-        ['RESTAGE-000003', 9],
+      const pending = await store.loadPendingItems('batch-restage', 'shop');
+      expect(pending.map((item) => [item.key, item.value])).toEqual([
+        ['RESTAGE-000002', '9'],
+        ['RESTAGE-000003', '9'],
       ]);
     });
 
     it('marks items failed: they are no longer pending and not in the snapshot', async () => {
       const batch = items(3, { skuPrefix: 'FAIL' });
-      await store.stageStockItems('batch-fail', 'shop', batch);
-      await store.markStockItemsFailed('batch-fail', 'shop', batch.slice(1, 2).map((item) => ({ item, reason: 'unknown SKU in the shop' })));
-      expect((await store.loadPendingStockItems('batch-fail', 'shop')).map((item) => item.sku)).toEqual(['FAIL-000000', 'FAIL-000002']);
-      expect(await store.loadSnapshot('shop', ['FAIL-000001'])).toEqual(new Map());
+      await store.stageItems('batch-fail', 'shop', batch);
+      await store.markItemsFailed('batch-fail', 'shop', batch.slice(1, 2).map((item) => ({ item, reason: 'unknown SKU in the shop' })));
+      expect(keysOf(await store.loadPendingItems('batch-fail', 'shop'))).toEqual(['FAIL-000000', 'FAIL-000002']);
+      expect(await store.loadSnapshot(stock('shop'), ['FAIL-000001'])).toEqual(new Map());
+    });
+
+    it('keeps held and extra from staging to loading; failing held items takes them out of the pending ones', async () => {
+      const staged: StagedItem[] = [
+        { key: 'HX-1', part: '', value: '{"amount":"99.00","currency":"PLN"}', previous: '{"amount":"120.00","currency":"PLN"}', held: 'price drop of 17.5 % exceeds 15 %', extra: { lowest: { amount: '89.99', currency: 'PLN' } } },
+        { key: 'HX-2', part: '', value: '10', previous: null, held: 'below cost' },
+        { key: 'HX-3', part: '', value: '11', previous: '12', extra: { nested: [1, 'two', null, { deep: true }], text: 'zażółć "gęślą"' } },
+        { key: 'HX-4', part: '', value: '12', previous: null, extra: null },
+        { key: 'HX-5', part: '', value: '13', previous: null, extra: 0 },
+        { key: 'HX-6', part: '', value: '14', previous: null },
+      ];
+      await store.stageItems('batch-held', 'held-shop', [...staged].reverse());
+      expect(await store.loadPendingItems('batch-held', 'held-shop')).toStrictEqual(staged);
+
+      const held = staged.filter((item) => item.held !== undefined);
+      await store.markItemsFailed('batch-held', 'held-shop', held.map((item) => ({ item, reason: `held: ${item.held}` })));
+      const pending = await store.loadPendingItems('batch-held', 'held-shop');
+      expect(pending).toStrictEqual(staged.filter((item) => item.held === undefined));
+      expect(await store.batchOutcomeCounts('batch-held', 'held-shop')).toEqual({ pushed: 0, failed: 2 });
+
+      const price = { syncName: 'sync-a', target: 'held-shop', entity: 'price' };
+      await store.markItemsPushed(price, 'batch-held', pending);
+      expect(await store.loadPendingItems('batch-held', 'held-shop')).toEqual([]);
+      expect(await store.batchOutcomeCounts('batch-held', 'held-shop')).toEqual({ pushed: 4, failed: 2 });
+      // The snapshot keeps the value only, and nothing of the held ones.
+      expect(await store.loadSnapshot(price, keysOf(staged))).toEqual(new Map(pending.map((item) => [snapshotKey(item.key, ''), item.value])));
     });
 
     it('prunes batches staged before the cutoff, finished or left pending by a failed run, and keeps those still being pushed', async () => {
       const done = items(3, { skuPrefix: 'PRUNE-DONE' });
       const abandoned = items(3, { skuPrefix: 'PRUNE-OPEN' });
       const active = items(2, { skuPrefix: 'PRUNE-ACTIVE' });
-      await store.stageStockItems('batch-prune-done', 'prune-target', done);
-      await store.markStockItemsPushed('batch-prune-done', 'prune-target', done.slice(0, 2));
-      await store.markStockItemsFailed('batch-prune-done', 'prune-target', done.slice(2).map((item) => ({ item, reason: 'rejected' })));
-      await store.stageStockItems('batch-prune-open', 'prune-target', abandoned);
-      await store.markStockItemsPushed('batch-prune-open', 'prune-target', abandoned.slice(0, 1));
-      await store.stageStockItems('batch-prune-active', 'prune-target', active);
+      await store.stageItems('batch-prune-done', 'prune-target', done);
+      await store.markItemsPushed(stock('prune-target'), 'batch-prune-done', done.slice(0, 2));
+      await store.markItemsFailed('batch-prune-done', 'prune-target', done.slice(2).map((item) => ({ item, reason: 'rejected' })));
+      await store.stageItems('batch-prune-open', 'prune-target', abandoned);
+      await store.markItemsPushed(stock('prune-target'), 'batch-prune-open', abandoned.slice(0, 1));
+      await store.stageItems('batch-prune-active', 'prune-target', active);
       await new Promise((resolve) => setTimeout(resolve, 5));
       const cutoff = new Date().toISOString();
       await new Promise((resolve) => setTimeout(resolve, 5));
       // An outcome recorded after the cutoff: that push is still going on.
-      await store.markStockItemsPushed('batch-prune-active', 'prune-target', active.slice(0, 1));
+      await store.markItemsPushed(stock('prune-target'), 'batch-prune-active', active.slice(0, 1));
 
       expect(await store.pruneStagedBatches('2000-01-01T00:00:00.000Z')).toBe(0);
       const removed = await store.pruneStagedBatches(cutoff);
       expect(removed).toBeGreaterThanOrEqual(6); // other tests' batches may go too
-      expect(await store.loadPendingStockItems('batch-prune-open', 'prune-target')).toEqual([]);
-      expect(await store.stockBatchOutcomeCounts('batch-prune-done', 'prune-target')).toEqual({ pushed: 0, failed: 0 });
-      expect(await store.loadPendingStockItems('batch-prune-active', 'prune-target')).toHaveLength(1);
+      expect(await store.loadPendingItems('batch-prune-open', 'prune-target')).toEqual([]);
+      expect(await store.batchOutcomeCounts('batch-prune-done', 'prune-target')).toEqual({ pushed: 0, failed: 0 });
+      expect(await store.loadPendingItems('batch-prune-active', 'prune-target')).toHaveLength(1);
       // Pruning batches never touches the snapshot.
-      expect((await store.loadSnapshot('prune-target', done.map((item) => item.sku))).size).toBe(2);
+      expect((await store.loadSnapshot(stock('prune-target'), keysOf(done))).size).toBe(2);
     });
 
     it('counts the outcomes of a batch once per item, whatever the attempts that recorded them', async () => {
       const batch = items(5, { skuPrefix: 'COUNT' });
-      await store.stageStockItems('batch-count', 'count-target', batch);
-      await store.markStockItemsPushed('batch-count', 'count-target', batch.slice(0, 2));
+      await store.stageItems('batch-count', 'count-target', batch);
+      await store.markItemsPushed(stock('count-target'), 'batch-count', batch.slice(0, 2));
       // A second attempt that lost the first one's answer records the same items again.
-      await store.markStockItemsPushed('batch-count', 'count-target', batch.slice(0, 3));
-      await store.markStockItemsFailed('batch-count', 'count-target', [{ item: batch[4]!, reason: 'refused' }]);
-      expect(await store.stockBatchOutcomeCounts('batch-count', 'count-target')).toEqual({ pushed: 3, failed: 1 });
-      expect(await store.stockBatchOutcomeCounts('batch-none', 'count-target')).toEqual({ pushed: 0, failed: 0 });
+      await store.markItemsPushed(stock('count-target'), 'batch-count', batch.slice(0, 3));
+      await store.markItemsFailed('batch-count', 'count-target', [{ item: batch[4]!, reason: 'refused' }]);
+      expect(await store.batchOutcomeCounts('batch-count', 'count-target')).toEqual({ pushed: 3, failed: 1 });
+      expect(await store.batchOutcomeCounts('batch-none', 'count-target')).toEqual({ pushed: 0, failed: 0 });
+    });
+
+    it('keeps the snapshots of two syncs and two entities on one target apart, and counts each', async () => {
+      const target = 'shared-shop';
+      const syncAStock = { syncName: 'iso-a', target, entity: 'stock' };
+      const syncBStock = { syncName: 'iso-b', target, entity: 'stock' };
+      const syncAPrice = { syncName: 'iso-a', target, entity: 'price' };
+      // The same keys and parts in each scope, with different values.
+      const aStock = items(3, { skuPrefix: 'ISO', quantity: (i) => 100 + i });
+      const bStock = items(2, { skuPrefix: 'ISO', quantity: (i) => 200 + i });
+      const aPrice: StagedItem[] = [{ key: 'ISO-000000', part: '', value: '{"amount":"19.99","currency":"PLN"}', previous: null }];
+      await store.stageItems('iso-a-stock', target, aStock);
+      await store.markItemsPushed(syncAStock, 'iso-a-stock', aStock);
+      await store.stageItems('iso-b-stock', target, bStock);
+      await store.markItemsPushed(syncBStock, 'iso-b-stock', bStock);
+      await store.stageItems('iso-a-price', target, aPrice);
+      await store.markItemsPushed(syncAPrice, 'iso-a-price', aPrice);
+      // Pushing again what a scope holds adds no record.
+      await store.markItemsPushed(syncBStock, 'iso-b-stock', bStock);
+
+      const keys = ['ISO-000000', 'ISO-000001', 'ISO-000002', 'ISO-unknown'];
+      expect(await store.loadSnapshot(syncAStock, keys)).toEqual(new Map(aStock.map((item) => [snapshotKey(item.key, item.part), item.value])));
+      expect(await store.loadSnapshot(syncBStock, keys)).toEqual(new Map(bStock.map((item) => [snapshotKey(item.key, item.part), item.value])));
+      expect(await store.loadSnapshot(syncAPrice, keys)).toEqual(new Map([[snapshotKey('ISO-000000', ''), '{"amount":"19.99","currency":"PLN"}']]));
+      expect(await store.loadSnapshot({ syncName: 'iso-b', target, entity: 'price' }, keys)).toEqual(new Map());
+      expect(await store.loadSnapshot({ syncName: 'iso-a', target: 'another-shop', entity: 'stock' }, keys)).toEqual(new Map());
+      expect(await store.loadSnapshot(syncAStock, [])).toEqual(new Map());
+
+      expect(await store.countSnapshot(syncAStock)).toBe(3);
+      expect(await store.countSnapshot(syncBStock)).toBe(2);
+      expect(await store.countSnapshot(syncAPrice)).toBe(1);
+      expect(await store.countSnapshot({ syncName: 'iso-b', target, entity: 'price' })).toBe(0);
+      expect(await store.countSnapshot({ syncName: 'iso-c', target, entity: 'stock' })).toBe(0);
+    });
+
+    it('adopts the unnamed rows of the given entity and targets only, once, keeping what the sync already holds', async () => {
+      const legacy = (target: string, entity = 'stock') => ({ syncName: '', target, entity });
+      const rows = items(3, { skuPrefix: 'ADOPT', quantity: (i) => 10 + i });
+      await store.markItemsPushed(legacy('adopt-shop'), 'adopt-legacy', rows);
+      await store.markItemsPushed(legacy('adopt-other'), 'adopt-legacy', rows.slice(0, 1));
+      await store.markItemsPushed(legacy('adopt-shop', 'price'), 'adopt-legacy', rows.slice(0, 2));
+      // The sync already pushed ADOPT-000001 itself: its own, newer value stays.
+      const newer = { ...rows[1]!, value: '77' };
+      await store.markItemsPushed(stock('adopt-shop', 'adopter'), 'adopt-own', [newer]);
+      const keys = keysOf(rows);
+
+      expect(await store.adoptLegacySnapshot('adopter', 'stock', [])).toBe(0);
+      expect(await store.adoptLegacySnapshot('', 'stock', ['adopt-shop'])).toBe(0);
+      expect(await store.adoptLegacySnapshot('adopter', 'stock', ['adopt-shop', 'adopt-nothing'])).toBe(2);
+      expect(await store.loadSnapshot(stock('adopt-shop', 'adopter'), keys)).toEqual(
+        new Map([
+          [snapshotKey(rows[0]!.key, rows[0]!.part), '10'],
+          [snapshotKey(rows[1]!.key, rows[1]!.part), '77'],
+          [snapshotKey(rows[2]!.key, rows[2]!.part), '12'],
+        ]),
+      );
+      expect(await store.countSnapshot(legacy('adopt-shop'))).toBe(0);
+      // Another target's and another entity's rows stay unnamed.
+      expect(await store.countSnapshot(legacy('adopt-other'))).toBe(1);
+      expect(await store.countSnapshot(legacy('adopt-shop', 'price'))).toBe(2);
+      expect(await store.countSnapshot({ syncName: 'adopter', target: 'adopt-shop', entity: 'price' })).toBe(0);
+      // Taken once: a second adoption, or another sync, finds nothing left.
+      expect(await store.adoptLegacySnapshot('adopter', 'stock', ['adopt-shop'])).toBe(0);
+      expect(await store.adoptLegacySnapshot('second-sync', 'stock', ['adopt-shop'])).toBe(0);
+      expect(await store.countSnapshot(stock('adopt-shop', 'second-sync'))).toBe(0);
     });
 
     // Needs a database of its own at migration 0002: plain 'postgres' is the one shared public schema.
@@ -300,11 +423,114 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
       const upgraded = openStateStore(oldConfig);
       try {
         await upgraded.migrate();
-        expect((await upgraded.loadPendingStockItems('open', 'shop')).map((item) => item.sku)).toEqual(['C', 'D']);
-        expect(await upgraded.loadPendingStockItems('finished', 'shop')).toEqual([]);
+        const pending = await upgraded.loadPendingItems('open', 'shop');
+        expect(pending).toStrictEqual([
+          { key: 'C', part: 'L1', value: '5', previous: null },
+          { key: 'D', part: 'L1', value: '5', previous: null },
+        ]);
+        expect(await upgraded.loadPendingItems('finished', 'shop')).toEqual([]);
+        expect(await upgraded.batchOutcomeCounts('open', 'shop')).toEqual({ pushed: 1, failed: 1 });
         // Carried-over outcomes count as done for pruning: after C and D, the batch is finished.
-        await upgraded.markStockItemsPushed('open', 'shop', await upgraded.loadPendingStockItems('open', 'shop'));
+        await upgraded.markItemsPushed(stock('shop'), 'open', pending);
         expect(await upgraded.pruneStagedBatches(new Date(Date.now() + 60_000).toISOString())).toBe(4);
+      } finally {
+        await upgraded.close();
+      }
+    });
+
+    // Needs a database of its own at migration 0004: plain 'postgres' is the one shared public schema.
+    it.skipIf(backend === 'postgres')('migration 0005 keeps the stock snapshot (unnamed until a sync adopts it) and the staged stock batches of a store upgraded in place', async () => {
+      const oldConfig = await freshConfig(backend);
+      const db = openStateDatabase(oldConfig);
+      const schema = oldConfig.driver === 'postgres' ? oldConfig.schema : undefined;
+      const pushedAt = '2026-01-02T03:04:05.678Z';
+      const stagedAt = '2026-01-03T00:00:00.000Z';
+      try {
+        if (schema !== undefined) await sql`create schema if not exists ${sql.id(schema)}`.execute(db);
+        const upTo0004 = await createStateMigrator(db, oldConfig.driver, schema).migrateTo('0004_quarantine_subject');
+        expect(upTo0004.error).toBeUndefined();
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tables of migrations 0001-0004
+        const old = db as Kysely<any>;
+        const snapshotRow = (target: string, sku: string, location: string, quantity: number) => ({ target, sku, location, quantity, pushed_at: pushedAt });
+        await old
+          .insertInto('omnisync_stock_snapshot')
+          .values([
+            snapshotRow('shopify', 'SKU-1', 'gid://shopify/Location/1', 5),
+            snapshotRow('shopify', 'SKU-1', 'gid://shopify/Location/2', 0),
+            snapshotRow('shopify', 'SKU-2', 'gid://shopify/Location/1', 1_000_000),
+            snapshotRow('allegro', 'SKU-1', 'main', 7),
+          ])
+          .execute();
+        // A page staged by the old code: items [sku, location, quantity, previousQuantity] with numbers.
+        await old
+          .insertInto('omnisync_stock_push_batch')
+          .values({
+            batch_id: 'legacy-batch',
+            target: 'shopify',
+            items_json: JSON.stringify([
+              ['SKU-1', 'gid://shopify/Location/1', 6, 5],
+              ['SKU-3', 'gid://shopify/Location/1', 2, null],
+              ['SKU-4', 'gid://shopify/Location/1', 0, 3],
+              ['SKU-5', 'gid://shopify/Location/2', 12, 11],
+            ]),
+            staged_at: stagedAt,
+          })
+          .execute();
+        await old
+          .insertInto('omnisync_stock_push_outcome')
+          .values([
+            { batch_id: 'legacy-batch', target: 'shopify', status: 'pushed', items_json: JSON.stringify([['SKU-1', 'gid://shopify/Location/1']]), recorded_at: stagedAt },
+            { batch_id: 'legacy-batch', target: 'shopify', status: 'failed', items_json: JSON.stringify([['SKU-4', 'gid://shopify/Location/1', 'unknown SKU']]), recorded_at: stagedAt },
+          ])
+          .execute();
+      } finally {
+        await db.destroy();
+      }
+
+      const upgraded = openStateStore(oldConfig);
+      try {
+        await upgraded.migrate();
+        await upgraded.migrate(); // idempotent after the upgrade too
+
+        const skus = ['SKU-1', 'SKU-2', 'SKU-9'];
+        const shopifyRows = new Map([
+          [snapshotKey('SKU-1', 'gid://shopify/Location/1'), '5'],
+          [snapshotKey('SKU-1', 'gid://shopify/Location/2'), '0'],
+          [snapshotKey('SKU-2', 'gid://shopify/Location/1'), '1000000'],
+        ]);
+        const unnamed = (target: string) => ({ syncName: '', target, entity: 'stock' });
+        const mine = (target: string) => ({ syncName: 'my-sync', target, entity: 'stock' });
+        expect(await upgraded.loadSnapshot(unnamed('shopify'), skus)).toEqual(shopifyRows);
+        expect(await upgraded.loadSnapshot(unnamed('allegro'), skus)).toEqual(new Map([[snapshotKey('SKU-1', 'main'), '7']]));
+        expect(await upgraded.countSnapshot(unnamed('shopify'))).toBe(3);
+        expect(await upgraded.loadSnapshot(mine('shopify'), skus)).toEqual(new Map());
+
+        // The staged page: pending items as StagedItems with text values, outcomes carried over.
+        expect(await upgraded.loadPendingItems('legacy-batch', 'shopify')).toStrictEqual([
+          { key: 'SKU-3', part: 'gid://shopify/Location/1', value: '2', previous: null },
+          { key: 'SKU-5', part: 'gid://shopify/Location/2', value: '12', previous: '11' },
+        ]);
+        expect(await upgraded.batchOutcomeCounts('legacy-batch', 'shopify')).toEqual({ pushed: 1, failed: 1 });
+
+        // The first plan of the sync adopts the rows of its targets, and only those.
+        expect(await upgraded.adoptLegacySnapshot('my-sync', 'stock', ['shopify'])).toBe(3);
+        expect(await upgraded.loadSnapshot(mine('shopify'), skus)).toEqual(shopifyRows);
+        expect(await upgraded.countSnapshot(mine('shopify'))).toBe(3);
+        expect(await upgraded.loadSnapshot(unnamed('shopify'), skus)).toEqual(new Map());
+        expect(await upgraded.countSnapshot(unnamed('shopify'))).toBe(0);
+        expect(await upgraded.adoptLegacySnapshot('my-sync', 'stock', ['shopify'])).toBe(0);
+        expect(await upgraded.countSnapshot(unnamed('allegro'))).toBe(1);
+        expect(await upgraded.countSnapshot(mine('allegro'))).toBe(0);
+
+        // The resumed push finishes the old page in the new tables.
+        const pending = await upgraded.loadPendingItems('legacy-batch', 'shopify');
+        await upgraded.markItemsPushed(mine('shopify'), 'legacy-batch', pending);
+        expect(await upgraded.loadPendingItems('legacy-batch', 'shopify')).toEqual([]);
+        expect(await upgraded.batchOutcomeCounts('legacy-batch', 'shopify')).toEqual({ pushed: 3, failed: 1 });
+        expect((await upgraded.loadSnapshot(mine('shopify'), ['SKU-3', 'SKU-5'])).size).toBe(2);
+        expect(await upgraded.pruneStagedBatches(new Date(Date.now() + 60_000).toISOString())).toBe(4);
+        // The price history starts empty and works.
+        expect(await upgraded.priceHistoryOf('SKU-1')).toEqual([]);
       } finally {
         await upgraded.close();
       }
@@ -312,17 +538,99 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
 
     it('handles key sets larger than one IN list or one INSERT (2,500 SKUs × 2 locations)', async () => {
       const batch = [...items(2_500, { skuPrefix: 'BULK', location: 'L1' }), ...items(2_500, { skuPrefix: 'BULK', location: 'L2', quantity: (i) => i + 1 })];
-      await store.stageStockItems('batch-bulk', 'bulk-target', batch);
-      expect(await store.loadPendingStockItems('batch-bulk', 'bulk-target')).toHaveLength(5_000);
+      await store.stageItems('batch-bulk', 'bulk-target', batch);
+      expect(await store.loadPendingItems('batch-bulk', 'bulk-target')).toHaveLength(5_000);
 
-      await store.markStockItemsPushed('batch-bulk', 'bulk-target', batch.slice(0, 3_000));
-      expect(await store.loadPendingStockItems('batch-bulk', 'bulk-target')).toHaveLength(2_000);
+      await store.markItemsPushed(stock('bulk-target'), 'batch-bulk', batch.slice(0, 3_000));
+      expect(await store.loadPendingItems('batch-bulk', 'bulk-target')).toHaveLength(2_000);
 
-      const skus = [...new Set(batch.map((item) => item.sku))];
-      const snapshot = await store.loadSnapshot('bulk-target', [...skus, ...skus]);
+      const skus = [...new Set(keysOf(batch))];
+      const snapshot = await store.loadSnapshot(stock('bulk-target'), [...skus, ...skus]);
       expect(snapshot.size).toBe(3_000);
-      expect(snapshot.get(snapshotKey('BULK-002499', 'L1'))).toBe(2_499);
-      expect(snapshot.get(snapshotKey('BULK-000499', 'L2'))).toBe(500);
+      expect(snapshot.get(snapshotKey('BULK-002499', 'L1'))).toBe('2499');
+      expect(snapshot.get(snapshotKey('BULK-000499', 'L2'))).toBe('500');
+      expect(await store.countSnapshot(stock('bulk-target'))).toBe(3_000);
+    });
+  });
+
+  describe('price history', () => {
+    const entry = (sku: string, day: number, amount: string, currency = 'PLN', compareAt: string | null = null): PriceHistoryEntry => ({
+      sku,
+      since: `2026-01-${String(day).padStart(2, '0')}T00:00:00.000Z`,
+      amount,
+      currency,
+      compareAt,
+    });
+
+    it('records a price only when it differs from the latest one of the SKU at that target', async () => {
+      const target = 'ph-record';
+      await store.recordPriceHistory(target, [entry('PH-1', 1, '10.00')]);
+      await store.recordPriceHistory(target, [entry('PH-1', 2, '10')]); // the same amount as a decimal
+      await store.recordPriceHistory(target, [entry('PH-1', 3, '10.0000')]);
+      await store.recordPriceHistory(target, [entry('PH-1', 4, '8.00', 'PLN', '10.00')]); // another amount
+      await store.recordPriceHistory(target, [entry('PH-1', 5, '8.00', 'PLN', '10.00')]);
+      await store.recordPriceHistory(target, [entry('PH-1', 6, '8.00')]); // the compare-at price went
+      await store.recordPriceHistory(target, [entry('PH-1', 7, '8.00', 'EUR')]); // another currency
+      // Within one call, an entry equal to the one before it adds nothing either.
+      await store.recordPriceHistory(target, [entry('PH-1', 8, '9.00'), entry('PH-1', 9, '9.00'), entry('PH-2', 8, '1.00')]);
+      await store.recordPriceHistory(target, []);
+      // Another target has its own latest price.
+      await store.recordPriceHistory('ph-record-other', [entry('PH-1', 9, '9.00')]);
+
+      expect((await store.priceHistorySince(target, ['PH-1'], '2000-01-01T00:00:00.000Z')).get('PH-1')).toEqual([
+        entry('PH-1', 1, '10.00'),
+        entry('PH-1', 4, '8.00', 'PLN', '10.00'),
+        entry('PH-1', 6, '8.00'),
+        entry('PH-1', 7, '8.00', 'EUR'),
+        entry('PH-1', 8, '9.00'),
+      ]);
+      expect((await store.priceHistorySince('ph-record-other', ['PH-1'], '2000-01-01T00:00:00.000Z')).get('PH-1')).toEqual([entry('PH-1', 9, '9.00')]);
+    });
+
+    it('returns the entry in effect at `from` and every later one, oldest first per SKU', async () => {
+      const target = 'ph-since';
+      await store.recordPriceHistory(target, [entry('S-1', 1, '10.00'), entry('S-2', 12, '5.00'), entry('S-3', 2, '7.00'), entry('S-OTHER', 1, '1.00')]);
+      await store.recordPriceHistory(target, [entry('S-1', 5, '9.00'), entry('S-3', 3, '6.50')]);
+      await store.recordPriceHistory(target, [entry('S-1', 15, '11.00', 'PLN', '12.00')]);
+      await store.recordPriceHistory(target, [entry('S-1', 20, '12.00'), entry('S-2', 20, '4.00')]);
+      await store.recordPriceHistory('ph-since-other', [entry('S-1', 11, '1.00')]);
+
+      const from = '2026-01-10T00:00:00.000Z';
+      const history = await store.priceHistorySince(target, ['S-1', 'S-2', 'S-3', 'S-none', 'S-1'], from);
+      expect(history).toEqual(
+        new Map([
+          // Shown from the 5th, still in effect on the 10th, then every change.
+          ['S-1', [entry('S-1', 5, '9.00'), entry('S-1', 15, '11.00', 'PLN', '12.00'), entry('S-1', 20, '12.00')]],
+          // Nothing before `from`: its entries since then.
+          ['S-2', [entry('S-2', 12, '5.00'), entry('S-2', 20, '4.00')]],
+          // Nothing since `from`: the one in effect.
+          ['S-3', [entry('S-3', 3, '6.50')]],
+        ]),
+      );
+      expect(await store.priceHistorySince(target, [], from)).toEqual(new Map());
+      expect(await store.priceHistorySince('ph-since-none', ['S-1'], from)).toEqual(new Map());
+    });
+
+    it('lists every target’s history of a SKU newest first, at most `limit` per target', async () => {
+      await store.recordPriceHistory('ph-of-a', [entry('OF-1', 1, '10.00'), entry('OF-2', 1, '99.00')]);
+      await store.recordPriceHistory('ph-of-a', [entry('OF-1', 2, '11.00')]);
+      await store.recordPriceHistory('ph-of-a', [entry('OF-1', 3, '12.00', 'PLN', '15.00')]);
+      await store.recordPriceHistory('ph-of-b', [entry('OF-1', 1, '20.00', 'EUR')]);
+      await store.recordPriceHistory('ph-of-b', [entry('OF-1', 4, '21.00', 'EUR')]);
+
+      const all = await store.priceHistoryOf('OF-1');
+      expect(all).toEqual([
+        { target: 'ph-of-a', ...entry('OF-1', 3, '12.00', 'PLN', '15.00') },
+        { target: 'ph-of-a', ...entry('OF-1', 2, '11.00') },
+        { target: 'ph-of-a', ...entry('OF-1', 1, '10.00') },
+        { target: 'ph-of-b', ...entry('OF-1', 4, '21.00', 'EUR') },
+        { target: 'ph-of-b', ...entry('OF-1', 1, '20.00', 'EUR') },
+      ]);
+      expect(await store.priceHistoryOf('OF-1', 1)).toEqual([
+        { target: 'ph-of-a', ...entry('OF-1', 3, '12.00', 'PLN', '15.00') },
+        { target: 'ph-of-b', ...entry('OF-1', 4, '21.00', 'EUR') },
+      ]);
+      expect(await store.priceHistoryOf('OF-unknown')).toEqual([]);
     });
   });
 
@@ -525,13 +833,13 @@ describe('state store performance (printed, not asserted)', () => {
       await store.migrate();
       const batch = items(100_000, { skuPrefix: 'PERF' });
       let started = performance.now();
-      await store.stageStockItems('perf', 'shop', batch);
+      await store.stageItems('perf', 'shop', batch);
       const stageMs = performance.now() - started;
       started = performance.now();
-      await store.markStockItemsPushed('perf', 'shop', batch);
+      await store.markItemsPushed(stock('shop'), 'perf', batch);
       const pushMs = performance.now() - started;
       started = performance.now();
-      const snapshot = await store.loadSnapshot('shop', batch.slice(0, 10_000).map((item) => item.sku));
+      const snapshot = await store.loadSnapshot(stock('shop'), keysOf(batch.slice(0, 10_000)));
       const loadMs = performance.now() - started;
       console.log(
         `SQLite: staged 100,000 items in ${stageMs.toFixed(0)} ms; marked pushed + 100,000 snapshot upserts in ${pushMs.toFixed(0)} ms; ` +
