@@ -5,17 +5,23 @@
 import { sql } from 'kysely';
 import type { CheckResult } from '../contract';
 import type { ErpSqlClient } from './client';
-import { verifyColumnTypes, verifyReferences } from './column-types';
-import type { ErpTables } from './config';
+import { verifyColumnTypes, verifyPriceTables, verifyReferences } from './column-types';
+import type { ErpAnyTables, ErpSqlConfig, ErpTables } from './config';
 
 /**
  * Reads one row of each configured table, with every configured column; verifies the
  * columns' types (column-types.ts); then checks that stock rows find their products and
- * locations. A wrong table or column name, a column of the wrong type, or references that
- * cannot be joined fail here with the config path to fix. Throws typed errors like the reads do.
+ * locations. With tables.prices and tables.priceLists, verifies those too (verifyPriceTables:
+ * every problem named by its config path). A wrong table or column name, a column of the wrong
+ * type, or references that cannot be joined fail here with the config path to fix. Throws
+ * typed errors like the reads do.
+ *
+ * `config`: the connector's config, for its price tables. Without it they are taken from the
+ * client, which keeps the config's whole tables block (its type names the stock tables only).
  */
-export async function checkErpConnection(client: ErpSqlClient): Promise<CheckResult> {
+export async function checkErpConnection(client: ErpSqlClient, config?: Pick<ErpSqlConfig, 'tables'>): Promise<CheckResult> {
   const { products, locations } = client.tables;
+  const { prices, priceLists } = config?.tables ?? (client.tables as ErpAnyTables);
   let stockRows = 0;
   for (const key of ['products', 'locations', 'stock'] as const) {
     const fields = Object.keys(client.tables[key]).filter((field) => field !== 'table') as Array<Exclude<keyof ErpTables[typeof key], 'table'>>;
@@ -25,6 +31,7 @@ export async function checkErpConnection(client: ErpSqlClient): Promise<CheckRes
   }
   await verifyColumnTypes(client);
   if (stockRows > 0) await verifyReferences(client);
+  if (prices !== undefined && priceLists !== undefined) await verifyPriceTables(client, { prices, priceLists });
   const [counts] = await client.rows(
     sql<{ products: number | string }>`select count(*) as products from ${client.table('products')}`,
     { purpose: 'check', table: 'products' },
@@ -33,12 +40,22 @@ export async function checkErpConnection(client: ErpSqlClient): Promise<CheckRes
     sql<{ code: unknown }>`select ${client.column('locations', 'code')} as code from ${client.table('locations')} order by 1 limit 11`,
     { purpose: 'check', table: 'locations' },
   );
-  const shownCodes = codes.slice(0, 10).map((row) => String(row.code).trim());
-  const moreCodes = codes.length > 10 ? ', ...' : '';
+  let priceDetail = '';
+  if (prices !== undefined && priceLists !== undefined) {
+    const table = priceLists.table.includes('.') || client.schema === undefined ? priceLists.table : `${client.schema}.${priceLists.table}`;
+    const lists = await client.rows(sql<{ code: unknown }>`select ${sql.ref(priceLists.code)} as code from ${sql.table(table)} order by 1 limit 11`, { purpose: 'check' });
+    priceDetail = `, price lists in "${priceLists.table}": ${shown(lists.map((row) => row.code)) || '(none)'}`;
+  }
   return {
     ok: true,
     detail:
       `connected to ${client.databaseLabel()}: ${Number(counts?.products ?? 0).toLocaleString('en-US')} products in "${products.table}", ` +
-      `locations in "${locations.table}": ${shownCodes.join(', ')}${moreCodes}`,
+      `locations in "${locations.table}": ${shown(codes.map((row) => row.code))}${priceDetail}`,
   };
+}
+
+/** The first 10 codes, trimmed, and "..." when there are more. */
+function shown(codes: readonly unknown[]): string {
+  const listed = codes.slice(0, 10).map((code) => String(code).trim());
+  return `${listed.join(', ')}${codes.length > 10 ? ', ...' : ''}`;
 }

@@ -15,16 +15,25 @@
  *
  * Values are searched in SQL for the first that does not fit, so a check reads each of those
  * columns once; a wrong value is shown as the database holds it, so the row can be found.
+ *
+ * The price tables (tables.prices, tables.priceLists), when configured, by the same rules
+ * (verifyPriceTables): every configured table and column exists; prices.net, gross, vatRate and
+ * cost hold numbers (decimal text as the price reads accept it, price-source.ts); validFrom,
+ * validTo and modifiedAt hold times; prices.productId and priceListId can be compared with
+ * products.id and priceLists.id and at least one price row finds each. Every problem found is
+ * reported, each naming its config path (`tables.prices.net`).
  */
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { configError } from '../../core/errors';
 import type { ErpSqlClient } from './client';
-import { columnLabel, type ErpTables } from './config';
+import { columnLabel, type ErpAnyTables, type ErpPriceTables, type ErpTables } from './config';
 import { wholeUnits } from './mapper';
 import { modifiedAtSql } from './modified-at';
+import { isDecimalAmount } from './price-source';
 
 type TableKey = keyof ErpTables;
 type Field<K extends TableKey> = Exclude<keyof ErpTables[K], 'table'>;
+type PriceTableKey = keyof ErpPriceTables;
 
 
 /** PostgreSQL types the delta read can compare with its cursor's time. */
@@ -99,7 +108,7 @@ async function verifyPostgresTypes(client: ErpSqlClient): Promise<void> {
     stock: await postgresColumnTypes(client, 'stock'),
   };
   const typeOf = <K extends TableKey>(table: K, field: Field<K>): PgColumnType | undefined => types[table].get(String(tables[table][field]));
-  const shown = (type: PgColumnType): string => (type.data_type === 'USER-DEFINED' || type.data_type === 'ARRAY' ? type.udt_name : type.data_type);
+  const shown = shownType;
 
   const modifiedAt = typeOf('stock', 'modifiedAt');
   if (modifiedAt && !PG_TIME_TYPES.has(modifiedAt.data_type)) {
@@ -130,8 +139,7 @@ async function verifyPostgresTypes(client: ErpSqlClient): Promise<void> {
     const reference = typeOf('stock', field);
     const id = typeOf(target, 'id');
     if (reference === undefined || id === undefined) continue;
-    const comparable = reference.category === id.category && (reference.category === 'N' || reference.category === 'S' || reference.category === 'D' || reference.udt_name === id.udt_name);
-    if (!comparable) {
+    if (!comparableTypes(reference, id)) {
       throw configError(
         `erp-sql: ${columnLabel(tables, 'stock', field)} is of type ${shown(reference)} and cannot be compared with ` +
           `${columnLabel(tables, target, 'id')}, of type ${shown(id)}; expected alike types (numbers with numbers, text with text)`,
@@ -140,20 +148,38 @@ async function verifyPostgresTypes(client: ErpSqlClient): Promise<void> {
   }
 }
 
+/** Whether PostgreSQL compares values of the two types: the same category (numbers with numbers, text with text, times with times), or the same type. */
+function comparableTypes(a: PgColumnType, b: PgColumnType): boolean {
+  return a.category === b.category && (a.category === 'N' || a.category === 'S' || a.category === 'D' || a.udt_name === b.udt_name);
+}
+
+/** How a column's type is named in messages. */
+function shownType(type: PgColumnType): string {
+  return type.data_type === 'USER-DEFINED' || type.data_type === 'ARRAY' ? type.udt_name : type.data_type;
+}
+
 /**
  * The configured columns' types from information_schema, for the table the queries read: the
  * configured name resolved like the queries resolve it (schema-qualified, database.schema, or
  * the connection's search_path).
  */
 async function postgresColumnTypes(client: ErpSqlClient, key: TableKey): Promise<Map<string, PgColumnType>> {
-  const configured = client.tables[key].table;
-  const dot = configured.indexOf('.');
-  const schema = dot >= 0 ? configured.slice(0, dot) : client.schema;
-  const name = dot >= 0 ? configured.slice(dot + 1) : configured;
-  const relation = schema === undefined ? sql`quote_ident(${name})` : sql`quote_ident(${schema}) || '.' || quote_ident(${name})`;
   const columns = Object.entries(client.tables[key])
     .filter(([field]) => field !== 'table')
     .map(([, column]) => String(column));
+  return postgresTableColumns(client, client.tables[key].table, columns, key);
+}
+
+/** The schema and name a configured table resolves to (database.schema for a name without one). */
+function splitTableName(client: ErpSqlClient, configured: string): { schema: string | undefined; name: string } {
+  const dot = configured.indexOf('.');
+  return dot >= 0 ? { schema: configured.slice(0, dot), name: configured.slice(dot + 1) } : { schema: client.schema, name: configured };
+}
+
+/** PostgreSQL: the given columns of a configured table, with their types (see postgresColumnTypes). */
+async function postgresTableColumns(client: ErpSqlClient, configured: string, columns: readonly string[], key?: TableKey): Promise<Map<string, PgColumnType>> {
+  const { schema, name } = splitTableName(client, configured);
+  const relation = schema === undefined ? sql`quote_ident(${name})` : sql`quote_ident(${schema}) || '.' || quote_ident(${name})`;
   const rows = await client.rows(
     sql<PgColumnType>`select c.column_name as name, c.data_type, c.udt_name, t.typcategory as category
       from information_schema.columns c
@@ -163,8 +189,8 @@ async function postgresColumnTypes(client: ErpSqlClient, key: TableKey): Promise
           select n.nspname::text, r.relname::text
           from pg_catalog.pg_class r join pg_catalog.pg_namespace n on n.oid = r.relnamespace
           where r.oid = to_regclass(${relation}))
-        and c.column_name in (${sql.join(columns)})`,
-    { purpose: 'check', table: key },
+        and c.column_name in (${sql.join([...columns])})`,
+    { purpose: 'check', ...(key === undefined ? {} : { table: key }) },
   );
   return new Map(rows.map((row) => [row.name, row]));
 }
@@ -201,6 +227,206 @@ async function verifySqliteValues(client: ErpSqlClient): Promise<void> {
     const wrong = candidates.find((row) => row.type !== 'text' || !wholeUnits(row.value, 'floor').ok);
     if (wrong) throw configError(`erp-sql: ${columnLabel(tables, 'stock', field)} holds ${wrong.type} values such as ${sqliteValue(wrong.value)}; expected numbers`);
   }
+}
+
+/** Price columns that hold amounts or rates (numbers). */
+const PRICE_NUMBER_FIELDS = ['net', 'gross', 'vatRate', 'cost'] as const;
+/** Price columns that hold times. */
+const PRICE_TIME_FIELDS = ['validFrom', 'validTo', 'modifiedAt'] as const;
+/** Aliases of the price tables in the check's reference queries (the client's are p, l, s). */
+const PRICE_CHECK_ALIAS = { prices: 'c', priceLists: 'cl' } as const satisfies Record<PriceTableKey, string>;
+
+/** One configured column of a price table. */
+interface PriceColumn {
+  key: PriceTableKey;
+  field: string;
+  column: string;
+}
+
+/**
+ * Verifies the price tables (see the file comment): first that every configured table and
+ * column exists, then the columns' types and values, then the references. Every problem of a
+ * stage is collected; a stage with problems ends the check with one config error naming each
+ * by its config path, e.g. `column "ceny.netto" (configured at tables.prices.net) is of type
+ * boolean; expected numbers (…)`. Other failures (no privilege to read a table) throw as the
+ * reads would.
+ */
+export async function verifyPriceTables(client: ErpSqlClient, priceTables: ErpPriceTables): Promise<void> {
+  const tables: ErpAnyTables = { ...client.tables, ...priceTables };
+  const columnsOf = (key: PriceTableKey): PriceColumn[] =>
+    Object.entries(priceTables[key])
+      .filter(([field, column]) => field !== 'table' && typeof column === 'string')
+      .map(([field, column]) => ({ key, field, column: String(column) }));
+  const tableRef = (key: PriceTableKey) => {
+    const { schema, name } = splitTableName(client, priceTables[key].table);
+    return sql.table(schema === undefined ? name : `${schema}.${name}`);
+  };
+  const label = (column: PriceColumn) => columnLabel(tables, column.key, column.field);
+
+  // Tables and columns.
+  const problems: string[] = [];
+  const pgTypes = new Map<PriceTableKey, Map<string, PgColumnType>>();
+  for (const key of ['priceLists', 'prices'] as const) {
+    const configured = priceTables[key].table;
+    const columns = columnsOf(key);
+    const existing = await existingColumns(client, configured, columns.map((c) => c.column));
+    if (existing === undefined) {
+      const { schema, name } = splitTableName(client, configured);
+      problems.push(
+        schema !== undefined && !configured.includes('.')
+          ? `table "${schema}.${name}" does not exist (configured at tables.${key}.table and database.schema)`
+          : `table "${configured}" does not exist (configured at tables.${key}.table)`,
+      );
+      continue;
+    }
+    // A table whose columns are all hidden may be one the user may not read: the read says so.
+    if (existing.names.size === 0) await readOneRow(client, tableRef(key), columns);
+    for (const column of columns) {
+      if (!existing.names.has(client.dialect === 'sqlite' ? column.column.toLowerCase() : column.column)) {
+        problems.push(`table "${configured}" has no column "${column.column}" (configured at tables.${key}.${column.field})`);
+      }
+    }
+    if (existing.types !== undefined) pgTypes.set(key, existing.types);
+  }
+  throwPriceProblems(problems);
+
+  // Every configured column read as the price reads read them (privileges, broken views).
+  let priceRows = 0;
+  for (const key of ['priceLists', 'prices'] as const) {
+    const rows = await readOneRow(client, tableRef(key), columnsOf(key));
+    if (key === 'prices') priceRows = rows;
+  }
+
+  // Types and values.
+  const prices = columnsOf('prices');
+  for (const column of prices.filter((c) => (PRICE_NUMBER_FIELDS as readonly string[]).includes(c.field))) {
+    const problem = await numberProblem(client, tableRef('prices'), column.column, label(column), pgTypes.get('prices')?.get(column.column));
+    if (problem !== undefined) problems.push(problem);
+  }
+  for (const column of prices.filter((c) => (PRICE_TIME_FIELDS as readonly string[]).includes(c.field))) {
+    const problem = await timeProblem(client, tableRef('prices'), column.column, label(column), pgTypes.get('prices')?.get(column.column));
+    if (problem !== undefined) problems.push(problem);
+  }
+
+  // References: comparable with the ids they reference, and reaching them.
+  const references = [
+    { field: 'productId', target: 'products', targetTable: client.table('products'), targetId: client.column('products', 'id') },
+    {
+      field: 'priceListId',
+      target: 'priceLists',
+      targetTable: sql`${tableRef('priceLists')} as ${sql.raw(PRICE_CHECK_ALIAS.priceLists)}`,
+      targetId: sql.ref(`${PRICE_CHECK_ALIAS.priceLists}.${priceTables.priceLists.id}`),
+    },
+  ] as const;
+  const productTypes = client.dialect === 'postgres' ? await postgresColumnTypes(client, 'products') : undefined;
+  for (const { field, target, targetTable, targetId } of references) {
+    const referenceLabel = columnLabel(tables, 'prices', field);
+    const idLabel = columnLabel(tables, target, 'id');
+    if (client.dialect === 'postgres') {
+      const reference = pgTypes.get('prices')?.get(priceTables.prices[field]);
+      const id = target === 'products' ? productTypes?.get(tables.products.id) : pgTypes.get('priceLists')?.get(priceTables.priceLists.id);
+      if (reference !== undefined && id !== undefined && !comparableTypes(reference, id)) {
+        problems.push(
+          `${referenceLabel} is of type ${shownType(reference)} and cannot be compared with ${idLabel}, of type ${shownType(id)}; ` +
+            'expected alike types (numbers with numbers, text with text)',
+        );
+        continue;
+      }
+    }
+    if (priceRows === 0) continue;
+    const matched = await client.rows(
+      sql<{ found: number }>`select 1 as found
+        from ${tableRef('prices')} as ${sql.raw(PRICE_CHECK_ALIAS.prices)}
+        join ${targetTable} on ${targetId} = ${sql.ref(`${PRICE_CHECK_ALIAS.prices}.${priceTables.prices[field]}`)}
+        limit 1`,
+      { purpose: 'check' },
+    );
+    if (matched.length === 0) {
+      problems.push(`no row of "${priceTables.prices.table}" finds its row of "${target === 'products' ? tables.products.table : priceTables.priceLists.table}": no value of ${referenceLabel} equals a value of ${idLabel}`);
+    }
+  }
+  throwPriceProblems(problems);
+}
+
+/** One config error for the problems found, each with its config path; nothing when there are none. */
+function throwPriceProblems(problems: readonly string[]): void {
+  if (problems.length === 0) return;
+  if (problems.length === 1) throw configError(`erp-sql: ${problems[0]}`);
+  throw configError(`erp-sql: ${problems.length} problems in the price tables: ${problems.map((problem, i) => `(${i + 1}) ${problem}`).join('; ')}`);
+}
+
+/**
+ * The columns a configured table has among the given ones (SQLite: lower-cased, as SQLite
+ * matches column names), with their types on PostgreSQL; undefined when the table does not exist.
+ */
+async function existingColumns(
+  client: ErpSqlClient,
+  configured: string,
+  columns: readonly string[],
+): Promise<{ names: Set<string>; types?: Map<string, PgColumnType> } | undefined> {
+  const { schema, name } = splitTableName(client, configured);
+  if (client.dialect === 'postgres') {
+    const relation = schema === undefined ? sql`quote_ident(${name})` : sql`quote_ident(${schema}) || '.' || quote_ident(${name})`;
+    const [table] = await client.rows(sql<{ found: boolean }>`select to_regclass(${relation}) is not null as found`, { purpose: 'check' });
+    if (table?.found !== true) return undefined;
+    const types = await postgresTableColumns(client, configured, columns);
+    return { names: new Set(types.keys()), types };
+  }
+  const info = schema === undefined ? sql`pragma_table_info(${name})` : sql`pragma_table_info(${name}, ${schema})`;
+  const rows = await client.rows(sql<{ name: string }>`select name from ${info}`, { purpose: 'check' });
+  if (rows.length === 0) return undefined;
+  return { names: new Set(rows.map((row) => row.name.toLowerCase())) };
+}
+
+/** Reads one row of a price table with its configured columns; returns how many it read (0 or 1). */
+async function readOneRow(client: ErpSqlClient, table: RawBuilder<unknown>, columns: readonly PriceColumn[]): Promise<number> {
+  const rows = await client.rows(sql`select ${sql.join(columns.map((c) => sql.ref(c.column)))} from ${table} limit 1`, { purpose: 'check' });
+  return rows.length;
+}
+
+/** What is wrong with a price column that should hold numbers, if anything (the rules of the stock quantities). */
+async function numberProblem(client: ErpSqlClient, table: RawBuilder<unknown>, columnName: string, label: string, pgType: PgColumnType | undefined): Promise<string | undefined> {
+  const column = sql.ref(columnName);
+  if (client.dialect === 'postgres') {
+    if (pgType === undefined || PG_NUMBER_TYPES.has(pgType.data_type)) return undefined;
+    if (pgType.category !== 'S') return `${label} is of type ${shownType(pgType)}; expected numbers (a numeric, integer or floating-point column)`;
+    const candidates = await client.rows(
+      sql<{ value: unknown }>`select ${column} as value from ${table} where ${column} !~ ${PG_DECIMAL_TEXT} limit ${NUMBER_CANDIDATES}`,
+      { purpose: 'check' },
+    );
+    const wrong = candidates.find((row) => !isDecimalAmount(row.value));
+    return wrong === undefined ? undefined : `${label} holds text values such as ${JSON.stringify(wrong.value)}; expected numbers`;
+  }
+  const candidates = await client.rows(
+    sql<{ value: unknown; type: string }>`select ${column} as value, typeof(${column}) as type from ${table}
+      where ${column} is not null and typeof(${column}) not in ('integer', 'real')
+        and (typeof(${column}) <> 'text' or trim(${column}) = '' or trim(${column}) glob ${SQLITE_NOT_DECIMAL_TEXT})
+      limit ${NUMBER_CANDIDATES}`,
+    { purpose: 'check' },
+  );
+  const wrong = candidates.find((row) => row.type !== 'text' || !isDecimalAmount(row.value));
+  return wrong === undefined ? undefined : `${label} holds ${wrong.type} values such as ${sqliteValue(wrong.value)}; expected numbers`;
+}
+
+/** What is wrong with a price column that should hold times, if anything (the rules of stock.modifiedAt). */
+async function timeProblem(client: ErpSqlClient, table: RawBuilder<unknown>, columnName: string, label: string, pgType: PgColumnType | undefined): Promise<string | undefined> {
+  if (client.dialect === 'postgres') {
+    if (pgType === undefined || PG_TIME_TYPES.has(pgType.data_type)) return undefined;
+    return `${label} is of type ${shownType(pgType)}; expected times (a timestamp, timestamptz or date column)`;
+  }
+  const column = sql.ref(columnName);
+  const normalised = modifiedAtSql('sqlite', column).isoMillis;
+  const [wrong] = await client.rows(
+    sql<{ value: unknown; type: string }>`select ${column} as value, typeof(${column}) as type from ${table}
+      where ${column} is not null
+        and (typeof(${column}) <> 'text' or ${column} not glob ${SQLITE_ISO_DATE} or ${normalised} is null)
+      limit 1`,
+    { purpose: 'check' },
+  );
+  if (wrong === undefined) return undefined;
+  return wrong.type === 'text'
+    ? `${label} holds text that is not a time, such as ${sqliteValue(wrong.value)}; expected ISO-8601 times in UTC (e.g. ${SQLITE_TIME_EXAMPLE})`
+    : `${label} holds ${wrong.type} values such as ${sqliteValue(wrong.value)}; expected ISO-8601 times in UTC as text (e.g. ${SQLITE_TIME_EXAMPLE})`;
 }
 
 /** A value as SQLite holds it: text quoted, a blob as a hex literal (first 16 bytes). */

@@ -169,8 +169,14 @@ export interface ErpPriceTables {
   prices: ErpPricesTable;
 }
 
-/** `column "stany.ilosc" (configured at tables.stock.onHand)`: the form every message uses. */
-export function columnLabel(tables: ErpTables, table: keyof ErpTables, field: string): string {
-  const column = (tables[table] as Record<string, unknown>)[field];
-  return `column "${tables[table].table}.${String(column)}" (configured at tables.${table}.${field})`;
+/** The stock tables, and the price tables when configured. */
+export type ErpAnyTables = ErpTables & Partial<ErpPriceTables>;
+
+/**
+ * `column "stany.ilosc" (configured at tables.stock.onHand)`: the form every message uses. Also
+ * for the price tables (`tables.prices.net`), given tables that have them.
+ */
+export function columnLabel(tables: ErpAnyTables, table: keyof ErpAnyTables, field: string): string {
+  const block = tables[table] as Record<string, unknown> | undefined;
+  return `column "${String(block?.table ?? table)}.${String(block?.[field])}" (configured at tables.${table}.${field})`;
 }

@@ -499,6 +499,11 @@ function mapPriceRow(row: ErpPriceRow, tables: PriceTablesOf): PriceRowResult {
   return { ok: true, entry };
 }
 
+/** Whether the reads take a value from the database as an amount (a number, or decimal text); `connectors check` applies the same rule. */
+export function isDecimalAmount(value: unknown): boolean {
+  return toDecimal(value) !== undefined;
+}
+
 /** A value from the database as an exact decimal, or undefined when it is none. */
 function toDecimal(value: unknown): Dec | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? new Dec(value.toPrecision(DOUBLE_DIGITS)) : undefined;
