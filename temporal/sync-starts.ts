@@ -43,10 +43,15 @@ export function syncWorkflowId(sync: Pick<LoadedSync, 'entity' | 'name'>, mode: 
 
 type SyncWorkflow = (input: SyncInput) => Promise<SyncProgress>;
 
-export function syncStartOptions(config: Pick<LoadedConfig, 'temporal'>, sync: LoadedSync, mode: SyncMode) {
+/**
+ * Options of a run's start. `scheduled`: runs a schedule starts follow the validity of values
+ * (a price run waits for a promotion that starts or ends before the next scheduled run); a run
+ * started by hand ends when its work is done.
+ */
+export function syncStartOptions(config: Pick<LoadedConfig, 'temporal'>, sync: LoadedSync, mode: SyncMode, scheduled = false) {
   return {
     taskQueue: config.temporal.taskQueue,
-    args: [{ syncName: sync.name, mode }] as Parameters<SyncWorkflow>,
+    args: [scheduled ? { syncName: sync.name, mode, followValidity: true } : { syncName: sync.name, mode }] as Parameters<SyncWorkflow>,
     typedSearchAttributes: [
       { key: SA_CONNECTOR, value: [sync.source, ...sync.targets] },
       { key: SA_ENTITY, value: sync.entity },
@@ -67,7 +72,7 @@ function scheduleAction(config: Pick<LoadedConfig, 'temporal'>, sync: LoadedSync
     type: 'startWorkflow',
     workflowType: syncWorkflowType(sync),
     workflowId: syncWorkflowId(sync, mode),
-    ...syncStartOptions(config, sync, mode),
+    ...syncStartOptions(config, sync, mode, true),
   };
 }
 

@@ -14,10 +14,10 @@
  *   checked (guardRun); what passed is pushed; held changes wait for an operator's decision (the
  *   `decideHeldChanges` update, from `omnisync prices approve|reject`), shown by the `heldChanges`
  *   query and the OmnisyncWaitingFor search attribute. Approved, they are pushed; rejected or
- *   lapsed, nothing of them is. With `plan.followsValidity`, a run that learnt when values change
- *   next (a promotion's start or end) before the next scheduled run sleeps until then on a
- *   durable timer and runs again: a worker that was down at that moment does it on restart, with
- *   the values of that later moment.
+ *   lapsed, nothing of them is. With `plan.followsValidity` and `input.followValidity` (runs a
+ *   schedule starts), a run that learnt when values change next (a promotion's start or end)
+ *   before the sync's next scheduled run sleeps until then on a durable timer and runs again: a
+ *   worker that was down at that moment does it on restart, with the values of that later moment.
  */
 import {
   condition,
@@ -101,6 +101,12 @@ export interface SyncProgress {
 export interface SyncInput {
   syncName: string;
   mode: SyncMode;
+  /**
+   * Whether the run waits for the next change of values it learns of (a promotion's start or
+   * end) when it comes before the sync's next scheduled full run, and then runs again (see the
+   * file comment). Set by schedules; a run started by hand ends when its work is done.
+   */
+  followValidity?: boolean;
   /** Set by the workflow itself when it continues as new. */
   continuation?: { plan: SyncPlan; cursor: unknown; resumeCursor: unknown; pageIndex: number; progress: SyncProgress };
 }
@@ -221,6 +227,7 @@ export async function runSync(entity: string, input: SyncInput): Promise<SyncPro
       return continueAsNew<(input: SyncInput) => Promise<SyncProgress>>({
         syncName: input.syncName,
         mode: input.mode,
+        ...(input.followValidity === undefined ? {} : { followValidity: input.followValidity }),
         continuation: { plan, cursor, resumeCursor, pageIndex, progress },
       });
     }
@@ -232,7 +239,7 @@ export async function runSync(entity: string, input: SyncInput): Promise<SyncPro
     await hub.commit({ syncName: plan.syncName, mode: plan.mode, cursor: resumeCursor });
   }
   if (nextChangeAt !== undefined) progress.nextChangeAt = nextChangeAt;
-  if (plan.followsValidity === true && nextChangeAt !== undefined) {
+  if (input.followValidity === true && plan.followsValidity === true && nextChangeAt !== undefined) {
     const before = plan.nextScheduledRunAt;
     if (before === null || before === undefined || nextChangeAt < before) {
       // Durable: the timer survives worker and server restarts; a late wake-up computes the
@@ -240,7 +247,7 @@ export async function runSync(entity: string, input: SyncInput): Promise<SyncPro
       const wait = Date.parse(nextChangeAt) - Date.now();
       log.info('values change before the next scheduled run; waiting for it', { syncName: plan.syncName, nextChangeAt });
       if (wait > 0) await sleep(wait);
-      return continueAsNew<(input: SyncInput) => Promise<SyncProgress>>({ syncName: input.syncName, mode: 'full' });
+      return continueAsNew<(input: SyncInput) => Promise<SyncProgress>>({ syncName: input.syncName, mode: 'full', followValidity: true });
     }
   }
   return progress;

@@ -33,6 +33,8 @@ export interface HubFixtureOptions {
   taskQueue?: string;
   /** Also a price sync (see demoHubConfigYaml). */
   priceSync?: { name: string; mapping?: string; pageSize?: number; fullCron?: string };
+  /** Files written into the hub's folder before its config is read (path relative to it → content), e.g. a mapping. */
+  files?: Record<string, string>;
 }
 
 export interface HubFixture {
@@ -53,6 +55,7 @@ export async function createHubFixture(options: HubFixtureOptions): Promise<HubF
   mkdirSync(join(dir, 'mappings'));
   copyFileSync(join(REPO, 'mappings/stock-erp-to-shopify.yaml'), join(dir, 'mappings/stock-erp-to-shopify.yaml'));
   copyFileSync(join(REPO, 'mappings/prices-erp-to-shopify.yaml'), join(dir, 'mappings/prices-erp-to-shopify.yaml'));
+  for (const [file, content] of Object.entries(options.files ?? {})) writeFileSync(join(dir, file), content);
   const erpFile = join(dir, 'erp.sqlite');
   await seedDemoErp({ driver: 'sqlite', file: erpFile }, { productCount: options.products, seed: 7 });
   const shopify = await startShopifySimulator({
