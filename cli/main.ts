@@ -3,7 +3,8 @@
  *
  * Exit codes: 0 ok, 1 a command failed (e.g. a connection check), 2 invalid config or usage,
  * 3 `sync run`: the run failed (a run that finished with quarantined items exits 0), 4 `sync run`:
- * Temporal stayed out of reach for 10 minutes (the run goes on there).
+ * Temporal stayed out of reach for 10 minutes (the run goes on there). `prices approve|reject`:
+ * 2 for a run that does not exist or holds nothing that waits for a decision.
  */
 import { Command, Option } from 'commander';
 import { loadCliConfig, cliLogger } from './context';
@@ -13,6 +14,7 @@ import { runSync } from './commands/sync-run';
 import { applySchedulesCommand } from './commands/schedules-apply';
 import { listQuarantine } from './commands/quarantine-list';
 import { runWorkerCommand } from './commands/worker';
+import { decideHeldPrices, listHeldPrices, PRICE_HISTORY_DEFAULT_LIMIT, showPriceHistory } from './commands/prices';
 
 const program = new Command()
   .name('omnisync')
@@ -85,6 +87,36 @@ program
   .description('list open quarantined records with their reasons (newest first)')
   .action(async (options: { scope?: string; limit: string; all: boolean }) => {
     await listQuarantine(loadCliConfig(configFile()), options);
+  });
+
+const prices = program.command('prices').description('prices: changes the guard holds for a decision, and price history');
+prices
+  .command('held')
+  .description('list the price runs whose held changes wait for a decision, with what each holds and when it lapses')
+  .action(async () => {
+    process.exitCode = await listHeldPrices(loadCliConfig(configFile()));
+  });
+prices
+  .command('approve')
+  .argument('<run>', 'workflow id of the run, as `prices held` prints it')
+  .description("approve the run's held price changes (they are pushed); signed with your OS user name")
+  .action(async (run: string) => {
+    process.exitCode = await decideHeldPrices(loadCliConfig(configFile()), run, true);
+  });
+prices
+  .command('reject')
+  .argument('<run>', 'workflow id of the run, as `prices held` prints it')
+  .description("reject the run's held price changes (nothing of them is pushed); signed with your OS user name")
+  .action(async (run: string) => {
+    process.exitCode = await decideHeldPrices(loadCliConfig(configFile()), run, false);
+  });
+prices
+  .command('history')
+  .argument('<sku>', 'the SKU')
+  .option('--limit <n>', 'at most this many prices per channel', String(PRICE_HISTORY_DEFAULT_LIMIT))
+  .description('the prices each channel showed for a SKU, newest first, and the EU Omnibus lowest price of the last 30 days')
+  .action(async (sku: string, options: { limit: string }) => {
+    process.exitCode = await showPriceHistory(loadCliConfig(configFile()), sku, options);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
