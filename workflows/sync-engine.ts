@@ -108,7 +108,15 @@ export interface SyncInput {
    */
   followValidity?: boolean;
   /** Set by the workflow itself when it continues as new. */
-  continuation?: { plan: SyncPlan; cursor: unknown; resumeCursor: unknown; pageIndex: number; progress: SyncProgress };
+  continuation?: {
+    plan: SyncPlan;
+    cursor: unknown;
+    resumeCursor: unknown;
+    pageIndex: number;
+    progress: SyncProgress;
+    /** The run's batch id prefix (absent in continuations recorded before it: firstExecutionRunId). */
+    runKey?: string;
+  };
 }
 
 /** Query: the run's counts so far (Temporal UI → Queries → progress). */
@@ -163,8 +171,11 @@ export async function runSync(entity: string, input: SyncInput): Promise<SyncPro
   let resumeCursor = input.continuation?.resumeCursor ?? null;
   let pageIndex = input.continuation?.pageIndex ?? 0;
   const firstPageOfExecution = pageIndex;
-  // Batch ids must be unique per run and stable across retries and continue-as-new.
-  const runKey = workflowInfo().firstExecutionRunId;
+  // Batch ids must be unique per run and stable across retries and continue-as-new. A run that
+  // continues as new to run again at a change of values (followValidity) is a new run with
+  // batches of its own: its first execution's run id, carried by its continuations. (The first
+  // execution of a chain has firstExecutionRunId as its run id, so recorded runs keep theirs.)
+  const runKey = input.continuation ? (input.continuation.runKey ?? workflowInfo().firstExecutionRunId) : workflowInfo().runId;
   const inFlight: Array<Promise<void>> = [];
   const guarded = plan.holdsChanges === true;
   /** Guarded runs: batches with changes per target, and held changes per target. */
@@ -228,7 +239,7 @@ export async function runSync(entity: string, input: SyncInput): Promise<SyncPro
         syncName: input.syncName,
         mode: input.mode,
         ...(input.followValidity === undefined ? {} : { followValidity: input.followValidity }),
-        continuation: { plan, cursor, resumeCursor, pageIndex, progress },
+        continuation: { plan, cursor, resumeCursor, pageIndex, progress, runKey },
       });
     }
   }
