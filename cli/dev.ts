@@ -1,7 +1,8 @@
 /**
  * `omnisync dev` (`npm start`): everything on this machine. Temporal dev server with its Web UI
  * (persistent under the data directory), the sandbox ERP and Shopify store, the worker, and the
- * schedules from config; the delta sync is triggered once at start so stock flows at once.
+ * schedules from config; each sync is triggered once at start (delta where it has one) so
+ * stock and prices flow at once, and the sandbox ERP schedules a promotion a few minutes ahead.
  * Ctrl-C stops it all in order (worker drains, sandbox saves, server stops).
  */
 import { mkdirSync } from 'node:fs';
@@ -93,6 +94,12 @@ export async function runDev(configFile: string): Promise<void> {
         `  find runs         ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows?query=${encodeURIComponent(`OmnisyncSyncName="${syncs[0]?.name ?? ''}"`)}`,
         `  Temporal address  ${server.address}`,
         `  sandbox Shopify   ${sandbox.shopifyUrl}/_sandbox/inventory  (header X-Shopify-Access-Token: ${SANDBOX_SHOPIFY_TOKEN})`,
+        ...(sandbox.promotion.skus.length > 0 && syncs.some((s) => s.entity === 'price')
+          ? [
+              `  demo promotion    ${sandbox.promotion.skus.length} products 20 % off from ${sandbox.promotion.startsAt.toISOString()} to ${sandbox.promotion.endsAt.toISOString()}` +
+                ` (e.g. ${sandbox.promotion.skus[0]}; the price run waits for it in the UI; omnisync prices history ${sandbox.promotion.skus[0]})`,
+            ]
+          : []),
         `  data              ${config.dataDir}`,
         '  Ctrl-C stops everything; npm start again resumes.',
         '',

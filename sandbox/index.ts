@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { seedDemoErp, simulateErpSales } from './erp/seed';
+import { scheduleDemoPromotion, seedDemoErp, simulateErpSales } from './erp/seed';
 import { startShopifySimulator } from './shopify/server';
 import type { LoadedConfig } from '../config/load';
 
@@ -14,9 +14,17 @@ import type { LoadedConfig } from '../config/load';
 export const SANDBOX_SHOPIFY_TOKEN = 'shpat_omnisync_sandbox';
 /** How often the demo ERP books a handful of sales. */
 const SALES_TICK_MS = 10_000;
+/**
+ * The demo promotion starts this long after the sandbox does and runs this long: long enough to
+ * open the Temporal UI and watch the price run wait for it, start it and end it.
+ */
+const DEMO_PROMOTION_STARTS_IN_MS = 3 * 60_000;
+const DEMO_PROMOTION_LASTS_MS = 30 * 60_000;
 
 export interface RunningSandbox {
   shopifyUrl: string;
+  /** The demo promotion of this start: its window and SKUs (empty when the ERP has none). */
+  promotion: { startsAt: Date; endsAt: Date; skus: string[] };
   stop(): Promise<void>;
 }
 
@@ -31,6 +39,12 @@ export async function startSandbox(
   const erp = { driver: 'sqlite' as const, file: settings.erpFile };
   await seedDemoErp(erp, { productCount: settings.products });
   logger.info({ file: settings.erpFile, products: settings.products }, 'sandbox ERP ready');
+  // The ERP file outlives a run, and a promotion seeded once would soon be over: each start
+  // moves the demo promotion's window to begin a little later, so one is always ahead to watch.
+  const startsAt = new Date(Date.now() + DEMO_PROMOTION_STARTS_IN_MS);
+  const endsAt = new Date(startsAt.getTime() + DEMO_PROMOTION_LASTS_MS);
+  const promotionSkus = await scheduleDemoPromotion(erp, { startsAt, endsAt });
+  logger.info({ startsAt: startsAt.toISOString(), endsAt: endsAt.toISOString(), products: promotionSkus.length }, 'sandbox ERP promotion scheduled');
 
   const shopify = await startShopifySimulator({
     port: settings.shopifyPort,
@@ -57,6 +71,7 @@ export async function startSandbox(
 
   return {
     shopifyUrl: shopify.url,
+    promotion: { startsAt, endsAt, skus: promotionSkus },
     async stop() {
       if (ticker) clearInterval(ticker);
       await selling;

@@ -16,15 +16,16 @@
  * validTo exclusive):
  *  1. the channel's regular list (`priceList`): of several valid entries, the one that started
  *     last wins (a dated entry overrides an open-ended one; ERPs add a new dated row rather than
- *     edit the old one), and of entries that started at the same moment, the lowest price;
- *  2. a promotion list (`promotionPriceLists`), when one of its valid entries gives a price
- *     below the regular one: the lowest such price wins, and the regular price becomes the
- *     compare-at ("was") price. A promotion price at or above the regular price is not applied
- *     (reported): a promotion that raises a price is a data error.
+ *     edit the old one), and of entries that started at the same moment, the one whose channel
+ *     price is lowest (compared as the channel shows them, not as the ERP wrote them);
+ *  2. a promotion list (`promotionPriceLists`), when one of its valid entries gives a channel
+ *     price below the regular one: the lowest such price wins, and the regular price as the
+ *     channel shows it (floors and all) becomes the compare-at ("was") price. A promotion at or
+ *     above the regular price is not applied: a promotion that raises a price is a data error.
  */
 import { z } from 'zod';
 import { PriceGuardRules } from '../price-guard';
-import { ChannelPriceRules, channelPrice, type PriceListEntry } from '../price-rules';
+import { ChannelPriceRules, channelPrice, type ChannelPriceResult, type PriceListEntry } from '../price-rules';
 import { Dec, type Money } from '../money';
 import { QUARANTINE_CATEGORY } from '../quarantine-categories';
 import type { RejectedRecord } from '../model';
@@ -35,15 +36,20 @@ export const PRICE_ENTITY = 'price';
 /** Days before a reduction whose lowest price the EU Omnibus rule asks for. */
 export const OMNIBUS_DAYS = 30;
 
-/** One channel's rules, plus the price lists whose valid entries are promotions. */
-export const PriceChannel = z.looseObject({ promotionPriceLists: z.array(z.string().trim().min(1)).default([]) }).transform((value, ctx) => {
-  const { promotionPriceLists, ...rest } = value;
+const PromotionPriceLists = z.array(z.string().trim().min(1)).default([]);
+
+/**
+ * One channel's rules, plus the price lists whose valid entries are promotions. Both parts are
+ * checked and every problem of either is reported, with its path.
+ */
+export const PriceChannel = z.looseObject({}).transform((value, ctx) => {
+  const { promotionPriceLists: rawLists, ...rest } = value;
+  const lists = PromotionPriceLists.safeParse(rawLists, { reportInput: true });
   const rules = ChannelPriceRules.safeParse(rest, { reportInput: true });
-  if (!rules.success) {
-    for (const issue of rules.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message, path: issue.path });
-    return z.NEVER;
-  }
-  return { ...rules.data, promotionPriceLists };
+  if (!lists.success) for (const issue of lists.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message, path: ['promotionPriceLists', ...issue.path] });
+  if (!rules.success) for (const issue of rules.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message, path: issue.path });
+  if (!lists.success || !rules.success) return z.NEVER;
+  return { ...rules.data, promotionPriceLists: lists.data };
 });
 export type PriceChannel = z.output<typeof PriceChannel>;
 
@@ -151,20 +157,27 @@ export function computeChannelPrices(entries: readonly PriceListEntry[], channel
 
 function priceOfSku(sku: string, entries: readonly PriceListEntry[], channel: PriceChannel, at: string, atMs: number): ChannelPrice | { reason: string } | undefined {
   const valid = entries.filter((entry) => isValidAt(entry, atMs));
-  const regularEntry = pickRegular(valid.filter((entry) => entry.priceList === channel.priceList));
-  if (regularEntry === undefined) return undefined;
-  const compareAtEntry = channel.compareAtPrice.source === 'priceList' ? pickRegular(valid.filter((e) => e.priceList === (channel.compareAtPrice as { priceList: string }).priceList)) : undefined;
-  const regular = channelPrice(regularEntry, channel, compareAtEntry === undefined ? { at } : { at, compareAtEntry });
-  if (!regular.ok) return { reason: `${regularEntry.priceList}: ${regular.reason}` };
+  const compareAtList = channel.compareAtPrice.source === 'priceList' ? channel.compareAtPrice.priceList : undefined;
+  const compareAtEntries = compareAtList === undefined ? [] : startedLast(valid.filter((e) => e.priceList === compareAtList));
+  const regular = lowestPrice(startedLast(valid.filter((entry) => entry.priceList === channel.priceList)), (entry) => {
+    // Of several compare-at entries that started together, the one giving the highest "was".
+    const withCompareAt = compareAtEntries.map((compareAtEntry) => channelPrice(entry, channel, { at, compareAtEntry }));
+    const best = withCompareAt.filter((r) => r.ok).sort((a, b) => compareMoney(b.compareAt, a.compareAt))[0];
+    return best ?? withCompareAt[0] ?? channelPrice(entry, channel, { at });
+  });
+  if (regular === undefined) return undefined;
+  if (!regular.result.ok) return { reason: `${regular.entry.priceList}: ${regular.result.reason}` };
 
-  let best: ChannelPrice = { sku, price: regular.price, compareAt: regular.compareAt ?? null, net: regular.net, priceList: regularEntry.priceList, ...(regular.cost === undefined ? {} : { cost: regular.cost }) };
+  const shown = regular.result;
+  let best: ChannelPrice = { sku, price: shown.price, compareAt: shown.compareAt ?? null, net: shown.net, priceList: regular.entry.priceList, ...(shown.cost === undefined ? {} : { cost: shown.cost }) };
   for (const list of channel.promotionPriceLists) {
     for (const entry of valid.filter((e) => e.priceList === list)) {
-      // The promotion through the channel's rules, with the regular entry as its "was" price.
-      const promotion = channelPrice(entry, { ...channel, priceList: list, compareAtPrice: { source: 'priceList', priceList: channel.priceList } }, { at, compareAtEntry: regularEntry });
+      // The promotion through the channel's rules (floors included); its "was" price is the
+      // regular price as the channel shows it, floors and all.
+      const promotion = channelPrice(entry, { ...channel, priceList: list, compareAtPrice: { source: 'none' } }, { at });
       if (!promotion.ok) return { reason: `${list}: ${promotion.reason}` };
       if (!new Dec(promotion.price.amount).lessThan(best.price.amount)) continue;
-      best = { sku, price: promotion.price, compareAt: promotion.compareAt ?? null, net: promotion.net, priceList: list, ...(promotion.cost === undefined ? {} : { cost: promotion.cost }) };
+      best = { sku, price: promotion.price, compareAt: shown.price, net: promotion.net, priceList: list, ...(promotion.cost === undefined ? {} : { cost: promotion.cost }) };
     }
   }
   return best;
@@ -176,29 +189,31 @@ function isValidAt(entry: PriceListEntry, atMs: number): boolean {
   return true;
 }
 
-/** Of several valid entries of one list: the one that started last, then the lowest amount. */
-function pickRegular(entries: readonly PriceListEntry[]): PriceListEntry | undefined {
-  let best: PriceListEntry | undefined;
+/** Of several valid entries of one list, those that started last (a dated entry overrides an open-ended one). */
+function startedLast(entries: readonly PriceListEntry[]): PriceListEntry[] {
+  const start = (entry: PriceListEntry) => (entry.validFrom === undefined ? -Infinity : Date.parse(entry.validFrom));
+  const latest = Math.max(...entries.map(start));
+  return entries.filter((entry) => start(entry) === latest);
+}
+
+/**
+ * Of entries that started together, the one whose channel price is lowest (compared as the
+ * channel shows them, after VAT, conversion and rules); an entry that gives no price loses to
+ * one that does, and when none does, the first one's reason is kept.
+ */
+function lowestPrice(entries: readonly PriceListEntry[], price: (entry: PriceListEntry) => ChannelPriceResult): { entry: PriceListEntry; result: ChannelPriceResult } | undefined {
+  let best: { entry: PriceListEntry; result: ChannelPriceResult } | undefined;
   for (const entry of entries) {
-    if (best === undefined) {
-      best = entry;
-      continue;
-    }
-    const started = entry.validFrom === undefined ? -Infinity : Date.parse(entry.validFrom);
-    const bestStarted = best.validFrom === undefined ? -Infinity : Date.parse(best.validFrom);
-    if (started > bestStarted) best = entry;
-    else if (started === bestStarted && amountOf(entry).lessThan(amountOf(best))) best = entry;
+    const result = price(entry);
+    if (best === undefined || (result.ok && (!best.result.ok || new Dec(result.price.amount).lessThan(best.result.price.amount)))) best = { entry, result };
   }
   return best;
 }
 
-function amountOf(entry: PriceListEntry): Dec {
-  const text = entry.gross ?? entry.net ?? '0';
-  try {
-    return new Dec(text);
-  } catch {
-    return new Dec(0);
-  }
+/** Orders optional amounts of one currency: absent first. */
+function compareMoney(a: Money | undefined, b: Money | undefined): number {
+  if (a === undefined || b === undefined) return a === b ? 0 : a === undefined ? -1 : 1;
+  return new Dec(a.amount).comparedTo(b.amount);
 }
 
 /** The canonical snapshot text of a channel price: equal texts mean an equal price on the channel. */

@@ -127,7 +127,7 @@ describe('omnisync CLI', () => {
     );
     const state = new Database(join(hub.dir, 'state.sqlite'), { readonly: true });
     try {
-      for (const table of ['omnisync_stock_snapshot', 'omnisync_stock_push_batch', 'omnisync_stock_push_outcome', 'omnisync_quarantine', 'omnisync_sync_cursor', 'omnisync_crosswalk']) {
+      for (const table of ['omnisync_snapshot', 'omnisync_push_batch', 'omnisync_push_outcome', 'omnisync_price_history', 'omnisync_quarantine', 'omnisync_sync_cursor', 'omnisync_crosswalk']) {
         expect((state.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n, table).toBe(0);
       }
     } finally {

@@ -30,6 +30,12 @@ const rules: Array<{ folder: string; allowed: string[] }> = [
   { folder: 'core', allowed: ['core'] },
   { folder: 'state', allowed: ['state', 'core'] },
   { folder: 'connectors', allowed: ['connectors', 'core', 'config', 'state', 'observability'] },
+  // The engine: entity engines and the staging and push every entity shares; no Temporal wiring.
+  { folder: 'engine', allowed: ['engine', 'core', 'config', 'connectors', 'state', 'observability'] },
+  // Activities adapt the engine to Temporal; they never reach into workflows or the CLI.
+  { folder: 'activities', allowed: ['activities', 'engine', 'core', 'config', 'connectors', 'state', 'observability'] },
+  // Workflows: deterministic code, pure core modules, and activities as types only (below).
+  { folder: 'workflows', allowed: ['workflows', 'core', 'activities'] },
 ];
 
 describe('layers', () => {
@@ -39,4 +45,13 @@ describe('layers', () => {
       expect(outward).toEqual([]);
     });
   }
+
+  it('workflows/ import activities only as types (the workflow bundle must not pull activity code in)', () => {
+    const valueImports = sourceFiles('workflows').flatMap((file) =>
+      [...readFileSync(join(REPO, file), 'utf8').matchAll(/^\s*import\s+(?!type\s)[^'"]*?from\s+'(\.{1,2}\/[^']+)'/gm)]
+        .filter((match) => relative(REPO, resolve(join(REPO, file, '..'), match[1]!)).startsWith('activities'))
+        .map((match) => `${file} → ${match[1]}`),
+    );
+    expect(valueImports).toEqual([]);
+  });
 });

@@ -206,10 +206,9 @@ describe('computeChannelPrices: which entry applies', () => {
     expect(pricesAt([entry({ gross: '30' }), entry({ gross: '29.99' })], channel())).toEqual({ A: ['29.99', null, 'DETAL'] });
   });
 
-  // BUG (core/entities/price.ts, pickRegular/amountOf): a tie is broken by the raw number in the
-  // entry (gross ?? net), not by the price, so a net-only entry of 100 (123.00 gross at 23 % VAT)
-  // beats a gross-only entry of 110.00, and the channel shows 123.00 instead of the lowest 110.00.
-  it.fails('of tied regular entries, takes the lowest price even when one gives net and the other gross', () => {
+  // A tie is broken by the channel price, not the raw number in the entry: a net-only entry of
+  // 100 is 123.00 gross at 23 % VAT and loses to a gross-only entry of 110.00.
+  it('of tied regular entries, takes the lowest price even when one gives net and the other gross', () => {
     expect(pricesAt([entry({ net: '100' }), entry({ gross: '110' })], channel())).toEqual({ A: ['110.00', null, 'DETAL'] });
   });
 
@@ -299,11 +298,9 @@ describe('computeChannelPrices: which entry applies', () => {
   });
 });
 
-// BUG or undocumented limitation (core/entities/price.ts, priceOfSku): the promotion's compare-at is
-// the regular entry through the rules WITHOUT the floors (channelPrice's compare-at path), not the
-// regular price the channel showed. When the margin floor raised the regular price, the "was" price
-// is lower than the price shown before the promotion (here 15.00 instead of 24.60), or is left out
-// altogether when the promotion lies between the two (a 16.00 promotion then shows no compare-at).
+// The promotion's compare-at is the regular price as the channel shows it, floors included: were
+// it the regular entry without the floors, the "was" price would be below the price shown before
+// the promotion (15.00 instead of 24.60), or missing when the promotion lies between the two.
 describe('computeChannelPrices: compare-at of a promotion when a floor raised the regular price', () => {
   const c = withPromo({ minimumMarginPercent: '0' });
   const regular = entry({ gross: '15', cost: '20' });
@@ -312,11 +309,11 @@ describe('computeChannelPrices: compare-at of a promotion when a floor raised th
     expect(pricesAt([regular], c)).toEqual({ A: ['24.60', null, 'DETAL'] });
   });
 
-  it.fails('shows the regular price the channel showed as the compare-at of the promotion', () => {
+  it('shows the regular price the channel showed as the compare-at of the promotion', () => {
     expect(pricesAt([regular, promo('14', { cost: '0' })], c)).toEqual({ A: ['14.00', '24.60', 'PROMO'] });
   });
 
-  it.fails('keeps a compare-at for a promotion between the unfloored and the floored regular price', () => {
+  it('keeps a compare-at for a promotion between the unfloored and the floored regular price', () => {
     expect(pricesAt([regular, promo('16', { cost: '0' })], c)).toEqual({ A: ['16.00', '24.60', 'PROMO'] });
   });
 });
