@@ -22,7 +22,7 @@ describe('omnisync CLI', () => {
 
   it('config validate: ok for the shipped demo config', async () => {
     const run = await omnisync(['config', 'validate'], { SHOPIFY_ACCESS_TOKEN: 'shpat_x' });
-    expect(run.stdout).toBe('omnisync.yaml: ok (2 connectors, 1 syncs)\n');
+    expect(run.stdout).toBe('omnisync.yaml: ok (2 connectors, 2 syncs)\n');
     expect(run.code).toBe(0);
   });
 
