@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import type { CheckResult } from '../contract';
 import type { ErpSqlClient } from './client';
 import { verifyColumnTypes, verifyPriceTables, verifyReferences } from './column-types';
-import type { ErpAnyTables, ErpSqlConfig, ErpTables } from './config';
+import type { ErpSqlConfig, ErpTables } from './config';
 
 /**
  * Reads one row of each configured table, with every configured column; verifies the
@@ -16,12 +16,11 @@ import type { ErpAnyTables, ErpSqlConfig, ErpTables } from './config';
  * type, or references that cannot be joined fail here with the config path to fix. Throws
  * typed errors like the reads do.
  *
- * `config`: the connector's config, for its price tables. Without it they are taken from the
- * client, which keeps the config's whole tables block (its type names the stock tables only).
+ * `config`: the connector's config, whose price tables are checked when it has them.
  */
-export async function checkErpConnection(client: ErpSqlClient, config?: Pick<ErpSqlConfig, 'tables'>): Promise<CheckResult> {
+export async function checkErpConnection(client: ErpSqlClient, config: Pick<ErpSqlConfig, 'tables'>): Promise<CheckResult> {
   const { products, locations } = client.tables;
-  const { prices, priceLists } = config?.tables ?? (client.tables as ErpAnyTables);
+  const { prices, priceLists } = config.tables;
   let stockRows = 0;
   for (const key of ['products', 'locations', 'stock'] as const) {
     const fields = Object.keys(client.tables[key]).filter((field) => field !== 'table') as Array<Exclude<keyof ErpTables[typeof key], 'table'>>;

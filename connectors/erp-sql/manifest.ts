@@ -20,7 +20,7 @@ export const erpSqlManifest = defineConnector({
       ? { kind: 'unlimited' }
       : { kind: 'requests', perSecond: config.maxQueriesPerSecond, burst: Math.max(1, Math.floor(config.maxQueriesPerSecond)) },
   connect: (_id, config, deps) => new ErpSqlClient(config, deps.baseDir),
-  check: (client) => checkErpConnection(client),
+  check: (client, config) => checkErpConnection(client, config),
   close: (client) => client.close(),
   operations: {
     'stock.read': ({ client, config }) => new ErpStockSource(client, config.pageSize),
