@@ -2,18 +2,13 @@
  * SKUs held by several product rows, on real SQLite and PostgreSQL: left out of full and delta
  * pages, every row rejected with a reason naming all of them.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorInstance, StockCursor, StockPage, StockReadMode } from '../../connectors/contract';
-import { ErpDatabaseConfig, erpSqlManifest, ErpSqlConfig, type ErpDatabaseConfigInput } from '../../connectors/erp-sql';
-import { openErpDatabase } from '../../connectors/erp-sql/client';
+import { erpSqlManifest, ErpSqlConfig } from '../../connectors/erp-sql';
 import { DEMO_ERP_TABLES, type DemoErpDatabase } from '../../sandbox/erp/schema';
-import { seedDemoErp } from '../../sandbox/erp/seed';
-import { startPostgresTestServer, type PostgresTestServer } from '../support/postgres';
+import { startDemoErp, type DemoErpTestDatabase } from '../support/demo-erp';
 
 const PRODUCTS = 40;
 const SEEDED_AT = new Date('2025-06-01T00:00:00.000Z');
@@ -31,22 +26,14 @@ async function readAll(erp: ConnectorInstance, mode: StockReadMode, caseInsensit
 }
 
 describe.each(['sqlite', 'postgres'] as const)('erp-sql duplicate SKUs on %s', (driver) => {
-  let server: PostgresTestServer | undefined;
-  let tempDir: string | undefined;
+  let demoErp: DemoErpTestDatabase;
   let erpDb: DemoErpDatabase;
   let erp: ConnectorInstance;
 
   beforeAll(async () => {
-    let database: ErpDatabaseConfigInput;
-    if (driver === 'sqlite') {
-      tempDir = await mkdtemp(join(tmpdir(), 'omnisync-erp-dup-'));
-      database = { driver: 'sqlite', file: join(tempDir, 'erp.sqlite') };
-    } else {
-      server = await startPostgresTestServer();
-      database = { driver: 'postgres', connectionString: server.connectionString };
-    }
-    await seedDemoErp(database, { productCount: PRODUCTS, now: SEEDED_AT });
-    erpDb = openErpDatabase(ErpDatabaseConfig.parse(database), { baseDir: '/', readOnly: false });
+    demoErp = await startDemoErp(driver, { tempDirPrefix: 'omnisync-erp-dup-', productCount: PRODUCTS, now: SEEDED_AT });
+    const { database } = demoErp;
+    erpDb = demoErp.db;
     // The demo table keeps SKUs unique as stored; a trailing blank or other letter case slips through.
     await sql`insert into towary (id, indeks, nazwa) values (1001, 'PL-000005 ', 'Duplikat z spacją'), (1002, 'pl-000007', 'Duplikat małymi literami')`.execute(erpDb);
     await sql`insert into stany (id, towar_id, magazyn_id, ilosc, zarezerwowano, zmodyfikowano) values
@@ -57,9 +44,7 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql duplicate SKUs on %s', (
 
   afterAll(async () => {
     await erp?.close();
-    await erpDb?.destroy();
-    await server?.stop();
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    await demoErp?.close();
   });
 
   it('full read, SKUs compared case-insensitively: both duplicates left out, each row rejected naming all rows of its SKU', async () => {

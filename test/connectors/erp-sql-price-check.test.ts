@@ -4,19 +4,14 @@
  * validity and modification columns hold times, references reach their rows; every problem is
  * named by its config path.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConnectorInstance } from '../../connectors/contract';
-import { ErpDatabaseConfig, erpSqlManifest, ErpSqlConfig, type ErpDatabaseConfigInput } from '../../connectors/erp-sql';
-import { openErpDatabase } from '../../connectors/erp-sql/client';
+import { erpSqlManifest, ErpSqlConfig, type ErpDatabaseConfigInput } from '../../connectors/erp-sql';
 import { DEMO_ERP_PRICE_TABLES, DEMO_ERP_TABLES, type DemoErpDatabase } from '../../sandbox/erp/schema';
-import { seedDemoErp } from '../../sandbox/erp/seed';
 import type { CrosswalkStore } from '../../state/store';
-import { startPostgresTestServer, type PostgresTestServer } from '../support/postgres';
+import { startDemoErp, type DemoErpTestDatabase } from '../support/demo-erp';
 
 const unusedCrosswalk: CrosswalkStore = {
   get: async () => new Map(),
@@ -26,8 +21,7 @@ const unusedCrosswalk: CrosswalkStore = {
 type Prices = Record<keyof typeof DEMO_ERP_PRICE_TABLES.prices, string>;
 
 describe.each(['sqlite', 'postgres'] as const)('erp-sql check of the price tables on %s', (driver) => {
-  let server: PostgresTestServer | undefined;
-  let tempDir: string;
+  let demoErp: DemoErpTestDatabase;
   let database: ErpDatabaseConfigInput;
   let erpDb: DemoErpDatabase;
   const time = driver === 'postgres' ? 'timestamp' : 'text';
@@ -63,21 +57,12 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql check of the price table
   }
 
   beforeAll(async () => {
-    tempDir = await mkdtemp(join(tmpdir(), 'omnisync-erp-price-check-'));
-    if (driver === 'sqlite') {
-      database = { driver: 'sqlite', file: join(tempDir, 'erp.sqlite') };
-    } else {
-      server = await startPostgresTestServer();
-      database = { driver: 'postgres', connectionString: server.connectionString };
-    }
-    await seedDemoErp(database, { productCount: 50, now: new Date('2025-12-01T00:00:00.000Z') });
-    erpDb = openErpDatabase(ErpDatabaseConfig.parse(database), { baseDir: '/', readOnly: false });
+    demoErp = await startDemoErp(driver, { tempDirPrefix: 'omnisync-erp-price-check-', productCount: 50, now: new Date('2025-12-01T00:00:00.000Z') });
+    ({ database, db: erpDb } = demoErp);
   });
 
   afterAll(async () => {
-    await erpDb?.destroy();
-    await server?.stop();
-    await rm(tempDir, { recursive: true, force: true });
+    await demoErp?.close();
   });
 
   it('passes on the demo ERP, and names its price lists', async () => {

@@ -2,9 +2,6 @@
  * Prices from the erp-sql connector (`price.read`) against the sandbox ERP's price tables on
  * real databases: SQLite and PostgreSQL run the same tests.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +14,7 @@ import { QUARANTINE_CATEGORY } from '../../core/quarantine-categories';
 import { DEMO_ERP_PRICE_TABLES, DEMO_ERP_TABLES, DEMO_PROMOTION_PRICE_LIST, DEMO_REGULAR_PRICE_LIST, type DemoErpDatabase } from '../../sandbox/erp/schema';
 import { DEMO_PROMOTION_PRODUCTS, demoPromotionProductIds, demoVatRate, seedDemoErp } from '../../sandbox/erp/seed';
 import type { CrosswalkStore } from '../../state/store';
-import { startPostgresTestServer, type PostgresTestServer } from '../support/postgres';
+import { startDemoErp, type DemoErpTestDatabase } from '../support/demo-erp';
 
 const PRODUCT_COUNT = 300;
 /** Seeded prices were modified in the 30 days before this; the promotion runs around it. */
@@ -79,8 +76,7 @@ function expectWholeSkus(pages: PricePage[], all: PriceListEntry[], context: str
 }
 
 describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) => {
-  let server: PostgresTestServer | undefined;
-  let tempDir: string | undefined;
+  let demoErp: DemoErpTestDatabase;
   let database: ErpDatabaseConfigInput;
   /** A writable connection for the tests to change the ERP's data (the connector only reads). */
   let erpDb: DemoErpDatabase;
@@ -88,15 +84,8 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
   let priceRowCount: number;
 
   beforeAll(async () => {
-    tempDir = await mkdtemp(join(tmpdir(), 'omnisync-erp-prices-test-'));
-    if (driver === 'sqlite') {
-      database = { driver: 'sqlite', file: join(tempDir, 'erp.sqlite') };
-    } else {
-      server = await startPostgresTestServer();
-      database = { driver: 'postgres', connectionString: server.connectionString };
-    }
-    await seedDemoErp(database, { productCount: PRODUCT_COUNT, now: SEEDED_AT });
-    erpDb = openErpDatabase(ErpDatabaseConfig.parse(database), { baseDir: '/', readOnly: false });
+    demoErp = await startDemoErp(driver, { tempDirPrefix: 'omnisync-erp-prices-test-', productCount: PRODUCT_COUNT, now: SEEDED_AT });
+    ({ database, db: erpDb } = demoErp);
     const [count] = (await sql<{ n: number | string }>`select count(*) as n from ceny`.execute(erpDb)).rows;
     priceRowCount = Number(count?.n);
     erp = connector(database);
@@ -104,9 +93,7 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
 
   afterAll(async () => {
     await erp?.close();
-    await erpDb?.destroy();
-    await server?.stop();
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    await demoErp?.close();
   });
 
   it('the demo ERP has a DETAL price for every product and a running PROMO of 25 products at 20 % off, with net, gross and cost that fit', async () => {
@@ -449,13 +436,7 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql prices on %s', (driver) 
   });
 
   it('seeding an ERP created before the price tables adds them, with the prices a new ERP gets, and keeps the stock', async () => {
-    let upgraded: ErpDatabaseConfigInput;
-    if (driver === 'sqlite') {
-      upgraded = { driver: 'sqlite', file: join(tempDir!, 'upgraded.sqlite') };
-    } else {
-      await sql`create database erp_upgraded`.execute(erpDb);
-      upgraded = { driver: 'postgres', connectionString: server!.connectionString.replace(/\/[^/]+$/, '/erp_upgraded') };
-    }
+    const upgraded = await demoErp.createDatabase('erp_upgraded');
     const db = openErpDatabase(ErpDatabaseConfig.parse(upgraded), { baseDir: '/', readOnly: false });
     try {
       const dump = async (table: string) => (await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by id`.execute(db)).rows;

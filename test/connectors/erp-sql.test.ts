@@ -2,9 +2,6 @@
  * The erp-sql connector against the sandbox ERP on real databases: SQLite and PostgreSQL run
  * the same tests, because the connector promises the same behaviour on both.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,7 +13,7 @@ import { demoProducts } from '../../sandbox/demo-catalog';
 import { DEMO_ERP_TABLES, type DemoErpDatabase } from '../../sandbox/erp/schema';
 import { seedDemoErp, simulateErpSales } from '../../sandbox/erp/seed';
 import type { CrosswalkStore } from '../../state/store';
-import { startPostgresTestServer, type PostgresTestServer } from '../support/postgres';
+import { startDemoErp, type DemoErpTestDatabase } from '../support/demo-erp';
 
 const PRODUCT_COUNT = 2_500;
 /** Seeded stock was modified in the 30 days before this; sales happen after it. */
@@ -49,8 +46,7 @@ async function readAll(erp: ConnectorInstance, mode: StockReadMode, start: Stock
 }
 
 describe.each(['sqlite', 'postgres'] as const)('erp-sql connector on %s', (driver) => {
-  let server: PostgresTestServer | undefined;
-  let tempDir: string | undefined;
+  let demoErp: DemoErpTestDatabase;
   let database: ErpDatabaseConfigInput;
   /** A writable connection for the tests to change the ERP's data (the connector only reads). */
   let erpDb: DemoErpDatabase;
@@ -58,15 +54,8 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql connector on %s', (drive
   let stockRowCount: number;
 
   beforeAll(async () => {
-    if (driver === 'sqlite') {
-      tempDir = await mkdtemp(join(tmpdir(), 'omnisync-erp-test-'));
-      database = { driver: 'sqlite', file: join(tempDir, 'erp.sqlite') };
-    } else {
-      server = await startPostgresTestServer();
-      database = { driver: 'postgres', connectionString: server.connectionString };
-    }
-    await seedDemoErp(database, { productCount: PRODUCT_COUNT, now: SEEDED_AT });
-    erpDb = openErpDatabase(ErpDatabaseConfig.parse(database), { baseDir: '/', readOnly: false });
+    demoErp = await startDemoErp(driver, { tempDirPrefix: 'omnisync-erp-test-', productCount: PRODUCT_COUNT, now: SEEDED_AT });
+    ({ database, db: erpDb } = demoErp);
     const [count] = (await sql<{ n: number | string }>`select count(*) as n from stany`.execute(erpDb)).rows;
     stockRowCount = Number(count?.n);
     erp = connector(database);
@@ -74,9 +63,7 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql connector on %s', (drive
 
   afterAll(async () => {
     await erp?.close();
-    await erpDb?.destroy();
-    await server?.stop();
-    if (tempDir) await rm(tempDir, { recursive: true, force: true });
+    await demoErp?.close();
   });
 
   it('seeding again keeps the data (idempotent), reset rebuilds it', async () => {

@@ -3,9 +3,6 @@
  * promotion and its window (scheduleDemoPromotion), and an ERP seeded with the earlier demo
  * prices. What the connector reads of them is in test/connectors/erp-sql-prices.test.ts.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErpDatabaseConfig, type ErpDatabaseConfigInput } from '../../connectors/erp-sql';
@@ -20,7 +17,7 @@ import {
   scheduleDemoPromotion,
   seedDemoErp,
 } from '../../sandbox/erp/seed';
-import { startPostgresTestServer, type PostgresTestServer } from '../support/postgres';
+import { startDemoErp, type DemoErpTestDatabase } from '../support/demo-erp';
 
 const PRODUCT_COUNT = 1_200;
 const SEEDED_AT = new Date('2025-12-01T00:00:00.000Z');
@@ -50,27 +47,17 @@ describe('demo ERP prices helpers', () => {
 });
 
 describe.each(['sqlite', 'postgres'] as const)('demo ERP prices on %s', (driver) => {
-  let server: PostgresTestServer | undefined;
-  let tempDir: string;
+  let demoErp: DemoErpTestDatabase;
   let database: ErpDatabaseConfigInput;
   let db: DemoErpDatabase;
 
   beforeAll(async () => {
-    tempDir = await mkdtemp(join(tmpdir(), 'omnisync-erp-demo-prices-'));
-    if (driver === 'sqlite') {
-      database = { driver: 'sqlite', file: join(tempDir, 'erp.sqlite') };
-    } else {
-      server = await startPostgresTestServer();
-      database = { driver: 'postgres', connectionString: server.connectionString };
-    }
-    await seedDemoErp(database, { productCount: PRODUCT_COUNT, now: SEEDED_AT });
-    db = openErpDatabase(ErpDatabaseConfig.parse(database), { baseDir: '/', readOnly: false });
+    demoErp = await startDemoErp(driver, { tempDirPrefix: 'omnisync-erp-demo-prices-', productCount: PRODUCT_COUNT, now: SEEDED_AT });
+    ({ database, db } = demoErp);
   });
 
   afterAll(async () => {
-    await db?.destroy();
-    await server?.stop();
-    await rm(tempDir, { recursive: true, force: true });
+    await demoErp?.close();
   });
 
   const promotionRows = async () =>
@@ -125,13 +112,7 @@ describe.each(['sqlite', 'postgres'] as const)('demo ERP prices on %s', (driver)
   });
 
   it('an ERP seeded with the earlier demo prices (no PROMO list) gets the current ones; stock and products stay', async () => {
-    let earlier: ErpDatabaseConfigInput;
-    if (driver === 'sqlite') {
-      earlier = { driver: 'sqlite', file: join(tempDir, 'earlier.sqlite') };
-    } else {
-      await sql`create database erp_earlier`.execute(db);
-      earlier = { driver: 'postgres', connectionString: server!.connectionString.replace(/\/[^/]+$/, '/erp_earlier') };
-    }
+    const earlier = await demoErp.createDatabase('erp_earlier');
     const other = openErpDatabase(ErpDatabaseConfig.parse(earlier), { baseDir: '/', readOnly: false });
     try {
       const dump = async (table: string) => (await sql<Record<string, unknown>>`select * from ${sql.table(table)} order by id`.execute(other)).rows;
