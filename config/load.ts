@@ -323,7 +323,12 @@ function requireCapability(
   const manifest = loaded.get(id)?.manifest ?? (kind === undefined ? undefined : registry.get(kind));
   if (manifest && !manifest.capabilities.includes(capability)) {
     problems.push(`${path}: connector "${id}" (kind ${manifest.kind}) cannot do ${capability} (it offers: ${manifest.capabilities.join(', ')})`);
+    return;
   }
+  // The kind offers it; whether this instance's config lets it serve it is the kind's to say.
+  const connector = loaded.get(id);
+  const missing = connector === undefined ? undefined : connector.manifest.missingFor(capability, connector.config);
+  if (missing !== undefined) problems.push(`${path}: connector "${id}" cannot do ${capability} with its config: ${missing}`);
 }
 
 function loadMapping(file: string, path: string, display: string, entity: EntityName, targets: readonly string[], problems: string[]): unknown {

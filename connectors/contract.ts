@@ -233,6 +233,12 @@ export interface ConnectorManifest {
   /** HTTP headers that carry a secret (lower case), redacted from logs wherever they appear. */
   readonly secretHeaders: readonly string[];
   rateBudget(config: unknown): RateBudget;
+  /**
+   * Why an instance with this config cannot serve a capability its kind offers (e.g. an erp-sql
+   * instance without price tables cannot read prices), or undefined when it can. Checked by the
+   * config loader for every sync, so such a config fails validation instead of every run.
+   */
+  missingFor(capability: Capability, config: unknown): string | undefined;
   /** Largest page a source may be asked for; a sync's pageSize above it is a config error. Undefined: no limit. */
   maxPageSize(config: unknown): number | undefined;
   /**
@@ -260,6 +266,8 @@ export interface ConnectorDefinition<Schema extends z.ZodType, Client> {
   /** Default: none. */
   secretHeaders?: readonly string[];
   rateBudget(config: z.output<Schema>): RateBudget;
+  /** See ConnectorManifest.missingFor. Default: every capability the operations offer is served. */
+  missingFor?(capability: Capability, config: z.output<Schema>): string | undefined;
   maxPageSize?(config: z.output<Schema>): number;
   maxBatchSize?: Partial<Record<Capability, number>>;
   writeLimits?: { stock?: StockWriteLimits };
@@ -289,6 +297,7 @@ export function defineConnector<Schema extends z.ZodType, Client>(definition: Co
     maxBatchSize: definition.maxBatchSize ?? {},
     ...(definition.writeLimits === undefined ? {} : { writeLimits: definition.writeLimits }),
     rateBudget: (config) => definition.rateBudget(typed(config)),
+    missingFor: (capability, config) => definition.missingFor?.(capability, typed(config)),
     maxPageSize: (config) => definition.maxPageSize?.(typed(config)),
     create(id, rawConfig, deps) {
       const config = typed(rawConfig);

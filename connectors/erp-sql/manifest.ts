@@ -19,12 +19,16 @@ export const erpSqlManifest = defineConnector({
     config.maxQueriesPerSecond === undefined
       ? { kind: 'unlimited' }
       : { kind: 'requests', perSecond: config.maxQueriesPerSecond, burst: Math.max(1, Math.floor(config.maxQueriesPerSecond)) },
+  missingFor: (capability, config) =>
+    capability === 'price.read' && (config.tables.prices === undefined || config.tables.priceLists === undefined)
+      ? 'reading prices needs tables.prices and tables.priceLists (the ERP tables of prices and price lists) in its config'
+      : undefined,
   connect: (_id, config, deps) => new ErpSqlClient(config, deps.baseDir),
   check: (client, config) => checkErpConnection(client, config),
   close: (client) => client.close(),
   operations: {
     'stock.read': ({ client, config }) => new ErpStockSource(client, config.pageSize),
-    // Offered by the kind; an instance without tables.prices refuses reads with a config error.
+    // Offered by the kind; an instance without tables.prices fails config validation (missingFor).
     'price.read': ({ client, config }) => new ErpPriceSource(client, config),
   },
 });

@@ -36,7 +36,7 @@ export const PRICE_ENTITY = 'price';
 /** Days before a reduction whose lowest price the EU Omnibus rule asks for. */
 export const OMNIBUS_DAYS = 30;
 
-const PromotionPriceLists = z.array(z.string().trim().min(1)).default([]);
+const PromotionPriceLists = z.array(z.string().trim().min(1, 'expected a price list code, not an empty one')).default([]);
 
 /**
  * One channel's rules, plus the price lists whose valid entries are promotions. Both parts are
@@ -61,9 +61,10 @@ export const PriceMapping = z.strictObject({
   guard: PriceGuardRules.default(PriceGuardRules.parse({})),
   /**
    * Hours a run with held changes waits for an operator's decision; after that the held changes
-   * lapse (nothing of them is pushed, as after a rejection) and the run ends. Default 24.
+   * lapse (nothing of them is pushed, as after a rejection) and the run ends. Default 24; at most
+   * 6 days, below the week for which staged batches (what an approval pushes) are kept.
    */
-  holdTimeoutHours: z.number().positive().max(24 * 30).default(24),
+  holdTimeoutHours: z.number().positive().max(24 * 6).default(24),
 });
 export type PriceMapping = z.infer<typeof PriceMapping>;
 

@@ -13,6 +13,7 @@ function configDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'omnisync-config-'));
   mkdirSync(join(dir, 'mappings'));
   copyFileSync(join(repo, 'mappings/stock-erp-to-shopify.yaml'), join(dir, 'mappings/stock-erp-to-shopify.yaml'));
+  copyFileSync(join(repo, 'mappings/prices-erp-to-shopify.yaml'), join(dir, 'mappings/prices-erp-to-shopify.yaml'));
   return dir;
 }
 
@@ -215,6 +216,46 @@ describe('config loading', () => {
     expect(problemsOf(reversed)).toEqual([
       'syncs.erp-stock-to-shopify.source: connector "shopify" (kind shopify) cannot do stock.read (it offers: stock.write, price.write)',
       'syncs.erp-stock-to-shopify.targets[0]: connector "erp" (kind erp-sql) cannot do stock.write (it offers: stock.read, price.read)',
+    ]);
+  });
+
+  it('checks a price sync: its source must be configured for prices, it runs full only, and its mapping must be a price mapping', () => {
+    const text = `
+${DEMO_CONNECTORS_YAML}syncs:
+  prices:
+    entity: price
+    source: erp
+    targets: [shopify]
+    mapping: mappings/stock-erp-to-shopify.yaml
+    schedule:
+      delta: { cron: "*/5 * * * *" }
+`;
+    expect(problemsOf(text)).toEqual([
+      'syncs.prices.source: connector "erp" cannot do price.read with its config: reading prices needs tables.prices and tables.priceLists (the ERP tables of prices and price lists) in its config',
+      'syncs.prices.schedule.delta: price syncs run full (a promotion starts or ends without any row changing, so only a full read sees it; only changed prices are pushed)',
+      'mappings/stock-erp-to-shopify.yaml: entity: the sync copies price, but the mapping file declares "stock" (expected "entity: price")',
+    ]);
+  });
+
+  it('holds every price rule problem of a channel with its path, and a hold timeout above the staged batches\' retention', () => {
+    const dir = configDir();
+    writeFileSync(
+      join(dir, 'mappings/bad-prices.yaml'),
+      ['entity: price', 'channels:', '  shopify:', '    priceList: DETAL', '    promotionPriceLists: [""]', '    currency: pln', '    pricesIncludeVat: true', 'holdTimeoutHours: 200', ''].join('\n'),
+    );
+    const text = `
+${DEMO_CONNECTORS_YAML.replace('        stock: {', '        priceLists: { table: cenniki, id: id, code: symbol, currency: waluta }\n        prices: { table: ceny, id: id, productId: towar_id, priceListId: cennik_id, gross: brutto, vatRate: stawka_vat, modifiedAt: zmodyfikowano }\n        stock: {')}syncs:
+  prices:
+    entity: price
+    source: erp
+    targets: [shopify]
+    mapping: mappings/bad-prices.yaml
+`;
+    const problems = problemsOf(text, undefined, dir);
+    expect(problems).toEqual([
+      'mappings/bad-prices.yaml: channels.shopify.promotionPriceLists[0]: expected a price list code, not an empty one',
+      'mappings/bad-prices.yaml: channels.shopify.currency: expected an ISO 4217 currency code such as "PLN"',
+      'mappings/bad-prices.yaml: holdTimeoutHours: expected at most 144, got number 200',
     ]);
   });
 
