@@ -135,12 +135,12 @@ describe('PriceMapping and PriceChannel', () => {
     expect(issuesOf({ entity: 'price', channels: { shopify: base }, guard: { maxDrop: 3 } }).map(([path]) => path)).toEqual(['guard']);
   });
 
-  it('refuses another entity and a hold timeout outside (0, 30 days]', () => {
+  it('refuses another entity and a hold timeout outside (0, 6 days] (staged batches are kept a week)', () => {
     const base = { priceList: 'DETAL', currency: 'PLN', pricesIncludeVat: true };
     expect(issuesOf({ entity: 'stock', channels: { shopify: base } }).map(([path]) => path)).toEqual(['entity']);
     expect(issuesOf({ entity: 'price', channels: { shopify: base }, holdTimeoutHours: 0 }).map(([path]) => path)).toEqual(['holdTimeoutHours']);
-    expect(issuesOf({ entity: 'price', channels: { shopify: base }, holdTimeoutHours: 24 * 30 + 1 }).map(([path]) => path)).toEqual(['holdTimeoutHours']);
-    expect(PriceMapping.parse({ entity: 'price', channels: { shopify: base }, holdTimeoutHours: 24 * 30 }).holdTimeoutHours).toBe(720);
+    expect(issuesOf({ entity: 'price', channels: { shopify: base }, holdTimeoutHours: 24 * 6 + 1 }).map(([path]) => path)).toEqual(['holdTimeoutHours']);
+    expect(PriceMapping.parse({ entity: 'price', channels: { shopify: base }, holdTimeoutHours: 24 * 6 }).holdTimeoutHours).toBe(144);
   });
 });
 
