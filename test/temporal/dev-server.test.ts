@@ -62,6 +62,7 @@ describe('startTemporalDevServer', () => {
       '--search-attribute', 'OmnisyncEntity=Keyword',
       '--search-attribute', 'OmnisyncSyncName=Keyword',
       '--search-attribute', 'OmnisyncSyncMode=Keyword',
+      '--search-attribute', 'OmnisyncWaitingFor=Keyword',
     ]);
   });
 
