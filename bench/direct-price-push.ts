@@ -20,17 +20,11 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { CostPacer } from '../connectors/shopify/cost-pacer';
+import { sendPacedCalls } from './direct-shopify';
 import { PRICE_UPDATE_COST, PRICE_UPDATE_MUTATION } from '../connectors/shopify/operations';
 
 const CALLS_IN_FLIGHT = 4;
 const PRICE_LIST = 'DETAL';
-
-interface ThrottleStatus {
-  maximumAvailable: number;
-  currentlyAvailable: number;
-  restoreRate: number;
-}
 
 interface PriceCall {
   productId: string;
@@ -74,45 +68,16 @@ async function main(): Promise<void> {
     calls.push({ productId: ref.product, variantId: ref.variant, price: Number(row.gross).toFixed(2) });
   }
 
-  const pacer = new CostPacer({ restoreRate: Number(values['restore-rate']), bucketSize: Number(values.bucket) });
-  let requests = 0;
-  let throttled = 0;
-  let next = 0;
-  const send = async (call: PriceCall): Promise<void> => {
-    for (;;) {
-      await pacer.acquire(PRICE_UPDATE_COST);
-      requests++;
-      const response = await fetch(url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ query: PRICE_UPDATE_MUTATION, variables: { productId: call.productId, variants: [{ id: call.variantId, price: call.price }] } }),
-      });
-      const body = (await response.json()) as {
-        data?: { productVariantsBulkUpdate?: { userErrors: Array<{ message: string }> } | null };
-        errors?: Array<{ extensions?: { code?: string } }>;
-        extensions?: { cost?: { actualQueryCost?: number; throttleStatus: ThrottleStatus } };
-      };
-      const cost = body.extensions?.cost;
-      if (cost) {
-        pacer.refund(PRICE_UPDATE_COST - (cost.actualQueryCost ?? 0));
-        pacer.observe(cost.throttleStatus);
-      }
-      if (body.errors?.some((error) => error.extensions?.code === 'THROTTLED')) {
-        throttled++;
-        await new Promise((resolve) => setTimeout(resolve, pacer.waitFor(PRICE_UPDATE_COST, cost?.throttleStatus.currentlyAvailable ?? 0)));
-        continue;
-      }
-      const userErrors = body.data?.productVariantsBulkUpdate?.userErrors ?? [];
-      if (!response.ok || body.errors || userErrors.length > 0) {
-        throw new Error(`product ${call.productId} failed: HTTP ${response.status} ${JSON.stringify(body.errors ?? userErrors)}`);
-      }
-      return;
-    }
-  };
-  const lane = async () => {
-    while (next < calls.length) await send(calls[next++]!);
-  };
-  await Promise.all(Array.from({ length: CALLS_IN_FLIGHT }, lane));
+  const { requests, throttled } = await sendPacedCalls({
+    url,
+    headers,
+    restoreRate: Number(values['restore-rate']),
+    bucketSize: Number(values.bucket),
+    cost: PRICE_UPDATE_COST,
+    callsInFlight: CALLS_IN_FLIGHT,
+    calls,
+    body: (call) => ({ query: PRICE_UPDATE_MUTATION, variables: { productId: call.productId, variants: [{ id: call.variantId, price: call.price }] } }),
+  });
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuAtStart);
   process.stdout.write(`${JSON.stringify({ items: calls.length, seconds, requests, throttled, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);

@@ -17,19 +17,13 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import YAML from 'yaml';
-import { CostPacer } from '../connectors/shopify/cost-pacer';
+import { sendPacedCalls } from './direct-shopify';
 import { SET_QUANTITIES_COST, SET_QUANTITIES_MUTATION } from '../connectors/shopify/operations';
 import { computeTargetStock, StockMapping } from '../core/stock-mapping';
 import type { StockLevel, StockUpdate } from '../core/model';
 
 const ITEMS_PER_CALL = 250;
 const CALLS_IN_FLIGHT = 4;
-
-interface ThrottleStatus {
-  maximumAvailable: number;
-  currentlyAvailable: number;
-  restoreRate: number;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -63,52 +57,27 @@ async function main(): Promise<void> {
 
   const calls: StockUpdate[][] = [];
   for (let start = 0; start < updates.length; start += ITEMS_PER_CALL) calls.push(updates.slice(start, start + ITEMS_PER_CALL));
-  const pacer = new CostPacer({ restoreRate: Number(values['restore-rate']), bucketSize: Number(values.bucket) });
-  let requests = 0;
-  let throttled = 0;
-  let next = 0;
-  const send = async (call: StockUpdate[], index: number): Promise<void> => {
-    for (;;) {
-      await pacer.acquire(SET_QUANTITIES_COST);
-      requests++;
-      const response = await fetch(url, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({
-          query: SET_QUANTITIES_MUTATION,
-          variables: {
-            input: {
-              name: 'available',
-              reason: 'correction',
-              referenceDocumentUri: 'direct://bench',
-              quantities: call.map((u) => ({ inventoryItemId: itemIdBySku.get(u.sku)!, locationId: u.location, quantity: u.quantity, changeFromQuantity: null })),
-            },
-            idempotencyKey: `direct-${index}`,
-          },
-        }),
-      });
-      const body = (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }>; extensions?: { cost?: { actualQueryCost?: number; throttleStatus: ThrottleStatus } } };
-      const cost = body.extensions?.cost;
-      if (cost) {
-        pacer.refund(SET_QUANTITIES_COST - (cost.actualQueryCost ?? 0));
-        pacer.observe(cost.throttleStatus);
-      }
-      if (body.errors?.some((error) => error.extensions?.code === 'THROTTLED')) {
-        throttled++;
-        await new Promise((resolve) => setTimeout(resolve, pacer.waitFor(SET_QUANTITIES_COST, cost?.throttleStatus.currentlyAvailable ?? 0)));
-        continue;
-      }
-      if (!response.ok || body.errors) throw new Error(`call ${index} failed: HTTP ${response.status} ${JSON.stringify(body.errors)}`);
-      return;
-    }
-  };
-  const lane = async () => {
-    while (next < calls.length) {
-      const index = next++;
-      await send(calls[index]!, index);
-    }
-  };
-  await Promise.all(Array.from({ length: CALLS_IN_FLIGHT }, lane));
+  const { requests, throttled } = await sendPacedCalls({
+    url,
+    headers,
+    restoreRate: Number(values['restore-rate']),
+    bucketSize: Number(values.bucket),
+    cost: SET_QUANTITIES_COST,
+    callsInFlight: CALLS_IN_FLIGHT,
+    calls,
+    body: (call, index) => ({
+      query: SET_QUANTITIES_MUTATION,
+      variables: {
+        input: {
+          name: 'available',
+          reason: 'correction',
+          referenceDocumentUri: 'direct://bench',
+          quantities: call.map((u) => ({ inventoryItemId: itemIdBySku.get(u.sku)!, locationId: u.location, quantity: u.quantity, changeFromQuantity: null })),
+        },
+        idempotencyKey: `direct-${index}`,
+      },
+    }),
+  });
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuAtStart);
   process.stdout.write(`${JSON.stringify({ items: updates.length, seconds, requests, throttled, cpuSeconds: (cpu.user + cpu.system) / 1e6 })}\n`);
