@@ -57,7 +57,7 @@ import { startTemporalDevServer } from '../temporal/dev-server';
 import { syncStartOptions } from '../temporal/sync-starts';
 import { priceSync } from '../workflows/price-sync';
 import type { SyncProgress } from '../workflows/sync-engine';
-import { activityTimeline, countHistory, cpuSeconds, profileFlags, REPO, residentMemory, runToCompletion, startSimulatorProcess, waitForPollers } from './support';
+import { activityTimeline, commonBenchOptions, countHistory, cpuSeconds, profileFlags, REPO, residentMemory, runToCompletion, startSimulatorProcess, waitForPollers } from './support';
 
 const TOKEN = 'shpat_bench';
 /** Shopify Plus's restore rate; the bucket is one second of it (see the file comment). */
@@ -76,18 +76,7 @@ async function main(): Promise<void> {
       products: { type: 'string', default: '10000' },
       /** Products per page of the price sync (each page is one staged batch, one push activity). */
       'page-size': { type: 'string', default: '1000' },
-      /** Points per second the simulated shop restores (bucket: one second's worth). */
-      'restore-rate': { type: 'string', default: String(DEFAULT_RESTORE_RATE) },
-      /** V8 old-space limit of the worker process in MB (0: Node's default), as bench:stock. */
-      'worker-heap-mb': { type: 'string', default: '128' },
-      /** Prints, per activity type, how long activities waited to start and how long they ran. */
-      timeline: { type: 'boolean', default: false },
-      /** file: the dev server persists to SQLite (as `npm start`); memory: no fsync per event. */
-      'temporal-db': { type: 'string', default: 'memory' },
-      /** Writes V8 CPU profiles of the worker and the simulator (on exit) into this folder. */
-      'cpu-profile': { type: 'string' },
-      /** Skips the direct-push baseline (see the file comment). */
-      'no-direct': { type: 'boolean', default: false },
+      ...commonBenchOptions(DEFAULT_RESTORE_RATE),
     },
   });
   const cpuProfileDir = values['cpu-profile'] === undefined ? undefined : resolve(values['cpu-profile']);

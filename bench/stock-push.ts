@@ -43,7 +43,7 @@ import { startTemporalDevServer } from '../temporal/dev-server';
 import { syncStartOptions } from '../temporal/sync-starts';
 import { INVENTORY_ITEM_CROSSWALK } from '../connectors/shopify/stock-target';
 import { stockSync, type StockSyncProgress } from '../workflows/stock-sync';
-import { activityTimeline, countHistory, cpuSeconds, profileFlags, REPO, residentMemory, runToCompletion, startSimulatorProcess, waitForPollers } from './support';
+import { activityTimeline, commonBenchOptions, countHistory, cpuSeconds, profileFlags, REPO, residentMemory, runToCompletion, startSimulatorProcess, waitForPollers } from './support';
 
 const TOKEN = 'shpat_bench';
 /** Shopify Plus's restore rate; the bucket is one second of it (see the file comment). */
@@ -56,27 +56,10 @@ async function main(): Promise<void> {
     options: {
       products: { type: 'string', default: '100000' },
       'page-size': { type: 'string', default: '2500' },
-      /**
-       * Points per second the simulated shop restores (bucket: one second's worth). A rate far
-       * above the ceiling (e.g. 100000) shows what the machine does when the throttle never binds.
-       */
-      'restore-rate': { type: 'string', default: String(DEFAULT_RESTORE_RATE) },
+      ...commonBenchOptions(DEFAULT_RESTORE_RATE),
       cold: { type: 'boolean', default: false },
-      /**
-       * V8 old-space limit of the worker process in MB (0: Node's default). V8 grows its heap
-       * lazily while memory is plentiful; a cap makes it collect sooner (docs/operations.md).
-       */
-      'worker-heap-mb': { type: 'string', default: '128' },
-      /** Prints, per activity type, how long activities waited to start and how long they ran. */
-      timeline: { type: 'boolean', default: false },
-      /** file: the dev server persists to SQLite (as `npm start`); memory: no fsync per event. */
-      'temporal-db': { type: 'string', default: 'memory' },
       /** Two worker processes: one serving the hub and the ERP's queues, one Shopify's. */
       'split-workers': { type: 'boolean', default: false },
-      /** Writes V8 CPU profiles of the worker and the simulator (on exit) into this folder. */
-      'cpu-profile': { type: 'string' },
-      /** Skips the direct-push baseline (see the file comment). */
-      'no-direct': { type: 'boolean', default: false },
     },
   });
   const cpuProfileDir = values['cpu-profile'] === undefined ? undefined : resolve(values['cpu-profile']);

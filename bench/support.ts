@@ -127,3 +127,30 @@ export async function countHistory(client: Client, workflowId: string): Promise<
   }
   return { events, activities };
 }
+
+/**
+ * The command-line options both push benchmarks take (bench:stock, bench:prices), besides their
+ * own catalogue size and page size. `restoreRate`: the benchmark's default rate.
+ */
+export function commonBenchOptions(restoreRate: number) {
+  return {
+    /**
+     * Points per second the simulated shop restores (bucket: one second's worth). A rate far
+     * above the ceiling (e.g. 100000) shows what the machine does when the throttle never binds.
+     */
+    'restore-rate': { type: 'string', default: String(restoreRate) },
+    /**
+     * V8 old-space limit of the worker process in MB (0: Node's default). V8 grows its heap
+     * lazily while memory is plentiful; a cap makes it collect sooner (docs/operations.md).
+     */
+    'worker-heap-mb': { type: 'string', default: '128' },
+    /** Prints, per activity type, how long activities waited to start and how long they ran. */
+    timeline: { type: 'boolean', default: false },
+    /** file: the dev server persists to SQLite (as `npm start`); memory: no fsync per event. */
+    'temporal-db': { type: 'string', default: 'memory' },
+    /** Writes V8 CPU profiles of the worker and the simulator (on exit) into this folder. */
+    'cpu-profile': { type: 'string' },
+    /** Skips the direct-push baseline (see the file comment). */
+    'no-direct': { type: 'boolean', default: false },
+  } as const;
+}
