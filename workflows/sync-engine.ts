@@ -71,6 +71,9 @@ const PAGES_IN_FLIGHT: Record<SyncMode, number> = { full: 4, delta: 1 };
 /** patched() id: a run at maxPages ends instead of continuing as new first (2026-12). */
 export const STOP_AT_MAX_PAGES_PATCH = 'stock-sync-stop-at-max-pages';
 
+/** Shortest wait for a change of values before the run runs again (see runSync). */
+const MIN_WAIT_FOR_CHANGE_MS = 1_000;
+
 /** The search attribute value of a run whose held changes wait for an operator. */
 export const WAITING_FOR_PRICE_GUARD = 'price-guard';
 
@@ -255,9 +258,11 @@ export async function runSync(entity: string, input: SyncInput): Promise<SyncPro
     if (before === null || before === undefined || nextChangeAt < before) {
       // Durable: the timer survives worker and server restarts; a late wake-up computes the
       // values of the moment it runs, so a promotion that ended meanwhile is never applied.
-      const wait = Date.parse(nextChangeAt) - Date.now();
+      // At least a moment: the change time comes from the worker's clock, and a worker clock
+      // behind the server's must not turn a passed moment into back-to-back runs.
+      const wait = Math.max(MIN_WAIT_FOR_CHANGE_MS, Date.parse(nextChangeAt) - Date.now());
       log.info('values change before the next scheduled run; waiting for it', { syncName: plan.syncName, nextChangeAt });
-      if (wait > 0) await sleep(wait);
+      await sleep(wait);
       return continueAsNew<(input: SyncInput) => Promise<SyncProgress>>({ syncName: input.syncName, mode: 'full', followValidity: true });
     }
   }
