@@ -194,13 +194,7 @@ function entityActivities(deps: SyncActivityDeps, entity: EntityName, pruneNowAn
         const sync = syncOf(input.syncName);
         return sync.entity === 'price' ? guardPriceRun(engineDeps, sync, input) : {};
       }),
-    rejectHeld: (input) =>
-      typed(async () => {
-        if (!input.all) return rejectHeldItems(engineDeps, input);
-        const pending = await store.loadPendingItems(input.batchId, input.target);
-        await store.markItemsFailed(input.batchId, input.target, pending.map((item) => ({ item, reason: 'the run was held by the guard and rejected by an operator; nothing pushed' })));
-        return pending.length;
-      }),
+    rejectHeld: (input) => typed(() => rejectHeldItems(engineDeps, input)),
   };
 }
 

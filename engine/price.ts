@@ -69,15 +69,20 @@ async function planPricePage(deps: EngineDeps, loaded: LoadedSync, input: PlanPa
     }
     const scope = { syncName: sync.name, target, entity: 'price' };
     const snapshot = await deps.store.loadSnapshot(scope, computed.prices.map((price) => price.sku));
-    const changed: Array<{ price: ChannelPrice; value: string; previous: string | null }> = [];
+    const differing: Array<{ price: ChannelPrice; value: string; previous: string | null }> = [];
     const inSync: string[] = [];
     for (const price of computed.prices) {
       const value = priceValueText(price);
       const previous = snapshot.get(snapshotKey(price.sku, '')) ?? null;
       if (previous === value) inSync.push(price.sku);
-      else changed.push({ price, value, previous });
+      else differing.push({ price, value, previous });
     }
     inSyncByTarget.set(target, inSync);
+    // A SKU the channel recently refused as unmappable (it does not list it) is not sent again on
+    // every run: it waits in the quarantine until the sync's recheck time, as stock does.
+    const recheckSince = new Date(Date.now() - sync.unmappableRecheckMinutes * 60_000).toISOString();
+    const parked = differing.length === 0 ? new Set<string>() : await deps.store.recentlyQuarantined(sync.name, 'price', 'unmappable', differing.map((c) => priceRecordKey(c.price.sku, target)), recheckSince);
+    const changed = parked.size === 0 ? differing : differing.filter((c) => !parked.has(priceRecordKey(c.price.sku, target)));
     // The guard per change; the run's own limits (how many change at once) are checked when
     // every page is staged (guardRun).
     const changes: PriceChange[] = changed.map(({ price, previous }) => {
@@ -86,11 +91,6 @@ async function planPricePage(deps: EngineDeps, loaded: LoadedSync, input: PlanPa
     });
     const verdict = guardPriceChanges(changes, { ...mapping.guard, maxChangedShare: 100, maxChangedCount: undefined }, { catalogueSize: 0 });
     const heldReasons = new Map(verdict.held.map((held) => [held.change.sku, held.reason]));
-    // A SKU the channel recently refused as unmappable (it does not list it) is not sent again on
-    // every run: it waits in the quarantine until the sync's recheck time, as stock does.
-    const recheckSince = new Date(Date.now() - sync.unmappableRecheckMinutes * 60_000).toISOString();
-    const parked = changed.length === 0 ? new Set<string>() : await deps.store.recentlyQuarantined(sync.name, 'price', 'unmappable', changed.map((c) => priceRecordKey(c.price.sku, target)), recheckSince);
-    if (parked.size > 0) changed.splice(0, changed.length, ...changed.filter((c) => !parked.has(priceRecordKey(c.price.sku, target))));
     const history = changed.length === 0 ? new Map() : await deps.store.priceHistorySince(target, changed.map((c) => c.price.sku), new Date(Date.parse(at) - OMNIBUS_DAYS * DAY_MS).toISOString());
     changesByTarget.set(
       target,

@@ -100,11 +100,19 @@ export async function pushBatch(deps: EngineDeps, engine: EntityEngine, sync: Lo
   return store.batchOutcomeCounts(input.batchId, input.target);
 }
 
-/** Marks the held items of a batch failed, so nothing of them is ever pushed. Returns items rejected. */
-export async function rejectHeldItems(deps: EngineDeps, input: { batchId: string; target: string; reason?: string }): Promise<number> {
-  const held = (await deps.store.loadPendingItems(input.batchId, input.target)).filter((item) => item.held !== undefined);
-  if (held.length > 0) await deps.store.markItemsFailed(input.batchId, input.target, held.map((item) => ({ item, reason: input.reason ?? REJECTED_BY_OPERATOR })));
-  return held.length;
+/** Reason recorded for the pending items of a run the guard held as a whole and an operator rejected. */
+export const RUN_REJECTED_BY_OPERATOR = 'the run was held by the guard and rejected by an operator; nothing pushed';
+
+/**
+ * Marks the held items of a batch failed, so nothing of them is ever pushed; with `all` (a run
+ * held as a whole), every pending item of the batch. Returns items rejected.
+ */
+export async function rejectHeldItems(deps: EngineDeps, input: { batchId: string; target: string; all?: boolean }): Promise<number> {
+  const pending = await deps.store.loadPendingItems(input.batchId, input.target);
+  const rejected = input.all === true ? pending : pending.filter((item) => item.held !== undefined);
+  const reason = input.all === true ? RUN_REJECTED_BY_OPERATOR : REJECTED_BY_OPERATOR;
+  if (rejected.length > 0) await deps.store.markItemsFailed(input.batchId, input.target, rejected.map((item) => ({ item, reason })));
+  return rejected.length;
 }
 
 /**
