@@ -12,7 +12,7 @@ import type { StagedItem } from '../core/model';
 import type { EntitySpec, SyncMode } from '../core/entities';
 import type { ConnectorPool } from '../connectors/pool';
 import type { LoadedConfig, LoadedSync } from '../config/load';
-import type { QuarantineRecord, StateStore } from '../state/store';
+import type { PriceHistoryEntry, QuarantineRecord, StateStore } from '../state/store';
 
 export interface EngineDeps {
   config: Pick<LoadedConfig, 'syncs' | 'temporal' | 'connectors'>;
@@ -67,8 +67,8 @@ export interface TargetWriter {
   readonly maxConcurrentCalls: number;
   /** Called once per push with all its items before any write (e.g. SKUs resolved in bulk). */
   prepare(items: readonly StagedItem[]): Promise<ItemWriter>;
-  /** Called with the items a call confirmed, after they are recorded (e.g. the price history). */
-  afterPushed?(items: readonly StagedItem[]): Promise<void>;
+  /** What confirmed items add to the price history (prices), recorded with them in one transaction. */
+  priceHistoryOf?(items: readonly StagedItem[], pushedAt: string): PriceHistoryEntry[];
 }
 
 export interface EntityEngine {

@@ -129,16 +129,11 @@ export const priceEngine: EntityEngine = {
       // The target spreads one call over its own calls (Shopify: one per product) and paces them.
       maxConcurrentCalls: 1,
       prepare: async () => ({ write: (items, key) => target.setPrices(items.map(toPriceUpdate), key) }),
-      async afterPushed(items) {
-        const since = new Date().toISOString();
-        await deps.store.recordPriceHistory(
-          targetId,
-          items.map((item) => {
-            const update = toPriceUpdate(item);
-            return { sku: item.key, since, amount: update.price.amount, currency: update.price.currency, compareAt: update.compareAt?.amount ?? null };
-          }),
-        );
-      },
+      priceHistoryOf: (items, since) =>
+        items.map((item) => {
+          const update = toPriceUpdate(item);
+          return { sku: item.key, since, amount: update.price.amount, currency: update.price.currency, compareAt: update.compareAt?.amount ?? null };
+        }),
     };
   },
   recordKey: (item, target) => priceRecordKey(item.key, target),

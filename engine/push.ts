@@ -53,8 +53,8 @@ export async function pushBatch(deps: EngineDeps, engine: EntityEngine, sync: Lo
       else bad.push({ item, kind: result.kind, message: result.message });
     });
     if (ok.length > 0) {
-      await store.markItemsPushed(scope, input.batchId, ok);
-      await target.afterPushed?.(ok);
+      const history = target.priceHistoryOf;
+      await store.markItemsPushed(scope, input.batchId, ok, history === undefined ? undefined : (pushedAt) => history(ok, pushedAt));
     }
     if (bad.length > 0) {
       // Quarantined before they are marked failed: a worker that dies in between leaves them

@@ -185,7 +185,7 @@ export class KyselyStateStore implements StateStore {
   }
 
   /** Records the items' outcome and their values in the snapshot, in one transaction. */
-  async markItemsPushed(scope: SnapshotScope, batchId: string, items: readonly StagedItem[]): Promise<void> {
+  async markItemsPushed(scope: SnapshotScope, batchId: string, items: readonly StagedItem[], priceHistory?: (pushedAt: string) => PriceHistoryEntry[]): Promise<void> {
     const pushedAt = nowIso();
     const confirmed = lastPerKey(items);
     if (confirmed.length === 0) return;
@@ -194,6 +194,7 @@ export class KyselyStateStore implements StateStore {
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('omnisync_push_outcome').values({ batch_id: batchId, target: scope.target, status: 'pushed', items_json: keys, recorded_at: pushedAt }).execute();
       for (const rowChunk of templateChunks(snapshotRows, ROWS_PER_STATEMENT)) await trx.executeQuery(this.statements.upsertSnapshot.bind([], rowChunk));
+      if (priceHistory !== undefined) await appendPriceHistory(trx, scope.target, priceHistory(pushedAt));
     });
   }
 
@@ -292,30 +293,7 @@ export class KyselyStateStore implements StateStore {
 
   async recordPriceHistory(target: string, entries: readonly PriceHistoryEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    const skus = [...new Set(entries.map((entry) => entry.sku))];
-    await this.db.transaction().execute(async (trx) => {
-      const latest = new Map<string, { amount: string; currency: string; compareAt: string | null }>();
-      for (const skuChunk of chunks(skus, IN_LIST_CHUNK)) {
-        const rows = await trx
-          .selectFrom('omnisync_price_history as h')
-          .select(['h.sku', 'h.amount', 'h.currency', 'h.compare_at'])
-          .where('h.target', '=', target)
-          .where('h.sku', 'in', skuChunk)
-          .where('h.since', '=', (eb) => eb.selectFrom('omnisync_price_history as l').select((e) => e.fn.max('l.since').as('since')).whereRef('l.target', '=', 'h.target').whereRef('l.sku', '=', 'h.sku'))
-          .execute();
-        for (const row of rows) latest.set(row.sku, { amount: row.amount, currency: row.currency, compareAt: row.compare_at });
-      }
-      const rows: Array<StateDatabase['omnisync_price_history']> = [];
-      for (const entry of entries) {
-        const last = latest.get(entry.sku);
-        if (last !== undefined && last.currency === entry.currency && new Dec(last.amount).equals(entry.amount) && last.compareAt === entry.compareAt) continue;
-        latest.set(entry.sku, entry);
-        rows.push({ target, sku: entry.sku, since: entry.since, amount: entry.amount, currency: entry.currency, compare_at: entry.compareAt });
-      }
-      for (const rowChunk of chunks(rows, rowsPerInsert(rows[0]))) {
-        await trx.insertInto('omnisync_price_history').values(rowChunk).onConflict((oc) => oc.doNothing()).execute();
-      }
-    });
+    await this.db.transaction().execute((trx) => appendPriceHistory(trx, target, entries));
   }
 
   async priceHistorySince(target: string, skus: readonly string[], from: string): Promise<Map<string, PriceHistoryEntry[]>> {
@@ -692,6 +670,33 @@ function rowsPerInsert(sample: object | undefined): number {
 
 function* chunks<T>(items: readonly T[], size: number): Generator<T[]> {
   for (let start = 0; start < items.length; start += size) yield items.slice(start, start + size);
+}
+
+/** Appends confirmed prices to the history in `db` (a transaction); a price equal to the SKU's latest one at the target adds nothing. */
+async function appendPriceHistory(db: Kysely<StateDatabase>, target: string, entries: readonly PriceHistoryEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const skus = [...new Set(entries.map((entry) => entry.sku))];
+  const latest = new Map<string, { amount: string; currency: string; compareAt: string | null }>();
+  for (const skuChunk of chunks(skus, IN_LIST_CHUNK)) {
+    const rows = await db
+      .selectFrom('omnisync_price_history as h')
+      .select(['h.sku', 'h.amount', 'h.currency', 'h.compare_at'])
+      .where('h.target', '=', target)
+      .where('h.sku', 'in', skuChunk)
+      .where('h.since', '=', (eb) => eb.selectFrom('omnisync_price_history as l').select((e) => e.fn.max('l.since').as('since')).whereRef('l.target', '=', 'h.target').whereRef('l.sku', '=', 'h.sku'))
+      .execute();
+    for (const row of rows) latest.set(row.sku, { amount: row.amount, currency: row.currency, compareAt: row.compare_at });
+  }
+  const rows: Array<StateDatabase['omnisync_price_history']> = [];
+  for (const entry of entries) {
+    const last = latest.get(entry.sku);
+    if (last !== undefined && last.currency === entry.currency && new Dec(last.amount).equals(entry.amount) && last.compareAt === entry.compareAt) continue;
+    latest.set(entry.sku, entry);
+    rows.push({ target, sku: entry.sku, since: entry.since, amount: entry.amount, currency: entry.currency, compare_at: entry.compareAt });
+  }
+  for (const rowChunk of chunks(rows, rowsPerInsert(rows[0]))) {
+    await db.insertInto('omnisync_price_history').values(rowChunk).onConflict((oc) => oc.doNothing()).execute();
+  }
 }
 
 function nowIso(): string {

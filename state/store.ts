@@ -92,9 +92,11 @@ export interface StateStore {
   loadPendingItems(batchId: string, target: string): Promise<StagedItem[]>;
   /**
    * Marks items pushed and records their values in the snapshot of `scope`, in one transaction,
-   * so a retry never pushes them again and the next run sees them as unchanged.
+   * so a retry never pushes them again and the next run sees them as unchanged. `priceHistory`
+   * gives, for the time recorded, the prices to append to the history in the same transaction
+   * (a worker that dies after the write loses neither).
    */
-  markItemsPushed(scope: SnapshotScope, batchId: string, items: readonly StagedItem[]): Promise<void>;
+  markItemsPushed(scope: SnapshotScope, batchId: string, items: readonly StagedItem[], priceHistory?: (pushedAt: string) => PriceHistoryEntry[]): Promise<void>;
   /** Marks items failed permanently (quarantined, or rejected by an operator); they are not retried. */
   markItemsFailed(batchId: string, target: string, failures: ReadonlyArray<{ item: StagedItem; reason: string }>): Promise<void>;
   /**

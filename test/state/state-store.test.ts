@@ -562,6 +562,28 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
       compareAt,
     });
 
+    it('records the history of pushed prices in the transaction that records the push, at its time', async () => {
+      const scope = { syncName: 'ph-push', target: 'ph-push-target', entity: 'price' };
+      const item = { key: 'PP-1', part: '', value: '["PLN","9.99",null]', previous: null };
+      await store.stageItems('ph-push-batch', scope.target, [item]);
+      let recordedAt = '';
+      await store.markItemsPushed(scope, 'ph-push-batch', [item], (pushedAt) => {
+        recordedAt = pushedAt;
+        return [{ sku: 'PP-1', since: pushedAt, amount: '9.99', currency: 'PLN', compareAt: null }];
+      });
+      expect(await store.loadPendingItems('ph-push-batch', scope.target)).toEqual([]);
+      expect(await store.priceHistoryOf('PP-1')).toEqual([{ target: scope.target, sku: 'PP-1', since: recordedAt, amount: '9.99', currency: 'PLN', compareAt: null }]);
+      // A history that cannot be written takes the push's record with it: the item stays pending.
+      const again = { ...item, key: 'PP-2' };
+      await store.stageItems('ph-push-batch-2', scope.target, [again]);
+      await expect(
+        store.markItemsPushed(scope, 'ph-push-batch-2', [again], () => {
+          throw new Error('history refused');
+        }),
+      ).rejects.toThrow('history refused');
+      expect(await store.loadPendingItems('ph-push-batch-2', scope.target)).toEqual([again]);
+    });
+
     it('records a price only when it differs from the latest one of the SKU at that target', async () => {
       const target = 'ph-record';
       await store.recordPriceHistory(target, [entry('PH-1', 1, '10.00')]);
