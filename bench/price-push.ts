@@ -35,7 +35,6 @@
  * 10,000 SKUs through productVariants costs about 20,000 points once); the SKUs the shop does not
  * list are looked up by the first run and fail as unknown to the shop in both runs.
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -57,7 +56,7 @@ import { startTemporalDevServer } from '../temporal/dev-server';
 import { syncStartOptions } from '../temporal/sync-starts';
 import { priceSync } from '../workflows/price-sync';
 import type { SyncProgress } from '../workflows/sync-engine';
-import { activityTimeline, commonBenchOptions, countHistory, cpuSeconds, profileFlags, REPO, residentMemory, runToCompletion, startSimulatorProcess, waitForPollers } from './support';
+import { activityTimeline, commonBenchOptions, countHistory, startBenchWorker, cpuSeconds, REPO, residentMemory, runToCompletion, startSimulatorProcess, waitForPollers } from './support';
 
 const TOKEN = 'shpat_bench';
 /** Shopify Plus's restore rate; the bucket is one second of it (see the file comment). */
@@ -137,21 +136,8 @@ async function main(): Promise<void> {
     const heapMb = Number(values['worker-heap-mb']);
     const bundleFile = join(dir, 'workflow-bundle.js');
     await runToCompletion(['--import', 'tsx', 'temporal/workflow-bundle.ts', bundleFile]);
-    const nodeFlags = [...profileFlags(cpuProfileDir, 'worker'), ...(heapMb > 0 ? [`--max-old-space-size=${heapMb}`, '--max-semi-space-size=4'] : [])];
-    const worker = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'cli/main.ts', '--config', configFile, 'worker', '--workflow-bundle', bundleFile], {
-      cwd: REPO,
-      env: { ...process.env, SHOPIFY_ACCESS_TOKEN: TOKEN, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    cleanups.push(
-      () =>
-        new Promise<void>((done) => {
-          if (worker.exitCode !== null) return done();
-          worker.once('exit', () => done());
-          worker.kill('SIGTERM');
-        }),
-    );
-    const workerPid = worker.pid!;
+    const worker = startBenchWorker({ configFile, bundleFile, token: TOKEN, heapMb, cpuProfileDir, profileName: 'worker' }, cleanups);
+    const workerPid = worker.pid;
     const { connection, client } = await connectClient({ address: server.address, namespace: 'default' });
     cleanups.push(() => connection.close());
     for (const taskQueue of ['bench', 'bench.connector.erp', 'bench.connector.shopify']) await waitForPollers(client, taskQueue);

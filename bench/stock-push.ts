@@ -27,7 +27,6 @@
  * shop's first sync (resolving 100,000 SKUs through productVariants costs ~200,000 points,
  * ~200 s at this rate, once); that one-off is reported separately when --cold is given.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,7 +42,7 @@ import { startTemporalDevServer } from '../temporal/dev-server';
 import { syncStartOptions } from '../temporal/sync-starts';
 import { INVENTORY_ITEM_CROSSWALK } from '../connectors/shopify/stock-target';
 import { stockSync, type StockSyncProgress } from '../workflows/stock-sync';
-import { activityTimeline, commonBenchOptions, countHistory, cpuSeconds, profileFlags, REPO, residentMemory, runToCompletion, startSimulatorProcess, waitForPollers } from './support';
+import { activityTimeline, commonBenchOptions, countHistory, startBenchWorker, cpuSeconds, REPO, residentMemory, runToCompletion, startSimulatorProcess, waitForPollers } from './support';
 
 const TOKEN = 'shpat_bench';
 /** Shopify Plus's restore rate; the bucket is one second of it (see the file comment). */
@@ -106,22 +105,8 @@ async function main(): Promise<void> {
     const servings = values['split-workers'] ? [['hub', 'erp'], ['shopify']] : [undefined];
     const workers = servings.map((serve, index) => {
       const name = serve ? serve.join('+') : 'worker';
-      const nodeFlags = [...profileFlags(cpuProfileDir, `worker-${index}`), ...(heapMb > 0 ? [`--max-old-space-size=${heapMb}`, '--max-semi-space-size=4'] : [])];
-      const serveArgs = serve ? ['--serve', serve.join(',')] : [];
-      const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'cli/main.ts', '--config', configFile, 'worker', '--workflow-bundle', bundleFile, ...serveArgs], {
-        cwd: REPO,
-        env: { ...process.env, SHOPIFY_ACCESS_TOKEN: TOKEN, LOG_LEVEL: 'warn' },
-        stdio: ['ignore', 'ignore', 'inherit'],
-      });
-      cleanups.push(
-        () =>
-          new Promise<void>((done) => {
-            if (child.exitCode !== null) return done();
-            child.once('exit', () => done());
-            child.kill('SIGTERM');
-          }),
-      );
-      return { name, pid: child.pid! };
+      const { pid } = startBenchWorker({ configFile, bundleFile, token: TOKEN, heapMb, cpuProfileDir, profileName: `worker-${index}`, ...(serve ? { serve } : {}) }, cleanups);
+      return { name, pid };
     });
     const workersCpu = () => workers.reduce((sum, worker) => sum + cpuSeconds(worker.pid), 0);
     const { connection, client } = await connectClient({ address: server.address, namespace: 'default' });

@@ -154,3 +154,32 @@ export function commonBenchOptions(restoreRate: number) {
     'no-direct': { type: 'boolean', default: false },
   } as const;
 }
+
+/**
+ * Starts `omnisync worker` as its own process with a prebuilt workflow bundle, as both push
+ * benchmarks measure it: the worker heap capped (`heapMb`, 0: Node's default) as
+ * docs/operations.md recommends, its CPU profile written on exit when asked. The process is
+ * stopped with SIGTERM by the cleanups.
+ */
+export function startBenchWorker(
+  options: { configFile: string; bundleFile: string; token: string; heapMb: number; cpuProfileDir: string | undefined; profileName: string; serve?: readonly string[] },
+  cleanups: Array<() => Promise<void> | void>,
+): { pid: number } {
+  const nodeFlags = [...profileFlags(options.cpuProfileDir, options.profileName), ...(options.heapMb > 0 ? [`--max-old-space-size=${options.heapMb}`, '--max-semi-space-size=4'] : [])];
+  const serveArgs = options.serve ? ['--serve', options.serve.join(',')] : [];
+  const child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', 'cli/main.ts', '--config', options.configFile, 'worker', '--workflow-bundle', options.bundleFile, ...serveArgs], {
+    cwd: REPO,
+    env: { ...process.env, SHOPIFY_ACCESS_TOKEN: options.token, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  cleanups.push(
+    () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  );
+  return { pid: child.pid! };
+}
+
