@@ -8,38 +8,15 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { demoProducts, demoShopifyPrice } from '../../sandbox/demo-catalog';
-import { startShopifySimulator, type ShopifySimulator, type ShopifySimulatorOptions } from '../../sandbox/shopify/server';
+import type { ShopifySimulator } from '../../sandbox/shopify/server';
+import { simulatorGraphql, simulatorsClosedAfterEach } from '../support/shopify-simulator';
 import { loadStateFile, StateFileError, StateSaver } from '../../sandbox/shopify/persistence';
 import { METAFIELD_TYPES, PRICE_CHANGE_LOG_LIMIT, SimulatorStore, type MetafieldInput, type VariantBulkInput } from '../../sandbox/shopify/store';
 
-const TOKEN = 'shpat_test_token';
-const running: ShopifySimulator[] = [];
-
-async function start(options: Partial<ShopifySimulatorOptions> = {}): Promise<ShopifySimulator> {
-  const simulator = await startShopifySimulator({ accessToken: TOKEN, productCount: 40, ...options });
-  running.push(simulator);
-  return simulator;
-}
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((simulator) => simulator.close()));
-});
-
-// Response bodies are checked field by field, so `any` keeps the assertions readable.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-async function graphql(simulator: ShopifySimulator, query: string, variables?: Record<string, unknown>): Promise<Json> {
-  const response = await fetch(`${simulator.url}/admin/api/2026-04/graphql.json`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'x-shopify-access-token': TOKEN },
-    body: JSON.stringify({ query, variables }),
-  });
-  expect(response.status).toBe(200);
-  return response.json();
-}
+const start = simulatorsClosedAfterEach();
+const graphql = (simulator: ShopifySimulator, query: string, variables?: Record<string, unknown>) => simulatorGraphql(simulator, query, variables);
 
 const BULK_UPDATE = /* GraphQL */ `
   mutation Prices($productId: ID!, $variants: [ProductVariantsBulkInput!]!) {

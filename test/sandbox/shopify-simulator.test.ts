@@ -2,53 +2,17 @@
  * The Shopify simulator over real HTTP: auth, error bodies, cost and throttling, inventory
  * mutation semantics (atomicity, compare-and-swap, idempotency), search and pagination, faults.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DEMO_SHOPIFY_LOCATIONS } from '../../sandbox/demo-catalog';
-import { startShopifySimulator, type ShopifySimulator, type ShopifySimulatorOptions } from '../../sandbox/shopify/server';
+import type { ShopifySimulator } from '../../sandbox/shopify/server';
+import { postToSimulator, SIMULATOR_TOKEN, simulatorGraphql, simulatorsClosedAfterEach, type Json } from '../support/shopify-simulator';
 
-const TOKEN = 'shpat_test_token';
+const TOKEN = SIMULATOR_TOKEN;
 const [WAREHOUSE, STORE] = DEMO_SHOPIFY_LOCATIONS.map((location) => location.id) as [string, string];
 
-const running: ShopifySimulator[] = [];
-
-async function start(options: Partial<ShopifySimulatorOptions> = {}): Promise<ShopifySimulator> {
-  // 40 demo products keep startup fast; SKU PL-000001 … PL-000040, all listed.
-  const simulator = await startShopifySimulator({ accessToken: TOKEN, productCount: 40, ...options });
-  running.push(simulator);
-  return simulator;
-}
-
-afterEach(async () => {
-  await Promise.all(running.splice(0).map((simulator) => simulator.close()));
-});
-
-interface GraphQLCallOptions {
-  version?: string;
-  token?: string | null;
-  signal?: AbortSignal;
-}
-
-async function post(simulator: ShopifySimulator, body: unknown, options: GraphQLCallOptions = {}): Promise<Response> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  const token = options.token === undefined ? TOKEN : options.token;
-  if (token !== null) headers['x-shopify-access-token'] = token;
-  return fetch(`${simulator.url}/admin/api/${options.version ?? '2026-04'}/graphql.json`, {
-    method: 'POST',
-    headers,
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    signal: options.signal,
-  });
-}
-
-// Response bodies are checked field by field, so `any` keeps the assertions readable.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
-
-async function graphql(simulator: ShopifySimulator, query: string, variables?: Record<string, unknown>, options?: GraphQLCallOptions): Promise<Json> {
-  const response = await post(simulator, { query, variables }, options);
-  expect(response.status).toBe(200);
-  return response.json();
-}
+const start = simulatorsClosedAfterEach();
+const post = postToSimulator;
+const graphql = simulatorGraphql;
 
 async function sandboxGet(simulator: ShopifySimulator, path: string): Promise<Json> {
   const response = await fetch(`${simulator.url}${path}`, { headers: { 'x-shopify-access-token': TOKEN } });
