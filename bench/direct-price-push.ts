@@ -18,9 +18,8 @@
  * not counted either). Any user error fails the script: the benchmark's prices are all valid.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
-import { sendPacedCalls } from './direct-shopify';
+import { directPushArgs, sendPacedCalls } from './direct-shopify';
 import { PRICE_UPDATE_COST, PRICE_UPDATE_MUTATION } from '../connectors/shopify/operations';
 
 const CALLS_IN_FLIGHT = 4;
@@ -33,25 +32,14 @@ interface PriceCall {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      erp: { type: 'string' },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      'restore-rate': { type: 'string' },
-      bucket: { type: 'string' },
-      variants: { type: 'string' },
-    },
-  });
-  const url = `${values.url!}/admin/api/2026-04/graphql.json`;
-  const headers = { 'Content-Type': 'application/json', 'X-Shopify-Access-Token': values.token! };
-  const refs = JSON.parse(readFileSync(values.variants!, 'utf8')) as Record<string, { variant: string; product: string }>;
+  const { erpFile, file, restoreRate, bucketSize, url, headers } = directPushArgs('variants');
+  const refs = JSON.parse(readFileSync(file, 'utf8')) as Record<string, { variant: string; product: string }>;
   const refBySku = new Map(Object.entries(refs));
 
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
   const now = new Date().toISOString();
-  const erp = new Database(values.erp!, { readonly: true });
+  const erp = new Database(erpFile, { readonly: true });
   const rows = erp
     .prepare(
       `select t.indeks as sku, c.brutto as gross
@@ -71,8 +59,8 @@ async function main(): Promise<void> {
   const { requests, throttled } = await sendPacedCalls({
     url,
     headers,
-    restoreRate: Number(values['restore-rate']),
-    bucketSize: Number(values.bucket),
+    restoreRate,
+    bucketSize,
     cost: PRICE_UPDATE_COST,
     callsInFlight: CALLS_IN_FLIGHT,
     calls,

@@ -14,10 +14,9 @@
  * not counted either).
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import YAML from 'yaml';
-import { sendPacedCalls } from './direct-shopify';
+import { directPushArgs, sendPacedCalls } from './direct-shopify';
 import { SET_QUANTITIES_COST, SET_QUANTITIES_MUTATION } from '../connectors/shopify/operations';
 import { computeTargetStock, StockMapping } from '../core/stock-mapping';
 import type { StockLevel, StockUpdate } from '../core/model';
@@ -26,26 +25,15 @@ const ITEMS_PER_CALL = 250;
 const CALLS_IN_FLIGHT = 4;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      erp: { type: 'string' },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      'restore-rate': { type: 'string' },
-      bucket: { type: 'string' },
-      mapping: { type: 'string' },
-    },
-  });
-  const url = `${values.url!}/admin/api/2026-04/graphql.json`;
-  const headers = { 'Content-Type': 'application/json', 'X-Shopify-Access-Token': values.token! };
-  const mapping = StockMapping.parse(YAML.parse(readFileSync(values.mapping!, 'utf8')));
+  const { erpFile, shopUrl, file, restoreRate, bucketSize, url, headers } = directPushArgs('mapping');
+  const mapping = StockMapping.parse(YAML.parse(readFileSync(file, 'utf8')));
 
-  const inventory = (await (await fetch(`${values.url!}/_sandbox/inventory`, { headers })).json()) as { items: Array<{ sku: string; inventoryItemId: string }> };
+  const inventory = (await (await fetch(`${shopUrl}/_sandbox/inventory`, { headers })).json()) as { items: Array<{ sku: string; inventoryItemId: string }> };
   const itemIdBySku = new Map(inventory.items.map((item) => [item.sku, item.inventoryItemId]));
 
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
-  const erp = new Database(values.erp!, { readonly: true });
+  const erp = new Database(erpFile, { readonly: true });
   const skus = (erp.prepare('select indeks as sku from towary order by id').all() as Array<{ sku: string }>).map((row) => row.sku);
   const levels = (
     erp
@@ -60,8 +48,8 @@ async function main(): Promise<void> {
   const { requests, throttled } = await sendPacedCalls({
     url,
     headers,
-    restoreRate: Number(values['restore-rate']),
-    bucketSize: Number(values.bucket),
+    restoreRate,
+    bucketSize,
     cost: SET_QUANTITIES_COST,
     callsInFlight: CALLS_IN_FLIGHT,
     calls,

@@ -4,6 +4,7 @@
  * shop's cost limits, a THROTTLED answer waited out and sent again. What an IT team would write
  * once and use for every mutation.
  */
+import { parseArgs } from 'node:util';
 import { CostPacer } from '../connectors/shopify/cost-pacer';
 
 interface ThrottleStatus {
@@ -70,3 +71,36 @@ export async function sendPacedCalls<Call>(options: PacedCallsOptions<Call>): Pr
   await Promise.all(Array.from({ length: options.callsInFlight }, lane));
   return { requests, throttled };
 }
+
+/**
+ * The command line both baselines take: the ERP file, the simulator's URL and token, its
+ * restore rate and bucket, and one file of their own (`fileOption`: the mapping, the variant
+ * ids). Returns them with the shop's GraphQL URL and request headers.
+ */
+export function directPushArgs(fileOption: string) {
+  const { values } = parseArgs({
+    options: {
+      erp: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      'restore-rate': { type: 'string' },
+      bucket: { type: 'string' },
+      [fileOption]: { type: 'string' },
+    },
+  });
+  const text = (name: string): string => {
+    const value = values[name];
+    if (typeof value !== 'string') throw new Error(`--${name} is required`);
+    return value;
+  };
+  return {
+    erpFile: text('erp'),
+    shopUrl: text('url'),
+    file: text(fileOption),
+    restoreRate: Number(text('restore-rate')),
+    bucketSize: Number(text('bucket')),
+    url: `${text('url')}/admin/api/2026-04/graphql.json`,
+    headers: { 'Content-Type': 'application/json', 'X-Shopify-Access-Token': text('token') },
+  };
+}
+
