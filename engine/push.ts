@@ -35,7 +35,8 @@ export async function pushBatch(deps: EngineDeps, engine: EntityEngine, sync: Lo
   const entity = engine.spec.entity;
   const scope = { syncName: sync.name, target: input.target, entity };
   const target = engine.writer(deps, sync, input.target);
-  const pending = (await store.loadPendingItems(input.batchId, input.target)).filter((item) => input.includeHeld === true || item.held === undefined);
+  const batch = await store.loadPendingBatch(input.batchId, input.target);
+  const pending = batch.pending.filter((item) => input.includeHeld === true || item.held === undefined);
   const writer = await target.prepare(pending);
   const chunks: StagedItem[][] = [];
   for (let i = 0; i < pending.length; i += target.batchSize) chunks.push(pending.slice(i, i + target.batchSize));
@@ -95,8 +96,10 @@ export async function pushBatch(deps: EngineDeps, engine: EntityEngine, sync: Lo
   await Promise.all(Array.from({ length: Math.min(target.maxConcurrentCalls, chunks.length) }, lane));
   if (synced.length > 0) await store.resolveQuarantinedRecords(sync.name, entity, synced);
   if (firstError !== undefined) throw firstError;
-  // What the state store holds for the whole batch, not what this attempt did: an attempt
-  // after a crash or a lost completion finds little or nothing left to push.
+  // An attempt that found no outcome recorded pushed the whole batch itself: its counts are
+  // the batch's. Otherwise what the state store holds for the whole batch, not what this
+  // attempt did: an attempt after a crash or a lost completion finds little or nothing left.
+  if (batch.recorded === 0) return { pushed: progress.pushed, failed: progress.failed };
   return store.batchOutcomeCounts(input.batchId, input.target);
 }
 

@@ -156,7 +156,7 @@ export class KyselyStateStore implements StateStore {
    * When the same (key, part) appears twice, the last one wins.
    */
   async stageItems(batchId: string, target: string, items: readonly StagedItem[]): Promise<void> {
-    const staged = lastPerKey(items).sort(compareItemKeys);
+    const staged = [...lastPerKey(items)].sort(compareItemKeys);
     if (staged.length === 0) return;
     const itemsJson = JSON.stringify(staged.map(toItemJson));
     await this.db
@@ -169,19 +169,25 @@ export class KyselyStateStore implements StateStore {
   }
 
   async loadPendingItems(batchId: string, target: string): Promise<StagedItem[]> {
+    return (await this.loadPendingBatch(batchId, target)).pending;
+  }
+
+  async loadPendingBatch(batchId: string, target: string): Promise<{ pending: StagedItem[]; recorded: number }> {
     const batch = await this.db
       .selectFrom('omnisync_push_batch')
       .select('items_json')
       .where('batch_id', '=', batchId)
       .where('target', '=', target)
       .executeTakeFirst();
-    if (batch === undefined) return [];
+    if (batch === undefined) return { pending: [], recorded: 0 };
     const { done } = await this.outcomesOf(this.db, batchId, target);
     const pending: StagedItem[] = [];
+    let recorded = 0;
     for (const json of JSON.parse(batch.items_json) as StagedItemJson[]) {
-      if (!done.has(snapshotKey(json[0], json[1]))) pending.push(fromItemJson(json));
+      if (done.size === 0 || !done.has(snapshotKey(json[0], json[1]))) pending.push(fromItemJson(json));
+      else recorded++;
     }
-    return pending;
+    return { pending, recorded };
   }
 
   /** Records the items' outcome and their values in the snapshot, in one transaction. */
@@ -423,9 +429,29 @@ export class KyselyStateStore implements StateStore {
     });
   }
 
-  /** Keys with an open entry of this scope, entity and kind seen at or after `since` (chunked IN lists). */
+  /**
+   * Keys with an open entry of this scope, entity and kind seen at or after `since`. Usually
+   * the open entries are few beside the keys asked: they are read in one query and matched
+   * here; when there are more of them than keys, the keys are looked up in chunked IN lists.
+   */
   async recentlyQuarantined(scope: string, entity: string, kind: string, recordKeys: readonly string[], since: string): Promise<Set<string>> {
     const found = new Set<string>();
+    if (recordKeys.length === 0) return found;
+    const open = await this.db
+      .selectFrom('omnisync_quarantine')
+      .select('record_key')
+      .where('scope', '=', scope)
+      .where('entity', '=', entity)
+      .where('resolved', '=', 0)
+      .where('kind', '=', kind)
+      .where('last_seen_at', '>=', since)
+      .limit(recordKeys.length + 1)
+      .execute();
+    if (open.length <= recordKeys.length) {
+      const openKeys = new Set(open.map((row) => row.record_key));
+      if (openKeys.size > 0) for (const key of recordKeys) if (openKeys.has(key)) found.add(key);
+      return found;
+    }
     for (const keyList of paddedKeyLists(recordKeys, KEYS_PER_LOOKUP)) {
       const { rows } = await this.db.executeQuery(this.statements.recentQuarantineByKey.bind([scope, entity, kind, since], keyList.map((key) => [key])));
       for (const row of rows) found.add(row.record_key);
@@ -463,18 +489,6 @@ export class KyselyStateStore implements StateStore {
   }
 
   async resolveQuarantined(scope: string, entity: string, target: string, subjects: readonly string[]): Promise<number> {
-    if (subjects.length === 0) return 0;
-    // Most pages concern no open entry at all: one indexed probe instead of an update per chunk.
-    const anyOpen = await this.db
-      .selectFrom('omnisync_quarantine')
-      .select('id')
-      .where('scope', '=', scope)
-      .where('entity', '=', entity)
-      .where('target', '=', target)
-      .where('resolved', '=', 0)
-      .limit(1)
-      .executeTakeFirst();
-    if (anyOpen === undefined) return 0;
     return this.resolveOpenEntries({ scope, entity, target }, 'subject', subjects);
   }
 
@@ -482,12 +496,34 @@ export class KyselyStateStore implements StateStore {
     return this.resolveOpenEntries({ scope, entity }, 'record_key', recordKeys);
   }
 
-  /** Marks the open entries matching `where` whose `column` is one of `values` resolved, now. */
+  /**
+   * Marks the open entries matching `where` whose `column` is one of `values` resolved, now.
+   * Open entries are usually few beside the values (every record a page or push synced): they
+   * are read in one query, matched here and updated by id; when there are more of them than
+   * values, the update goes by chunked IN lists of the values.
+   */
   private async resolveOpenEntries(
     where: { scope: string; entity: string; target?: string },
     column: 'subject' | 'record_key',
     values: readonly string[],
   ): Promise<number> {
+    if (values.length === 0) return 0;
+    let open = this.db
+      .selectFrom('omnisync_quarantine')
+      .select(['id', column])
+      .where('scope', '=', where.scope)
+      .where('entity', '=', where.entity)
+      .where('resolved', '=', 0)
+      .limit(values.length + 1);
+    if (where.target !== undefined) open = open.where('target', '=', where.target);
+    const openRows = (await open.execute()) as Array<{ id: number | string } & Record<typeof column, string>>;
+    if (openRows.length <= values.length) {
+      const idsByValue = new Map<string, number[]>();
+      for (const row of openRows) idsByValue.set(row[column], [...(idsByValue.get(row[column]) ?? []), Number(row.id)]);
+      const ids: number[] = [];
+      if (idsByValue.size > 0) for (const value of values) ids.push(...(idsByValue.get(value) ?? []));
+      return this.resolveQuarantine(ids);
+    }
     const resolvedAt = nowIso();
     let changed = 0;
     for (const valueChunk of chunks([...new Set(values)], IN_LIST_CHUNK)) {
@@ -522,11 +558,12 @@ export class KyselyStateStore implements StateStore {
    * same record opens a new entry. Not part of the StateStore contract yet. Returns entries changed.
    */
   async resolveQuarantine(ids: readonly number[]): Promise<number> {
+    const resolvedAt = nowIso();
     let changed = 0;
     for (const idChunk of chunks([...new Set(ids)], IN_LIST_CHUNK)) {
       const result = await this.db
         .updateTable('omnisync_quarantine')
-        .set({ resolved: 1, resolved_at: nowIso() })
+        .set({ resolved: 1, resolved_at: resolvedAt })
         .where('id', 'in', idChunk)
         .where('resolved', '=', 0)
         .executeTakeFirst();
@@ -656,7 +693,11 @@ function toJson(payload: unknown): string {
 }
 
 /** Items deduplicated by (key, part), keeping the last, in first-seen order. */
-function lastPerKey(items: readonly StagedItem[]): StagedItem[] {
+function lastPerKey(items: readonly StagedItem[]): readonly StagedItem[] {
+  // Pushed calls are slices of a staged batch, which is sorted and unique: nothing to do.
+  let ascending = true;
+  for (let i = 1; i < items.length && ascending; i++) ascending = compareItemKeys(items[i - 1]!, items[i]!) < 0;
+  if (ascending) return items;
   const byKey = new Map<string, StagedItem>();
   for (const item of items) byKey.set(snapshotKey(item.key, item.part), item);
   return [...byKey.values()];

@@ -91,6 +91,11 @@ export interface StateStore {
   /** Items of the batch not yet pushed or failed, in (key, part) order. */
   loadPendingItems(batchId: string, target: string): Promise<StagedItem[]>;
   /**
+   * The pending items with the number of the batch's items that already have an outcome: a
+   * push that found none, and finished, knows the batch's counts without reading them back.
+   */
+  loadPendingBatch(batchId: string, target: string): Promise<{ pending: StagedItem[]; recorded: number }>;
+  /**
    * Marks items pushed and records their values in the snapshot of `scope`, in one transaction,
    * so a retry never pushes them again and the next run sees them as unchanged. `priceHistory`
    * gives, for the time recorded, the prices to append to the history in the same transaction

@@ -66,18 +66,24 @@ export class ErpStockSource implements StockSource {
    */
   private withoutDuplicates(page: ReadPage, known: DuplicateGroups, caseInsensitive: boolean): StockPage {
     const { products: productRows, ...rest } = page;
-    const inPage = new Map<string, Array<{ productId: unknown; storedSku: unknown }>>();
+    // Keys met once keep their row; a list is made only for a key met again (rare).
+    const firstRow = new Map<string, { productId: unknown; storedSku: unknown }>();
+    const repeated = new Map<string, Array<{ productId: unknown; storedSku: unknown }>>();
+    const groups = new Map<string, readonly { productId: unknown; storedSku: unknown }[]>();
     for (const row of productRows) {
       const key = skuKey(row.sku, caseInsensitive);
-      const rows = inPage.get(key);
-      if (rows === undefined) inPage.set(key, [row]);
-      else if (!rows.some((r) => String(r.productId) === String(row.productId))) rows.push(row);
+      const first = firstRow.get(key);
+      if (first === undefined) {
+        firstRow.set(key, row);
+        const group = known.get(key);
+        if (group !== undefined) groups.set(key, group);
+        continue;
+      }
+      const rows = repeated.get(key) ?? [first];
+      if (!rows.some((r) => String(r.productId) === String(row.productId))) rows.push(row);
+      repeated.set(key, rows);
     }
-    const groups = new Map<string, readonly { productId: unknown; storedSku: unknown }[]>();
-    for (const [key, rows] of inPage) {
-      const group = known.get(key) ?? (rows.length > 1 ? rows : undefined);
-      if (group !== undefined) groups.set(key, group);
-    }
+    for (const [key, rows] of repeated) if (rows.length > 1 && !groups.has(key)) groups.set(key, rows);
     if (groups.size === 0) return rest;
     const { products } = this.client.tables;
     const names = { productsTable: products.table, idColumn: products.id, skuColumn: products.sku };
@@ -242,16 +248,21 @@ interface ReadPage extends StockPage {
 function productsOf(rows: ReadonlyArray<{ product_id: unknown; sku: unknown }>): ReadPage['products'] {
   const products: ReadPage['products'] = [];
   for (const row of rows) {
-    const [sku] = uniqueSkus([row.sku]);
-    if (sku !== undefined) products.push({ productId: row.product_id, storedSku: row.sku, sku });
+    const sku = skuText(row.sku);
+    if (sku !== '') products.push({ productId: row.product_id, storedSku: row.sku, sku });
   }
   return products;
+}
+
+/** A SKU column's value as the page uses it: text trimmed, numbers as digits; '' for none. */
+function skuText(value: unknown): string {
+  return typeof value === 'string' ? value.trim() : typeof value === 'number' || typeof value === 'bigint' ? String(value) : '';
 }
 
 function uniqueSkus(values: readonly unknown[]): string[] {
   const skus = new Set<string>();
   for (const value of values) {
-    const sku = typeof value === 'string' ? value.trim() : typeof value === 'number' || typeof value === 'bigint' ? String(value) : '';
+    const sku = skuText(value);
     if (sku !== '') skus.add(sku);
   }
   return [...skus];

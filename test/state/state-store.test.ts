@@ -206,6 +206,7 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
       await store.markItemsPushed(stock('shop'), 'batch-push', batch);
 
       expect(await store.loadPendingItems('batch-push', 'shop')).toEqual([]);
+      expect(await store.loadPendingBatch('batch-push', 'shop')).toEqual({ pending: [], recorded: 5 });
       const snapshot = await store.loadSnapshot(stock('shop'), keysOf(batch));
       expect(snapshot).toEqual(new Map(batch.map((item) => [snapshotKey(item.key, item.part), item.value])));
       expect(await store.loadSnapshot(stock('other-shop'), keysOf(batch))).toEqual(new Map());
@@ -233,6 +234,7 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
       store = openStateStore(config);
 
       expect(await store.loadPendingItems('batch-crash', 'shop')).toStrictEqual(batch.slice(4));
+      expect(await store.loadPendingBatch('batch-crash', 'shop')).toStrictEqual({ pending: batch.slice(4), recorded: 4 });
       const snapshot = await store.loadSnapshot(stock('shop'), keysOf(batch));
       expect([...snapshot.keys()].sort()).toEqual(batch.slice(0, 4).map((item) => snapshotKey(item.key, item.part)));
     });
@@ -742,6 +744,21 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
       expect((await store.listQuarantine({ scope: 'by-key' })).map((e) => e.recordKey)).toEqual(['A|shop|L2']);
     });
 
+    it('resolves the same entries whether the open entries or the values asked are the more numerous', async () => {
+      const keys = Array.from({ length: 1_200 }, (_, i) => `MANY-${String(i).padStart(5, '0')}`);
+      await store.quarantine(keys.map((recordKey) => record({ scope: 'many-open', recordKey, subject: recordKey, target: 'shop' })));
+      // More entries open than values: looked up by value.
+      expect(await store.resolveQuarantinedRecords('many-open', 'stock', ['MANY-00000', 'MANY-00001', 'NOT-OPEN'])).toBe(2);
+      expect(await store.resolveQuarantined('many-open', 'stock', 'shop', ['MANY-00002'])).toBe(1);
+      expect(await store.resolveQuarantined('many-open', 'stock', 'other-target', ['MANY-00003'])).toBe(0);
+      // More values than entries open (beyond one IN list): the open entries are read and matched.
+      const asked = [...keys.slice(3, 1_000), ...Array.from({ length: 1_500 }, (_, i) => `ABSENT-${i}`)];
+      expect(await store.resolveQuarantinedRecords('many-open', 'stock', asked)).toBe(997);
+      expect(await store.resolveQuarantined('many-open', 'stock', 'shop', [...keys, ...asked])).toBe(200);
+      expect(await store.listQuarantine({ scope: 'many-open' })).toEqual([]);
+      expect(await store.resolveQuarantinedRecords('many-open', 'stock', keys)).toBe(0);
+    });
+
     it('summarises the entries seen since a time by category, most records first', async () => {
       const since = new Date().toISOString();
       await store.quarantine([
@@ -843,6 +860,9 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
         expect(found.has('BULKQ-02498')).toBe(true);
         expect(found.has('BULKQ-02499')).toBe(false);
         expect([...found].every((key) => Number(key.slice('BULKQ-'.length)) % 2 === 0)).toBe(true);
+        // Fewer keys asked than entries open: the keys are looked up instead, with the same answer.
+        expect(await store.recentlyQuarantined('recent-bulk', 'stock', 'unmappable', ['BULKQ-00002', 'BULKQ-00003'], before)).toEqual(new Set(['BULKQ-00002']));
+        expect(await store.recentlyQuarantined('recent-bulk', 'stock', 'validation', ['BULKQ-00002'], before)).toEqual(new Set());
       });
     });
   });
