@@ -93,6 +93,20 @@ export class ErpSqlClient {
     return sql.ref(`${TABLE_ALIAS[key]}.${name}`);
   }
 
+  /**
+   * The row limit of an ordered query, written where `limit` goes (after `order by`): every
+   * dialect reads it there (SQL Server as `offset … fetch`, which needs the `order by` every
+   * paged read has anyway).
+   */
+  limit(rows: number): RawBuilder<unknown> {
+    return sql`limit ${rows}`;
+  }
+
+  /** A value as text, as the dialect casts (for messages and payloads that show what is stored). */
+  asText(value: RawBuilder<unknown>): RawBuilder<string | null> {
+    return sql<string | null>`cast(${value} as text)`;
+  }
+
   /** Runs a query, paced, with driver errors translated (see describeDatabaseError). */
   async rows<Row>(query: RawBuilder<Row>, context: { purpose: string; table?: TableKey }): Promise<Row[]> {
     await this.pacer.wait();

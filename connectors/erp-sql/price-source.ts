@@ -183,7 +183,7 @@ export class ErpPriceSource implements PriceSource {
         ${filter === undefined ? sql`` : sql`join ${this.priceTable(tables, 'priceLists')} on ${this.priceColumn(tables, 'priceLists', 'id')} = ${this.priceColumn(tables, 'prices', 'priceListId')}`}
         where ${sql.join([sql`${productId} is not null`, after, filter].filter((c) => c !== undefined), sql` and `)}
         order by ${productId}
-        limit ${limit}`,
+        ${this.client.limit(limit)}`,
       { purpose: 'full read (products with prices)' },
     );
     const last = products.at(-1);
@@ -228,7 +228,7 @@ export class ErpPriceSource implements PriceSource {
         ${this.joins(tables)}
         where ${sql.join(conditions.filter((c) => c !== undefined), sql` and `)}
         order by ${priceId}
-        limit ${limit}`,
+        ${this.client.limit(limit)}`,
       { purpose: 'full read (prices without a product)' },
     );
     const last = without.at(-1);
@@ -261,7 +261,7 @@ export class ErpPriceSource implements PriceSource {
         ${this.joins(tables)}
         where ${position}${filter === undefined ? sql`` : sql` and ${filter}`}
         order by ${modifiedAt.sortKey}, ${priceId}
-        limit ${limit}`,
+        ${this.client.limit(limit)}`,
       { purpose: 'delta read (changed prices)' },
     );
     const last = rows.at(-1);
@@ -320,7 +320,7 @@ export class ErpPriceSource implements PriceSource {
       const name = tables.prices[field];
       return name === undefined
         ? [sql`null as ${sql.ref(alias)}`, sql`null as ${sql.ref(`${alias}_raw`)}`]
-        : [sql`${this.timeSql(name).isoMillis} as ${sql.ref(alias)}`, sql`cast(${column(field)} as text) as ${sql.ref(`${alias}_raw`)}`];
+        : [sql`${this.timeSql(name).isoMillis} as ${sql.ref(alias)}`, sql`${c.asText(column(field))} as ${sql.ref(`${alias}_raw`)}`];
     };
     return sql.join([
       sql`${column('id')} as price_id`,

@@ -105,7 +105,7 @@ export class ErpStockSource implements StockSource {
         from ${c.table('products')}
         ${afterKey === null ? sql`` : sql`where ${productId} > ${afterKey}`}
         order by ${productId}
-        limit ${limit}`,
+        ${c.limit(limit)}`,
       { purpose: 'full read (products)', table: 'products' },
     );
     const last = products.at(-1);
@@ -156,7 +156,7 @@ export class ErpStockSource implements StockSource {
         from ${c.table('stock')}
         where ${position}
         order by ${modifiedAt.sortKey}, ${stockId}
-        limit ${limit}`,
+        ${c.limit(limit)}`,
       { purpose: 'delta read (changed stock)', table: 'stock' },
     );
     const last = changed.at(-1);
@@ -206,7 +206,7 @@ export class ErpStockSource implements StockSource {
       sql`${c.column('stock', 'onHand')} as on_hand`,
       sql`${c.column('stock', 'reserved')} as reserved`,
       sql`${this.modifiedAt().isoMillis} as modified_at`,
-      sql`cast(${c.column('stock', 'modifiedAt')} as text) as modified_at_raw`,
+      sql`${c.asText(c.column('stock', 'modifiedAt'))} as modified_at_raw`,
     ]);
   }
 
