@@ -99,6 +99,11 @@ export interface StockPage {
   resumeCursor: StockCursor | null;
   /** Source rows that could not be read as stock (bad numbers, nulls): quarantined, never dropped. */
   rejected: RejectedRecord[];
+  /**
+   * SKUs of the page the source marks as not for sale (blocked, withdrawn): every channel shows
+   * 0 for them, whatever their stock. Absent: all are for sale.
+   */
+  notForSale?: string[];
 }
 
 

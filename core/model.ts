@@ -62,8 +62,8 @@ export function skuKey(sku: string, caseInsensitive: boolean): string {
 export type StockCursor =
   /** Full read: every SKU in key order, after this key. */
   | { strategy: 'key'; afterKey: string }
-  /** Delta read: rows modified after (modifiedAt, key), in that order. */
-  | { strategy: 'modified'; afterModifiedAt: string; afterKey: string };
+  /** Delta read: rows modified after (modifiedAt, key), in that order; a key of several columns is a list. */
+  | { strategy: 'modified'; afterModifiedAt: string; afterKey: string | string[] };
 
 export type StockReadMode = 'full' | 'delta';
 

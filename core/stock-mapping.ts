@@ -92,6 +92,8 @@ export function checkStockMapping(mapping: StockMapping): string[] {
 
 export interface TargetStockResult {
   updates: StockUpdate[];
+  /** SKUs set to 0 everywhere because the source marks them not for sale (reported, not quarantined). */
+  zeroedNotForSale: string[];
   rejected: RejectedRecord[];
   /** Levels counted as zero under the quantity policy (reported, not quarantined). */
   adjusted: AdjustedLevel[];
@@ -107,9 +109,15 @@ export interface AdjustedLevel {
 /**
  * Computes the absolute quantity per (channel SKU, target location) for every SKU of a page.
  * SKUs without any level get 0 everywhere: a product the source lists with no stock rows has
- * nothing to sell.
+ * nothing to sell. So do SKUs in `notForSale` (blocked or withdrawn in the source), whatever
+ * their levels: a channel must not keep selling them at their last quantity.
  */
-export function computeTargetStock(skus: readonly string[], levels: readonly StockLevel[], mapping: StockMapping): TargetStockResult {
+export function computeTargetStock(
+  skus: readonly string[],
+  levels: readonly StockLevel[],
+  mapping: StockMapping,
+  notForSale: ReadonlySet<string> = new Set(),
+): TargetStockResult {
   const targetBySource = new Map<string, number>();
   mapping.locations.forEach((rule, index) => rule.sources.forEach((source) => targetBySource.set(source, index)));
   const ignored = new Set(mapping.ignoreSourceLocations);
@@ -127,11 +135,18 @@ export function computeTargetStock(skus: readonly string[], levels: readonly Sto
   const updates: StockUpdate[] = [];
   const rejected: RejectedRecord[] = [];
   const adjusted: AdjustedLevel[] = [];
+  const zeroedNotForSale: string[] = [];
   const noLevels: StockLevel[] = [];
+  const channelSkuOf = (sku: string) => (Object.hasOwn(mapping.skus.rename, sku) ? mapping.skus.rename[sku]! : sku);
   // One buffer of per-target sums, reset for each SKU: a page maps thousands of SKUs.
   const sums = new Array<number>(mapping.locations.length);
   for (const sku of skus) {
     if (excluded.has(sku)) continue;
+    if (notForSale.has(sku)) {
+      zeroedNotForSale.push(sku);
+      for (const rule of mapping.locations) updates.push({ sku: channelSkuOf(sku), location: rule.target, quantity: 0 });
+      continue;
+    }
     const skuLevels = levelsBySku.get(sku) ?? noLevels;
     if (skuLevels.some(isUnmapped)) {
       const unmapped = skuLevels.filter(isUnmapped);
@@ -159,12 +174,12 @@ export function computeTargetStock(skus: readonly string[], levels: readonly Sto
       else if (level.reserved > onHand) adjusted.push({ sku, location: level.location, reason: `reserved ${level.reserved} above on hand ${onHand}, counted as 0` });
       sums[index]! += Math.max(0, onHand - level.reserved);
     }
-    const channelSku = Object.hasOwn(mapping.skus.rename, sku) ? mapping.skus.rename[sku]! : sku;
+    const channelSku = channelSkuOf(sku);
     for (let index = 0; index < mapping.locations.length; index++) {
       updates.push({ sku: channelSku, location: mapping.locations[index]!.target, quantity: Math.max(0, sums[index]! - mapping.locations[index]!.safetyBuffer) });
     }
   }
-  return { updates, rejected, adjusted };
+  return { updates, zeroedNotForSale, rejected, adjusted };
 }
 
 /** Why the policy quarantines a SKU's levels (at mapped locations only), or undefined. */

@@ -47,6 +47,10 @@ export interface PagePlan {
   adjusted: number;
   /** A few of them, for the log. */
   adjustedExamples: unknown[];
+  /** Records the source marks not for sale, whose values became 0 (stock); absent when none. */
+  notForSale?: number;
+  /** A few of them, for the log. */
+  notForSaleExamples?: string[];
   nextCursor: unknown;
   resumeCursor: unknown;
   /** When the values change next without any source row changing (a promotion's start or end). */

@@ -15,6 +15,8 @@ export interface StagePageResult {
   heldByTarget?: Record<string, number>;
   quarantined: number;
   adjusted: number;
+  /** Records the source marks not for sale (their channel values became 0); absent when none. */
+  notForSale?: number;
   nextCursor: unknown;
   resumeCursor: unknown;
   nextChangeAt?: string;
@@ -32,6 +34,9 @@ export async function stagePage(deps: EngineDeps, engine: EntityEngine, sync: Lo
       `${entity} values counted as zero under the mapping's policy`,
     );
   }
+  if (plan.notForSale !== undefined) {
+    deps.logger.info({ syncName: sync.name, batchId: input.batchId, notForSale: plan.notForSale, examples: plan.notForSaleExamples }, `${entity} records not for sale in the source: 0 in every channel`);
+  }
   const changedByTarget: Record<string, number> = {};
   const heldByTarget: Record<string, number> = {};
   for (const [target, items] of plan.changesByTarget) {
@@ -47,6 +52,7 @@ export async function stagePage(deps: EngineDeps, engine: EntityEngine, sync: Lo
     ...(Object.keys(heldByTarget).length > 0 ? { heldByTarget } : {}),
     quarantined: plan.quarantine.length,
     adjusted: plan.adjusted,
+    ...(plan.notForSale === undefined ? {} : { notForSale: plan.notForSale }),
     nextCursor: plan.nextCursor,
     resumeCursor: plan.resumeCursor,
     ...(plan.nextChangeAt === undefined ? {} : { nextChangeAt: plan.nextChangeAt }),

@@ -45,7 +45,7 @@ async function planStockPage(deps: EngineDeps, loaded: LoadedSync, input: PlanPa
   const page = await deps.connectors
     .operation(sync.source, 'stock.read')
     .readStockPage({ mode: input.mode, cursor: stockCursor(input.cursor), limit: input.limit, caseInsensitiveSkus });
-  const { updates, rejected, adjusted } = computeTargetStock(page.skus, page.levels, sync.stockMapping);
+  const { updates, rejected, adjusted, zeroedNotForSale } = computeTargetStock(page.skus, page.levels, sync.stockMapping, new Set(page.notForSale));
   const quarantine: QuarantineRecord[] = [...page.rejected, ...rejected].map((r) => ({
     scope: sync.name,
     entity: 'stock',
@@ -103,6 +103,7 @@ async function planStockPage(deps: EngineDeps, loaded: LoadedSync, input: PlanPa
     cleanSubjects,
     adjusted: adjusted.length,
     adjustedExamples: adjusted.slice(0, 5),
+    ...(zeroedNotForSale.length > 0 ? { notForSale: zeroedNotForSale.length, notForSaleExamples: zeroedNotForSale.slice(0, 5) } : {}),
     nextCursor: page.nextCursor,
     resumeCursor: page.resumeCursor,
   };

@@ -91,6 +91,8 @@ export interface SyncProgress {
    * on hand), reported rather than quarantined. Absent in runs of older versions.
    */
   itemsAdjusted?: number;
+  /** Records the source marks not for sale, set to 0 in every channel (stock). Absent when none. */
+  recordsNotForSale?: number;
   /** Changes the guard held for an operator (prices). */
   itemsHeld?: number;
   /** Held changes an operator rejected, or that lapsed (prices). */
@@ -208,6 +210,7 @@ export async function runSync(entity: string, input: SyncInput): Promise<SyncPro
     progress.itemsQuarantined += staged.quarantined;
     // `adjusted` is absent from results recorded by older workers (replayed histories).
     progress.itemsAdjusted = (progress.itemsAdjusted ?? 0) + (staged.adjusted ?? 0);
+    if (staged.notForSale !== undefined) progress.recordsNotForSale = (progress.recordsNotForSale ?? 0) + staged.notForSale;
     progress.itemsChanged += Object.values(staged.changedByTarget).reduce((a, b) => a + b, 0);
     if (staged.nextChangeAt !== undefined && (nextChangeAt === undefined || staged.nextChangeAt < nextChangeAt)) nextChangeAt = staged.nextChangeAt;
 

@@ -170,6 +170,7 @@ function showProgress(p: SyncProgress): string {
   return (
     `${p.pagesRead} pages, ${p.itemsRead} SKUs read, ${p.itemsChanged} changed, ${p.itemsPushed} pushed, ${p.itemsFailed} failed, ` +
     `${p.itemsQuarantined} quarantined, ${p.itemsAdjusted ?? 0} levels counted as zero` +
+    (p.recordsNotForSale === undefined ? '' : `, ${p.recordsNotForSale} SKUs not for sale (0 in every channel)`) +
     (p.itemsHeld === undefined ? '' : `, ${p.itemsHeld} held by the guard, ${p.itemsRejected ?? 0} rejected`) +
     (p.nextChangeAt === undefined ? '' : `; values change next at ${p.nextChangeAt}`)
   );

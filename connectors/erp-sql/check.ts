@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import type { CheckResult } from '../contract';
 import type { ErpSqlClient } from './client';
 import { verifyColumnTypes, verifyPriceTables, verifyReferences } from './column-types';
-import type { ErpSqlConfig, ErpTables } from './config';
+import { configuredColumns, type ErpSqlConfig } from './config';
 
 /**
  * Reads one row of each configured table, with every configured column; verifies the
@@ -23,9 +23,8 @@ export async function checkErpConnection(client: ErpSqlClient, config: Pick<ErpS
   const { prices, priceLists } = config.tables;
   let stockRows = 0;
   for (const key of ['products', 'locations', 'stock'] as const) {
-    const fields = Object.keys(client.tables[key]).filter((field) => field !== 'table') as Array<Exclude<keyof ErpTables[typeof key], 'table'>>;
-    const columns = sql.join(fields.map((field) => client.column(key, field)));
-    const rows = await client.rows(sql`select ${columns} from ${client.table(key)} limit 1`, { purpose: 'check', table: key });
+    const columns = sql.join(configuredColumns(client.tables[key]).map(({ column }) => client.columnNamed(key, column)));
+    const rows = await client.rows(sql`select ${columns} from ${client.table(key)} order by 1 ${client.limit(1)}`, { purpose: 'check', table: key });
     if (key === 'stock') stockRows = rows.length;
   }
   await verifyColumnTypes(client);

@@ -107,6 +107,11 @@ export class ErpSqlClient {
     return sql<string | null>`cast(${value} as text)`;
   }
 
+  /** A column of a table by its name (e.g. one of a composite key), qualified with the table's alias. */
+  columnNamed(key: TableKey, name: string): RawBuilder<unknown> {
+    return sql.ref(`${TABLE_ALIAS[key]}.${name}`);
+  }
+
   /** Runs a query, paced, with driver errors translated (see describeDatabaseError). */
   async rows<Row>(query: RawBuilder<Row>, context: { purpose: string; table?: TableKey }): Promise<Row[]> {
     await this.pacer.wait();

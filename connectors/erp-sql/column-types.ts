@@ -197,9 +197,10 @@ async function postgresTableColumns(client: ErpSqlClient, configured: string, co
 
 async function verifySqliteValues(client: ErpSqlClient): Promise<void> {
   const { tables } = client;
-  const modifiedAt = client.column('stock', 'modifiedAt');
+  // No modification column configured: delta runs compare (config.ts changeDetection).
+  const modifiedAt = tables.stock.modifiedAt === undefined ? sql`null` : client.column('stock', 'modifiedAt');
   const normalised = modifiedAtSql('sqlite', modifiedAt).isoMillis;
-  const [notTime] = await client.rows(
+  const [notTime] = tables.stock.modifiedAt === undefined ? [] : await client.rows(
     sql<{ value: unknown; type: string }>`select ${modifiedAt} as value, typeof(${modifiedAt}) as type from ${client.table('stock')}
       where ${modifiedAt} is not null
         and (typeof(${modifiedAt}) <> 'text' or ${modifiedAt} not glob ${SQLITE_ISO_DATE} or ${normalised} is null)

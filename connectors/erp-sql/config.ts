@@ -50,6 +50,19 @@ export const ErpProductsTable = z.strictObject({
   name: ColumnName,
   /** EAN/GTIN column (demo: `kod_ean`). Default: none. */
   ean: ColumnName.optional(),
+  /**
+   * When a product is not for sale (blocked, withdrawn, discontinued): a column and the values
+   * that mean so, e.g. `{ column: Zablokowany, in: [1] }` or `{ column: Status, in: [W, Z] }`.
+   * Such a product's quantity becomes 0 in every channel (and the run reports it), instead of
+   * staying at its last value. Default: every product is for sale.
+   */
+  notForSale: z
+    .strictObject({
+      column: ColumnName,
+      /** Values of the column that mean "not for sale" (compared as the database compares them). */
+      in: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1).max(100),
+    })
+    .optional(),
 });
 
 export const ErpLocationsTable = z.strictObject({
@@ -64,8 +77,12 @@ export const ErpLocationsTable = z.strictObject({
 export const ErpStockTable = z.strictObject({
   /** Table with one row per product and location (demo: `stany`). */
   table: TableName,
-  /** Primary key column (demo: `id`); delta reads order by (modifiedAt, id). */
-  id: ColumnName,
+  /**
+   * The column, or columns, that identify a stock row (demo: `id`; a vendor table keyed by
+   * product and warehouse: `[TowarId, MagazynId]`). Reads order by it and messages name rows by
+   * it. Default: productId and locationId together.
+   */
+  id: z.union([ColumnName, z.array(ColumnName).min(1).max(8)]).optional(),
   /** Column referencing the product's id (demo: `towar_id`). */
   productId: ColumnName,
   /** Column referencing the location's id (demo: `magazyn_id`). */
@@ -77,10 +94,46 @@ export const ErpStockTable = z.strictObject({
   /**
    * Last modification time (demo: `zmodyfikowano`). PostgreSQL: `timestamp` (read as UTC) or
    * `timestamptz`. SQLite: ISO-8601 text in UTC (`YYYY-MM-DD HH:MM:SS[.SSS]`, `T` separator and
-   * `Z` suffix allowed). The ERP must set it on every change: delta reads depend on it.
+   * `Z` suffix allowed). The ERP must set it on every change. Default: none, and delta runs
+   * compare instead (changeDetection).
    */
-  modifiedAt: ColumnName,
+  modifiedAt: ColumnName.optional(),
+  /**
+   * How a delta run finds what changed. `modifiedAt`: it reads the rows modified since the last
+   * run (needs modifiedAt, which the ERP must set on every change). `compare`: it reads every
+   * row and pushes what differs from what each channel last confirmed, for tables without a
+   * trustworthy modification time (100,000 SKUs take seconds). Default: `modifiedAt` when that
+   * column is configured, else `compare`.
+   */
+  changeDetection: z.enum(['modifiedAt', 'compare']).optional(),
+}).superRefine((stock, ctx) => {
+  if (stock.changeDetection === 'modifiedAt' && stock.modifiedAt === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['changeDetection'], message: 'changeDetection modifiedAt needs tables.stock.modifiedAt: the column the ERP sets on every change (or use changeDetection: compare)' });
+  }
 });
+
+/** The stock table's row identity: its configured id column(s), or (productId, locationId). */
+export function stockKeyColumns(stock: Pick<ErpStockTableConfig, 'id' | 'productId' | 'locationId'>): string[] {
+  if (stock.id === undefined) return [stock.productId, stock.locationId];
+  return typeof stock.id === 'string' ? [stock.id] : [...stock.id];
+}
+
+/** How delta runs of this stock table find changes (see changeDetection). */
+export function stockChangeDetection(stock: Pick<ErpStockTableConfig, 'modifiedAt' | 'changeDetection'>): 'modifiedAt' | 'compare' {
+  return stock.changeDetection ?? (stock.modifiedAt === undefined ? 'compare' : 'modifiedAt');
+}
+
+/** Every column a configured table block names (id lists flattened, the notForSale column included). */
+export function configuredColumns(block: Record<string, unknown>): Array<{ field: string; column: string }> {
+  const columns: Array<{ field: string; column: string }> = [];
+  for (const [field, value] of Object.entries(block)) {
+    if (field === 'table' || field === 'changeDetection') continue;
+    if (typeof value === 'string') columns.push({ field, column: value });
+    else if (Array.isArray(value)) value.forEach((column, index) => columns.push({ field: `${field}[${index}]`, column: String(column) }));
+    else if (value !== null && typeof value === 'object' && 'column' in value) columns.push({ field: `${field}.column`, column: String(value.column) });
+  }
+  return columns;
+}
 
 export const ErpPriceListsTable = z.strictObject({
   /** Table of price lists (demo: `cenniki`). */
@@ -162,6 +215,7 @@ export type ErpSqlConfig = z.infer<typeof ErpSqlConfig>;
 /** The stock tables, which every erp-sql connector has (the price tables are optional). */
 export type ErpTables = Omit<ErpSqlConfig['tables'], 'priceLists' | 'prices'>;
 export type ErpPriceListsTable = z.infer<typeof ErpPriceListsTable>;
+export type ErpStockTableConfig = z.infer<typeof ErpStockTable>;
 export type ErpPricesTable = z.infer<typeof ErpPricesTable>;
 /** The price tables, when both are configured. */
 export interface ErpPriceTables {

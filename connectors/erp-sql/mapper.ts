@@ -6,11 +6,13 @@
 import type { RejectedRecord } from '../contract';
 import { QUARANTINE_CATEGORY } from '../../core/quarantine-categories';
 import type { StockLevel } from '../../core/model';
-import type { ErpTables } from './config';
+import { stockKeyColumns, type ErpTables } from './config';
 
 /** One stock row as the page queries return it (aliases fixed by the queries, values as the driver gives them). */
 export interface ErpStockRow {
-  stock_id: unknown;
+  /** The row's identity: its key columns in config order (stockKeyColumns), as stock_key_0, stock_key_1, … */
+  stock_key_0: unknown;
+  [keyColumn: `stock_key_${number}`]: unknown;
   product_id: unknown;
   location_id: unknown;
   /** The product's id when the referenced product exists (null: dangling product reference). */
@@ -25,6 +27,8 @@ export interface ErpStockRow {
   modified_at: unknown;
   /** The modification time as stored, as text (for messages and the payload). */
   modified_at_raw: unknown;
+  /** 1 when the product matches tables.products.notForSale (0 or null otherwise). */
+  not_for_sale: unknown;
 }
 
 export type StockRowResult =
@@ -37,7 +41,11 @@ const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?$/;
 /** Longest SKU the canonical model accepts (core/model SkuCode). */
 const MAX_SKU_LENGTH = 128;
 
-export function mapStockRow(row: ErpStockRow, tables: ErpTables): StockRowResult {
+/**
+ * `observedAt`: the level's time when the stock table has no modification column (the time the
+ * page was read); with one, the row's own time is used and must be valid.
+ */
+export function mapStockRow(row: ErpStockRow, tables: ErpTables, observedAt?: string): StockRowResult {
   const stock = tables.stock;
   const sku = trimmedText(row.sku);
   const location = trimmedText(row.location_code);
@@ -55,6 +63,7 @@ export function mapStockRow(row: ErpStockRow, tables: ErpTables): StockRowResult
   if (typeof reserved === 'string') return rejectRow(row, tables, sku, location, `${stock.reserved} ${reserved}`);
   if (reserved < 0) return rejectRow(row, tables, sku, location, `${stock.reserved} is negative (${String(row.reserved)})`);
 
+  if (stock.modifiedAt === undefined) return { ok: true, level: { sku, location, onHand, reserved, at: observedAt ?? new Date().toISOString() } };
   if (typeof row.modified_at !== 'string' || !ISO_UTC_MILLIS.test(row.modified_at)) {
     const reason = isEmpty(row.modified_at_raw) ? `${stock.modifiedAt} is empty (NULL)` : `${stock.modifiedAt} is not a date and time (${JSON.stringify(row.modified_at_raw)})`;
     return rejectRow(row, tables, sku, location, reason);
@@ -73,8 +82,8 @@ function rejectRow(row: ErpStockRow, tables: ErpTables, sku: string | undefined,
     ok: false,
     sku: knownSku,
     rejection: {
-      recordKey: sku && location ? `${sku}|${location}` : `${stock.table}#${String(row.stock_id)}`,
-      reason: `${reason} in ${stock.table} row ${String(row.stock_id)}`,
+      recordKey: sku && location ? `${sku}|${location}` : `${stock.table}#${rowIdentity(row, tables)}`,
+      reason: `${reason} in ${stock.table} row ${rowIdentity(row, tables)}`,
       category: QUARANTINE_CATEGORY.invalidSourceRow,
       subject: knownSku ?? '',
       payload: payloadOf(row, tables),
@@ -118,18 +127,27 @@ function wholeUnitsOrProblem(value: unknown, rounding: 'floor' | 'ceil'): number
   return whole === 0 ? 0 : whole; // no -0
 }
 
+/** A stock row as its key names it: `17` for one id column, `TowarId=5, MagazynId=2` for several. */
+function rowIdentity(row: ErpStockRow, tables: ErpTables): string {
+  const keys = stockKeyColumns(tables.stock);
+  if (keys.length === 1) return String(row.stock_key_0);
+  return keys.map((column, index) => `${column}=${String(row[`stock_key_${index}`])}`).join(', ');
+}
+
 /** The row under the ERP's own column names, so the quarantine shows what the ERP holds. */
 function payloadOf(row: ErpStockRow, tables: ErpTables): Record<string, unknown> {
   const { products, locations, stock } = tables;
+  const keys: Record<string, unknown> = {};
+  stockKeyColumns(stock).forEach((column, index) => (keys[`${stock.table}.${column}`] = row[`stock_key_${index}`]));
   return {
-    [`${stock.table}.${stock.id}`]: row.stock_id,
+    ...keys,
     [`${stock.table}.${stock.productId}`]: row.product_id,
     [`${stock.table}.${stock.locationId}`]: row.location_id,
     [`${products.table}.${products.sku}`]: row.sku,
     [`${locations.table}.${locations.code}`]: row.location_code,
     [`${stock.table}.${stock.onHand}`]: row.on_hand,
     [`${stock.table}.${stock.reserved}`]: row.reserved,
-    [`${stock.table}.${stock.modifiedAt}`]: row.modified_at_raw,
+    ...(stock.modifiedAt === undefined ? {} : { [`${stock.table}.${stock.modifiedAt}`]: row.modified_at_raw }),
   };
 }
 

@@ -21,6 +21,7 @@ import type { ErpSqlClient } from './client';
 import { skuKey } from '../../core/model';
 import { DuplicateSkuFinder, duplicateRejections, type DuplicateGroups } from './duplicate-skus';
 import { mapStockRow, type ErpStockRow } from './mapper';
+import { stockChangeDetection, stockKeyColumns } from './config';
 import { compactCursorTime, modifiedAtSql, type ModifiedAtSql } from './modified-at';
 
 /** Ids per IN list when reading the stock of a delta page's products. */
@@ -44,19 +45,29 @@ export class ErpStockSource implements StockSource {
 
   async readStockPage(request: StockReadRequest): Promise<StockPage> {
     const limit = Math.max(1, Math.min(Math.floor(request.limit), this.maxPageSize));
-    if (request.mode === 'full') {
-      if (request.cursor !== null && request.cursor.strategy !== 'key') {
-        throw configError(`erp-sql: a full read resumes from a "key" cursor, got a "${request.cursor.strategy}" cursor`);
+    const comparing = request.mode === 'delta' && stockChangeDetection(this.client.tables.stock) === 'compare';
+    let cursor = request.cursor;
+    if (request.mode === 'full' || comparing) {
+      if (cursor?.strategy === 'modified' && comparing) {
+        // Left by delta runs from before the table was switched to compare: a comparing run
+        // always reads every row, from the start.
+        cursor = null;
+      } else if (cursor !== null && cursor.strategy !== 'key') {
+        throw configError(`erp-sql: a full read resumes from a "key" cursor, got a "${cursor.strategy}" cursor`);
       }
-    } else if (request.cursor !== null && request.cursor.strategy !== 'modified') {
-      throw configError(`erp-sql: a delta read resumes from a "modified" cursor, got a "${request.cursor.strategy}" cursor`);
+    } else if (cursor !== null && cursor.strategy !== 'modified') {
+      throw configError(`erp-sql: a delta read resumes from a "modified" cursor, got a "${cursor.strategy}" cursor`);
     }
     const caseInsensitive = request.caseInsensitiveSkus ?? false;
-    const page =
-      request.cursor?.strategy === 'key' || (request.mode === 'full' && request.cursor === null)
-        ? await this.readFullPage(request.cursor?.afterKey ?? null, limit)
-        : await this.readDeltaPage(request.cursor, limit);
-    return this.withoutDuplicates(page, await this.duplicates.groups(caseInsensitive, request.cursor === null), caseInsensitive);
+    let page: ReadPage;
+    if (cursor?.strategy === 'key' || ((request.mode === 'full' || comparing) && cursor === null)) {
+      page = await this.readFullPage(cursor?.afterKey ?? null, limit);
+      // A comparing delta run starts from the beginning every time: nothing to resume from.
+      if (comparing) page.resumeCursor = null;
+    } else {
+      page = await this.readDeltaPage(cursor as Extract<StockCursor, { strategy: 'modified' }> | null, limit);
+    }
+    return this.withoutDuplicates(page, await this.duplicates.groups(caseInsensitive, cursor === null), caseInsensitive);
   }
 
   /**
@@ -121,15 +132,16 @@ export class ErpStockSource implements StockSource {
         join ${c.table('stock')} on ${c.column('stock', 'productId')} = ${productId}
         left join ${c.table('locations')} on ${c.column('locations', 'id')} = ${c.column('stock', 'locationId')}
         where ${range}
-        order by ${productId}, ${c.column('stock', 'id')}`,
+        order by ${sql.join([productId, ...this.stockKey()])}`,
       { purpose: 'full read (stock)' },
     );
-    const { levels, rejected, incompleteSkus } = this.mapRows(stockRows);
+    const { levels, rejected, incompleteSkus, notForSale } = this.mapRows(stockRows);
     const resumeCursor: StockCursor = { strategy: 'key', afterKey: String(last.product_id) };
     return {
       levels,
       skus: uniqueSkus(products.map((product) => product.sku)).filter((sku) => !incompleteSkus.has(sku)),
       rejected,
+      ...(notForSale.length > 0 ? { notForSale } : {}),
       nextCursor: products.length === limit ? resumeCursor : null,
       resumeCursor,
       products: productsOf(products),
@@ -139,23 +151,26 @@ export class ErpStockSource implements StockSource {
   private async readDeltaPage(cursor: Extract<StockCursor, { strategy: 'modified' }> | null, limit: number): Promise<ReadPage> {
     const c = this.client;
     const modifiedAt = this.modifiedAt();
-    const stockId = c.column('stock', 'id');
-    // Rows at exactly the cursor's time come after it only with a greater id: a page boundary
+    const stockKey = this.stockKey();
+    // Rows at exactly the cursor's time come after it only with a greater key: a page boundary
     // inside a burst of rows with one timestamp loses nothing and repeats nothing. Written as
-    // "key >= t and (key > t or id > k)" rather than a row-value comparison because both
-    // databases turn the first term into an index range.
+    // "t' >= t and (t' > t or key > k)" rather than a row-value comparison because every
+    // database turns the first term into an index range (and SQL Server has no row values).
+    // A cursor written for another key (tables.stock.id was changed) cannot be continued: the run
+    // starts over, and the snapshot keeps it from pushing anything that did not change.
+    const afterKey = cursor === null ? null : cursorKeyValues(cursor.afterKey, stockKey.length);
     const position =
-      cursor === null
+      cursor === null || afterKey === null
         ? sql`${modifiedAt.sortKey} is not null`
         : sql`${modifiedAt.lowerBound(cursor.afterModifiedAt)}
               and ${modifiedAt.sortKey} >= ${modifiedAt.cursorValue(cursor.afterModifiedAt)}
-              and (${modifiedAt.sortKey} > ${modifiedAt.cursorValue(cursor.afterModifiedAt)} or ${stockId} > ${cursor.afterKey})`;
+              and (${modifiedAt.sortKey} > ${modifiedAt.cursorValue(cursor.afterModifiedAt)} or ${keyAfter(stockKey, afterKey)})`;
     const changed = await c.rows(
-      sql<{ stock_id: unknown; product_id: unknown; modified_at: string }>`
-        select ${stockId} as stock_id, ${c.column('stock', 'productId')} as product_id, ${modifiedAt.cursorText} as modified_at
+      sql<{ product_id: unknown; modified_at: string } & Record<`stock_key_${number}`, unknown>>`
+        select ${sql.join(stockKey.map((column, index) => sql`${column} as ${sql.ref(`stock_key_${index}`)}`))}, ${c.column('stock', 'productId')} as product_id, ${modifiedAt.cursorText} as modified_at
         from ${c.table('stock')}
         where ${position}
-        order by ${modifiedAt.sortKey}, ${stockId}
+        order by ${sql.join([modifiedAt.sortKey, ...stockKey])}
         ${c.limit(limit)}`,
       { purpose: 'delta read (changed stock)', table: 'stock' },
     );
@@ -176,27 +191,36 @@ export class ErpStockSource implements StockSource {
             left join ${c.table('products')} on ${c.column('products', 'id')} = ${c.column('stock', 'productId')}
             left join ${c.table('locations')} on ${c.column('locations', 'id')} = ${c.column('stock', 'locationId')}
             where ${c.column('stock', 'productId')} in (${sql.join(ids)})
-            order by ${c.column('stock', 'productId')}, ${stockId}`,
+            order by ${sql.join([c.column('stock', 'productId'), ...stockKey])}`,
           { purpose: 'delta read (stock of changed products)' },
         )),
       );
     }
-    const { levels, rejected, incompleteSkus } = this.mapRows(stockRows);
-    const resumeCursor: StockCursor = { strategy: 'modified', afterModifiedAt: compactCursorTime(last.modified_at), afterKey: String(last.stock_id) };
+    const { levels, rejected, incompleteSkus, notForSale } = this.mapRows(stockRows);
+    const lastKey = stockKey.map((_, index) => String(last[`stock_key_${index}`]));
+    const resumeCursor: StockCursor = { strategy: 'modified', afterModifiedAt: compactCursorTime(last.modified_at), afterKey: lastKey.length === 1 ? lastKey[0]! : lastKey };
     return {
       levels,
       skus: uniqueSkus(stockRows.filter((row) => row.product_found !== null).map((row) => row.sku)).filter((sku) => !incompleteSkus.has(sku)),
       rejected,
+      ...(notForSale.length > 0 ? { notForSale } : {}),
       nextCursor: changed.length === limit ? resumeCursor : null,
       resumeCursor,
       products: productsOf(stockRows.filter((row) => row.product_found !== null).map((row) => ({ product_id: row.product_id, sku: row.sku }))),
     };
   }
 
+  /** The stock table's key columns (config.ts stockKeyColumns), qualified. */
+  private stockKey(): RawBuilder<unknown>[] {
+    return stockKeyColumns(this.client.tables.stock).map((name) => this.client.columnNamed('stock', name));
+  }
+
   private stockColumns(): RawBuilder<unknown> {
     const c = this.client;
+    const { stock, products } = c.tables;
+    const notForSale = products.notForSale;
     return sql.join([
-      sql`${c.column('stock', 'id')} as stock_id`,
+      ...this.stockKey().map((column, index) => sql`${column} as ${sql.ref(`stock_key_${index}`)}`),
       sql`${c.column('stock', 'productId')} as product_id`,
       sql`${c.column('stock', 'locationId')} as location_id`,
       sql`${c.column('products', 'id')} as product_found`,
@@ -205,12 +229,17 @@ export class ErpStockSource implements StockSource {
       sql`${c.column('locations', 'code')} as location_code`,
       sql`${c.column('stock', 'onHand')} as on_hand`,
       sql`${c.column('stock', 'reserved')} as reserved`,
-      sql`${this.modifiedAt().isoMillis} as modified_at`,
-      sql`${c.asText(c.column('stock', 'modifiedAt'))} as modified_at_raw`,
+      ...(stock.modifiedAt === undefined
+        ? [sql`null as modified_at`, sql`null as modified_at_raw`]
+        : [sql`${this.modifiedAt().isoMillis} as modified_at`, sql`${c.asText(c.column('stock', 'modifiedAt'))} as modified_at_raw`]),
+      notForSale === undefined
+        ? sql`0 as not_for_sale`
+        : sql`case when ${c.columnNamed('products', notForSale.column)} in (${sql.join(notForSale.in)}) then 1 else 0 end as not_for_sale`,
     ]);
   }
 
   private modifiedAt(): ModifiedAtSql {
+    if (this.client.tables.stock.modifiedAt === undefined) throw configError('erp-sql: delta reads by modification time need tables.stock.modifiedAt');
     return modifiedAtSql(this.client.dialect, this.client.column('stock', 'modifiedAt'));
   }
 
@@ -220,14 +249,17 @@ export class ErpStockSource implements StockSource {
    * would understate it everywhere (all of it bad: zero). The rejection goes to quarantine and
    * the channels keep their last quantity until the row is fixed.
    */
-  private mapRows(rows: readonly ErpStockRow[]): { levels: StockLevel[]; rejected: RejectedRecord[]; incompleteSkus: Set<string> } {
+  private mapRows(rows: readonly ErpStockRow[]): { levels: StockLevel[]; rejected: RejectedRecord[]; incompleteSkus: Set<string>; notForSale: string[] } {
     const mapped: StockLevel[] = [];
     const rejected: RejectedRecord[] = [];
     const incompleteSkus = new Set<string>();
+    const notForSale = new Set<string>();
+    const observedAt = new Date().toISOString();
     for (const row of rows) {
-      const result = mapStockRow(row, this.client.tables);
+      const result = mapStockRow(row, this.client.tables, observedAt);
       if (result.ok) {
         mapped.push(result.level);
+        if (Number(row.not_for_sale) === 1) notForSale.add(result.level.sku);
       } else {
         rejected.push(result.rejection);
         if (result.sku !== undefined) incompleteSkus.add(result.sku);
@@ -235,7 +267,7 @@ export class ErpStockSource implements StockSource {
     }
     const levels = mapped.filter((level) => !incompleteSkus.has(level.sku));
     levels.sort((a, b) => compareText(a.sku, b.sku) || compareText(a.location, b.location));
-    return { levels, rejected, incompleteSkus };
+    return { levels, rejected, incompleteSkus, notForSale: [...notForSale].filter((sku) => !incompleteSkus.has(sku)) };
   }
 }
 
@@ -266,6 +298,23 @@ function uniqueSkus(values: readonly unknown[]): string[] {
     if (sku !== '') skus.add(sku);
   }
   return [...skus];
+}
+
+/**
+ * "key > values" in lexicographic order over several columns, written out ((k1 > v1) or (k1 = v1
+ * and k2 > v2) …) so that every database, SQL Server too, can run it.
+ */
+function keyAfter(columns: readonly RawBuilder<unknown>[], values: readonly string[]): RawBuilder<unknown> {
+  const terms = columns.map((column, index) =>
+    sql.join([...columns.slice(0, index).map((earlier, j) => sql`${earlier} = ${values[j]}`), sql`${column} > ${values[index]}`], sql` and `),
+  );
+  return sql`(${sql.join(terms.map((term) => sql`(${term})`), sql` or `)})`;
+}
+
+/** A cursor's key as one value per key column, or null when it was written for a key of other columns. */
+function cursorKeyValues(afterKey: string | readonly string[], columns: number): string[] | null {
+  const values = typeof afterKey === 'string' ? [afterKey] : [...afterKey];
+  return values.length === columns ? values : null;
 }
 
 function compareText(a: string, b: string): number {

@@ -5,7 +5,7 @@ import { DEMO_ERP_TABLES } from '../../sandbox/erp/schema';
 
 function row(overrides: Partial<ErpStockRow> = {}): ErpStockRow {
   return {
-    stock_id: 17,
+    stock_key_0: 17,
     product_id: 5,
     location_id: 1,
     product_found: 5,
@@ -16,6 +16,7 @@ function row(overrides: Partial<ErpStockRow> = {}): ErpStockRow {
     reserved: 0,
     modified_at: '2025-03-01T10:00:00.123Z',
     modified_at_raw: '2025-03-01T10:00:00.123Z',
+    not_for_sale: 0,
     ...overrides,
   };
 }
@@ -74,6 +75,14 @@ describe('mapStockRow', () => {
       ok: true,
       level: { sku: 'PL-000005', location: 'MAG-ZW', onHand: 12, reserved: 1, at: '2025-03-01T10:00:00.123Z' },
     });
+  });
+
+  it('without a modification column, takes the time the page was read, and names a composite key in messages', () => {
+    const vendor = { ...DEMO_ERP_TABLES, stock: { ...DEMO_ERP_TABLES.stock, id: ['towar_id', 'magazyn_id'], modifiedAt: undefined } };
+    expect(mapStockRow(row({ modified_at: null, modified_at_raw: null }), vendor, '2026-12-02T10:00:00.000Z')).toMatchObject({ ok: true, level: { at: '2026-12-02T10:00:00.000Z' } });
+    const bad = mapStockRow(row({ stock_key_0: 5, stock_key_1: 1, on_hand: 'abc', modified_at: null }), vendor, '2026-12-02T10:00:00.000Z');
+    expect(bad).toMatchObject({ ok: false, rejection: { reason: expect.stringMatching(/in stany row towar_id=5, magazyn_id=1$/) } });
+    if (!bad.ok) expect(bad.rejection.payload).toEqual(expect.objectContaining({ 'stany.towar_id': 5, 'stany.magazyn_id': 1 }));
   });
 
   it('keeps a negative on-hand quantity (an oversold ERP) as it is', () => {

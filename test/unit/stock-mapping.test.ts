@@ -42,6 +42,21 @@ describe('computeTargetStock', () => {
     ]);
   });
 
+  it('gives zero everywhere to a SKU the source marks not for sale, whatever its stock, and reports it', () => {
+    const renamed = StockMapping.parse({ ...mapping, skus: { rename: { A: 'A-SHOP' }, exclude: ['C'] } });
+    const levels = [level('A', 'WAW', 10), level('A', 'KRK', 5), level('A', 'ELSEWHERE', 3), level('B', 'WAW', 4), level('C', 'WAW', 9)];
+    const result = computeTargetStock(['A', 'B', 'C'], levels, renamed, new Set(['A', 'C']));
+    // Not for sale wins over an unmapped location (its stock does not matter); an excluded SKU stays untouched.
+    expect(result.rejected).toEqual([]);
+    expect(result.zeroedNotForSale).toEqual(['A']);
+    expect(result.updates).toEqual([
+      { sku: 'A-SHOP', location: 'T1', quantity: 0 },
+      { sku: 'A-SHOP', location: 'T2', quantity: 0 },
+      { sku: 'B', location: 'T1', quantity: 4 },
+      { sku: 'B', location: 'T2', quantity: 0 },
+    ]);
+  });
+
   it('quarantines a SKU with stock at an unmapped location instead of pushing a partial sum', () => {
     const result = computeTargetStock(['A', 'B'], [level('A', 'NEW', 5), level('A', 'WAW', 1), level('B', 'WAW', 2)], mapping);
     expect(result.rejected).toHaveLength(1);
