@@ -44,6 +44,7 @@ config
   .action(() => {
     const loaded = loadCliConfig(configFile());
     console.log(`${loaded.file}: ok (${loaded.connectors.size} connectors, ${loaded.syncs.size} syncs)`);
+    for (const [id, connector] of loaded.connectors) for (const note of connector.manifest.notes(connector.config)) console.log(`  ${id}: ${note}`);
   });
 
 program

@@ -247,6 +247,11 @@ export interface ConnectorManifest {
   /** Largest page a source may be asked for; a sync's pageSize above it is a config error. Undefined: no limit. */
   maxPageSize(config: unknown): number | undefined;
   /**
+   * What an operator should know about how an instance with this config behaves (e.g. how its
+   * delta runs find changes), one sentence each: `config validate` prints them.
+   */
+  notes(config: unknown): string[];
+  /**
    * Most items one call of a capability accepts (e.g. Shopify stock.write: 250); the push
    * splits its items into calls of this size. Default DEFAULT_MAX_BATCH_SIZE.
    */
@@ -274,6 +279,8 @@ export interface ConnectorDefinition<Schema extends z.ZodType, Client> {
   /** See ConnectorManifest.missingFor. Default: every capability the operations offer is served. */
   missingFor?(capability: Capability, config: z.output<Schema>): string | undefined;
   maxPageSize?(config: z.output<Schema>): number;
+  /** See ConnectorManifest.notes. Default: none. */
+  notes?(config: z.output<Schema>): string[];
   maxBatchSize?: Partial<Record<Capability, number>>;
   writeLimits?: { stock?: StockWriteLimits };
   /** The transport shared by the instance's operations (one per instance: one pacer, one pool). */
@@ -304,6 +311,7 @@ export function defineConnector<Schema extends z.ZodType, Client>(definition: Co
     rateBudget: (config) => definition.rateBudget(typed(config)),
     missingFor: (capability, config) => definition.missingFor?.(capability, typed(config)),
     maxPageSize: (config) => definition.maxPageSize?.(typed(config)),
+    notes: (config) => definition.notes?.(typed(config)) ?? [],
     create(id, rawConfig, deps) {
       const config = typed(rawConfig);
       const client = definition.connect(id, config, deps);

@@ -99,6 +99,17 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql stock keys and change de
     expect(after.levels.map(levelKey).sort()).not.toEqual(full.levels.map(levelKey).sort());
   });
 
+  it('config validate explains how delta runs find changes, and which products are not for sale', () => {
+    const vendor = ErpSqlConfig.parse({
+      database: demoErp.database,
+      tables: { ...DEMO_ERP_TABLES, products: { ...DEMO_ERP_TABLES.products, notForSale: { column: 'zablokowany', in: [1, 'T'] } }, stock: { ...DEMO_ERP_TABLES.stock, modifiedAt: undefined } },
+    });
+    expect(erpSqlManifest.notes(vendor)).toEqual([
+      'stock delta runs read every row of stany and push what differs from what each channel last confirmed (the table has no tables.stock.modifiedAt); 100,000 SKUs take seconds',
+      'products whose zablokowany is 1 or "T" are not for sale: 0 in every channel',
+    ]);
+  });
+
   it('config: changeDetection modifiedAt without the column is refused with its path', () => {
     const parsed = ErpSqlConfig.safeParse({ database: demoErp.database, tables: { ...DEMO_ERP_TABLES, stock: { ...DEMO_ERP_TABLES.stock, modifiedAt: undefined, changeDetection: 'modifiedAt' } } });
     expect(parsed.success).toBe(false);

@@ -22,7 +22,10 @@ describe('omnisync CLI', () => {
 
   it('config validate: ok for the shipped demo config', async () => {
     const run = await omnisync(['config', 'validate'], { SHOPIFY_ACCESS_TOKEN: 'shpat_x' });
-    expect(run.stdout).toBe('omnisync.yaml: ok (2 connectors, 2 syncs)\n');
+    expect(run.stdout).toBe(
+      'omnisync.yaml: ok (2 connectors, 2 syncs)\n' +
+        "  erp: stock delta runs read the rows of stany whose zmodyfikowano is later than the last run's: the ERP must set it on every change\n",
+    );
     expect(run.code).toBe(0);
   });
 
