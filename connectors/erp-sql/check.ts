@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import type { CheckResult } from '../contract';
 import type { ErpSqlClient } from './client';
 import { verifyColumnTypes, verifyPriceTables, verifyReferences } from './column-types';
-import { configuredColumns, type ErpSqlConfig } from './config';
+import { columnLabel, configuredColumns, stockChangeDetection, type ErpSqlConfig } from './config';
 
 /**
  * Reads one row of each configured table, with every configured column; verifies the
@@ -29,6 +29,8 @@ export async function checkErpConnection(client: ErpSqlClient, config: Pick<ErpS
   }
   await verifyColumnTypes(client);
   if (stockRows > 0) await verifyReferences(client);
+  const unusableTime = stockRows > 0 ? await modificationTimeProblem(client) : undefined;
+  if (unusableTime !== undefined) return { ok: false, detail: unusableTime };
   if (prices !== undefined && priceLists !== undefined) await verifyPriceTables(client, { prices, priceLists });
   const [counts] = await client.rows(
     sql<{ products: number | string }>`select count(*) as products from ${client.table('products')}`,
@@ -50,6 +52,31 @@ export async function checkErpConnection(client: ErpSqlClient, config: Pick<ErpS
       `connected to ${client.databaseLabel()}: ${Number(counts?.products ?? 0).toLocaleString('en-US')} products in "${products.table}", ` +
       `locations in "${locations.table}": ${shown(codes.map((row) => row.code))}${priceDetail}`,
   };
+}
+
+/** Rows of a stock table below which one shared modification time is not suspicious (a fresh, small ERP). */
+const SAME_TIME_SUSPICIOUS_ROWS = 100;
+
+/**
+ * Why the configured modification column cannot drive delta runs, if it cannot: NULL in every
+ * row, or one value in every row of a table that is not tiny (an ERP that fills it only at
+ * import). Delta runs would read nothing after their first and never say so.
+ */
+async function modificationTimeProblem(client: ErpSqlClient): Promise<string | undefined> {
+  const stock = client.tables.stock;
+  if (stockChangeDetection(stock) !== 'modifiedAt') return undefined;
+  const modifiedAt = client.column('stock', 'modifiedAt');
+  const [row] = await client.rows(
+    sql<{ total: number | string; filled: number | string; distinct_times: number | string }>`
+      select count(*) as total, count(${modifiedAt}) as filled, count(distinct ${modifiedAt}) as distinct_times from ${client.table('stock')}`,
+    { purpose: 'check', table: 'stock' },
+  );
+  const total = Number(row?.total ?? 0);
+  const label = columnLabel(client.tables, 'stock', 'modifiedAt');
+  const advice = 'delta runs would find no changes; set tables.stock.changeDetection: compare (or name a column the ERP sets on every change)';
+  if (Number(row?.filled ?? 0) === 0) return `erp-sql: ${label} is NULL in all ${total} rows: ${advice}`;
+  if (total >= SAME_TIME_SUSPICIOUS_ROWS && Number(row?.distinct_times ?? 0) === 1) return `erp-sql: ${label} holds one value in all ${total} rows: ${advice}`;
+  return undefined;
 }
 
 /** The first 10 codes, trimmed, and "..." when there are more. */

@@ -110,6 +110,20 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql stock keys and change de
     ]);
   });
 
+  it('connectors check refuses a modification column that cannot drive delta runs: NULL everywhere, or one value everywhere', async () => {
+    const checkWith = (stock: Record<string, unknown>) => connector(stock).check();
+    expect(await checkWith({})).toMatchObject({ ok: true });
+    // A column the ERP fills only at import: one value in every row.
+    await sql`update stany set zmodyfikowano = (select min(zmodyfikowano) from stany)`.execute(erpDb);
+    const constant = await checkWith({});
+    expect(constant.ok).toBe(false);
+    expect(constant.detail).toMatch(/^erp-sql: column "stany\.zmodyfikowano" \(configured at tables\.stock\.modifiedAt\) holds one value in all \d+ rows: delta runs would find no changes; set tables\.stock\.changeDetection: compare/);
+    // The same table, compared instead: fine.
+    expect(await checkWith({ changeDetection: 'compare' })).toMatchObject({ ok: true });
+    await sql`update stany set zmodyfikowano = null`.execute(erpDb);
+    expect((await checkWith({})).detail).toMatch(/is NULL in all \d+ rows/);
+  });
+
   it('config: changeDetection modifiedAt without the column is refused with its path', () => {
     const parsed = ErpSqlConfig.safeParse({ database: demoErp.database, tables: { ...DEMO_ERP_TABLES, stock: { ...DEMO_ERP_TABLES.stock, modifiedAt: undefined, changeDetection: 'modifiedAt' } } });
     expect(parsed.success).toBe(false);
