@@ -1,18 +1,25 @@
 /**
- * Transport to the ERP's database: a Kysely instance on SQLite or PostgreSQL, query pacing, and
- * the translation of driver errors into omnisync's error kinds with messages that name the
- * config entry to fix ("table "stany" has no column "ilosc2" (configured at tables.stock.onHand)").
+ * Transport to the ERP's database: a Kysely instance on SQLite, PostgreSQL, MySQL/MariaDB or
+ * SQL Server, query pacing, the few SQL expressions that differ by dialect beyond identifiers
+ * and placeholders (limit, asText), and the translation of driver errors into omnisync's error
+ * kinds with messages that name the config entry to fix ("table "stany" has no column "ilosc2"
+ * (configured at tables.stock.onHand)").
  *
  * The connector only reads. The intent is enforced by the database where it can be: SQLite
- * connections are `query_only`, PostgreSQL sessions `default_transaction_read_only`.
+ * connections are `query_only`, PostgreSQL sessions `default_transaction_read_only`, MySQL
+ * sessions `transaction read only`. SQL Server has no read-only session: the login should only
+ * be granted SELECT (docs/configuration.md), and `readOnlyIntent` routes reads to a readable
+ * secondary where there is one.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type RawBuilder } from 'kysely';
+import { CompiledQuery, Kysely, MssqlDialect, MysqlDialect, PostgresDialect, SqliteDialect, sql, type DatabaseConnection, type RawBuilder } from 'kysely';
+import mysql from 'mysql2';
 import pg from 'pg';
+import * as Tedious from 'tedious';
 import { authError, configError, isTransientNetworkCode, OmnisyncError, transientError, validationError } from '../../core/errors';
-import { columnLabel, type ErpDatabaseConfig, type ErpDialect, type ErpSqlConfig, type ErpTables } from './config';
+import { columnLabel, type ErpDatabaseConfig, type ErpDialect, type ErpMssqlDatabase, type ErpMysqlDatabase, type ErpSqlConfig, type ErpTables } from './config';
 
 export type { ErpDialect } from './config';
 
@@ -47,6 +54,8 @@ export function openErpDatabase(database: ErpDatabaseConfig, options: { baseDir:
       }),
     });
   }
+  if (database.driver === 'mysql') return new Kysely({ dialect: mysqlDialect(database, options.readOnly) });
+  if (database.driver === 'mssql') return new Kysely({ dialect: mssqlDialect(database) });
   const sessionOptions = ['-c TimeZone=UTC', ...(options.readOnly ? ['-c default_transaction_read_only=on'] : [])];
   const pool = new pg.Pool({
     connectionString: database.connectionString,
@@ -62,19 +71,147 @@ export function openErpDatabase(database: ErpDatabaseConfig, options: { baseDir:
   return new Kysely({ dialect: new PostgresDialect({ pool }) });
 }
 
+/**
+ * MySQL and MariaDB through mysql2's pool. Every value that is exact in the database stays
+ * exact: DECIMAL and BIGINT come back as strings (decimalNumbers off, bigNumberStrings), so
+ * amounts never pass through binary floats; DATETIME and TIMESTAMP come back as the server's
+ * text (dateStrings), never as a Date built in the worker's local time zone. Each new session
+ * runs in UTC (TIMESTAMP columns are shown in UTC, DATETIME columns are read as UTC, see
+ * modified-at.ts) and, for the connector, read-only.
+ */
+function mysqlDialect(database: ErpMysqlDatabase, readOnly: boolean): MysqlDialect {
+  const pool = mysql.createPool({
+    uri: database.connectionString,
+    ...(database.password === undefined ? {} : { password: database.password }),
+    connectionLimit: database.maxConnections,
+    decimalNumbers: false,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+    dateStrings: true,
+    // Date parameters (none are sent today) would be written in UTC, as the session reads them.
+    timezone: 'Z',
+    connectTimeout: 15_000,
+  });
+  const sessionSettings = [`set session time_zone = '+00:00'`, ...(readOnly ? ['set session transaction read only'] : [])];
+  return new MysqlDialect({
+    pool,
+    onCreateConnection: async (connection: DatabaseConnection) => {
+      for (const setting of sessionSettings) await connection.executeQuery(CompiledQuery.raw(setting));
+    },
+  });
+}
+
+/**
+ * SQL Server through tedious, pooled by tarn (the pool Kysely's MssqlDialect takes). tarn is
+ * loaded when the pool is made (on the first query), so an ERP on another database does not
+ * need it, and SQL can be compiled for SQL Server without it.
+ */
+function mssqlDialect(database: ErpMssqlDatabase): MssqlDialect {
+  const target = mssqlTarget(database);
+  return new MssqlDialect({
+    tarn: { Pool: TarnPoolOnFirstUse as unknown as MssqlTarnPool, options: { min: 0, max: database.maxConnections, acquireTimeoutMillis: 30_000, idleTimeoutMillis: 60_000 } },
+    tedious: {
+      ...Tedious,
+      connectionFactory: () =>
+        new Tedious.Connection({
+          server: target.host,
+          authentication: { type: 'default', options: { userName: target.user, password: target.password } },
+          options: {
+            ...(target.port === undefined ? {} : { port: target.port }),
+            ...(target.instanceName === undefined ? {} : { instanceName: target.instanceName }),
+            ...(target.database === undefined ? {} : { database: target.database }),
+            encrypt: target.encrypt,
+            trustServerCertificate: target.trustServerCertificate,
+            readOnlyIntent: database.readOnlyIntent,
+            appName: 'omnisync-erp-sql',
+            // Times are turned into ISO-8601 text in SQL (modified-at.ts); this only keeps any Date the driver builds in UTC.
+            useUTC: true,
+            connectTimeout: 15_000,
+          },
+        }),
+    },
+  });
+}
+
+/** Where an `mssql://user:password@host:port/database?encrypt=…` connection string points. */
+export interface MssqlTarget {
+  host: string;
+  port: number | undefined;
+  instanceName: string | undefined;
+  database: string | undefined;
+  user: string | undefined;
+  password: string | undefined;
+  encrypt: boolean;
+  trustServerCertificate: boolean;
+}
+
+/**
+ * Reads the connection string (database.password, when given, wins over one in the string).
+ * Encryption is on by default, as tedious has it; `encrypt=false` and
+ * `trustServerCertificate=true` are for servers without a trusted certificate.
+ */
+export function mssqlTarget(database: Pick<ErpMssqlDatabase, 'connectionString' | 'password'>): MssqlTarget {
+  let url: URL;
+  try {
+    url = new URL(database.connectionString);
+  } catch {
+    throw configError('erp-sql: the SQL Server connection string is not a valid URL, e.g. "mssql://reader@erp-db:1433/erp" (configured at database.connectionString)');
+  }
+  if (url.protocol !== 'mssql:' && url.protocol !== 'sqlserver:') {
+    throw configError(`erp-sql: the SQL Server connection string starts with "${url.protocol}//"; expected "mssql://" (configured at database.connectionString)`);
+  }
+  const flag = (name: string, fallback: boolean): boolean => {
+    const value = url.searchParams.get(name);
+    if (value === null) return fallback;
+    if (value === 'true' || value === 'false') return value === 'true';
+    throw configError(`erp-sql: ${name}=${value} in the SQL Server connection string; expected true or false (configured at database.connectionString)`);
+  };
+  const decoded = (text: string): string | undefined => (text === '' ? undefined : decodeURIComponent(text));
+  return {
+    host: decodeURIComponent(url.hostname),
+    port: url.port === '' ? undefined : Number(url.port),
+    instanceName: url.searchParams.get('instanceName') ?? undefined,
+    database: decoded(url.pathname.slice(1)),
+    user: decoded(url.username),
+    password: database.password ?? decoded(url.password),
+    encrypt: flag('encrypt', true),
+    trustServerCertificate: flag('trustServerCertificate', false),
+  };
+}
+
+/**
+ * Stands in for tarn's Pool class: loads tarn when Kysely creates the pool (on the first
+ * query) and returns tarn's own pool, or fails with a config error saying the package is
+ * missing. A constructor that returns an object makes `new` yield that object.
+ */
+class TarnPoolOnFirstUse {
+  constructor(options: ConstructorParameters<MssqlTarnPool>[0]) {
+    let tarn: { Pool: MssqlTarnPool };
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a SQL Server pool is created
+      tarn = require('tarn') as { Pool: MssqlTarnPool };
+    } catch {
+      throw configError('erp-sql: driver mssql needs the npm package "tarn" (the connection pool of Kysely\'s MssqlDialect), which is not installed (configured at database.driver)');
+    }
+    // The point of this class: `new` yields tarn's pool.
+    return new tarn.Pool(options);
+  }
+}
+type MssqlTarnPool = ConstructorParameters<typeof MssqlDialect>[0]['tarn']['Pool'];
+
 export class ErpSqlClient {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see openErpDatabase
   readonly db: Kysely<any>;
   readonly dialect: ErpDialect;
   readonly tables: ErpTables;
-  /** PostgreSQL: the schema of tables configured without one (database.schema), if set. */
+  /** PostgreSQL and SQL Server: the schema of tables configured without one (database.schema), if set. */
   readonly schema: string | undefined;
   private readonly pacer: QueryPacer;
 
   constructor(private readonly config: ErpSqlConfig, private readonly baseDir: string) {
     this.dialect = config.database.driver;
     this.tables = config.tables;
-    this.schema = config.database.driver === 'postgres' ? config.database.schema : undefined;
+    this.schema = config.database.driver === 'postgres' || config.database.driver === 'mssql' ? config.database.schema : undefined;
     this.db = openErpDatabase(config.database, { baseDir, readOnly: true });
     this.pacer = new QueryPacer(config.maxQueriesPerSecond);
   }
@@ -99,12 +236,21 @@ export class ErpSqlClient {
    * paged read has anyway).
    */
   limit(rows: number): RawBuilder<unknown> {
-    return sql`limit ${rows}`;
+    return rowLimit(this.dialect, rows);
+  }
+
+  /**
+   * The row limit of a query without `order by` (probes such as "is there any row"), written
+   * at its end. SQL Server's `offset … fetch` needs an ordering: it gets `order by (select
+   * null)`, which orders nothing.
+   */
+  anyRows(rows: number): RawBuilder<unknown> {
+    return this.dialect === 'mssql' ? sql`order by (select null) ${rowLimit(this.dialect, rows)}` : rowLimit(this.dialect, rows);
   }
 
   /** A value as text, as the dialect casts (for messages and payloads that show what is stored). */
   asText(value: RawBuilder<unknown>): RawBuilder<string | null> {
-    return sql<string | null>`cast(${value} as text)`;
+    return textOf(this.dialect, value);
   }
 
   /** A column of a table by its name (e.g. one of a composite key), qualified with the table's alias. */
@@ -129,21 +275,40 @@ export class ErpSqlClient {
     await this.db.destroy();
   }
 
-  /** Where the database is, without credentials. */
+  /** Where the database is, without credentials: `MySQL/MariaDB erp-db:3306/erp`. */
   databaseLabel(): string {
     const database = this.config.database;
     if (database.driver === 'sqlite') return `SQLite file ${database.file}`;
+    const product = DATABASE_PRODUCT[database.driver];
     try {
       const url = new URL(database.connectionString);
-      return `PostgreSQL ${url.host}${url.pathname}`;
+      return `${product} ${url.host}${url.pathname === '/' ? '' : url.pathname}`;
     } catch {
-      return 'PostgreSQL';
+      return product;
     }
   }
 
   private translate(err: unknown, context: { purpose: string; table?: TableKey; sql: string }): Error {
     return describeDatabaseError(err, { ...context, tables: this.tables, database: this.config.database, databaseLabel: this.databaseLabel() });
   }
+}
+
+/** How messages name the database servers. */
+const DATABASE_PRODUCT = { postgres: 'PostgreSQL', mysql: 'MySQL/MariaDB', mssql: 'SQL Server' } as const satisfies Record<Exclude<ErpDialect, 'sqlite'>, string>;
+
+/** `limit n` where the dialect has it; SQL Server's `offset 0 rows fetch next n rows only` (after an `order by`). */
+export function rowLimit(dialect: ErpDialect, rows: number): RawBuilder<unknown> {
+  return dialect === 'mssql' ? sql`offset 0 rows fetch next ${rows} rows only` : sql`limit ${rows}`;
+}
+
+/**
+ * A value as text: `cast(x as text)` on SQLite and PostgreSQL, `cast(x as char)` on MySQL
+ * (its cast has no `text`), `cast(x as nvarchar(max))` on SQL Server (unbounded, Unicode).
+ */
+export function textOf(dialect: ErpDialect, value: RawBuilder<unknown>): RawBuilder<string | null> {
+  if (dialect === 'mysql') return sql<string | null>`cast(${value} as char)`;
+  if (dialect === 'mssql') return sql<string | null>`cast(${value} as nvarchar(max))`;
+  return sql<string | null>`cast(${value} as text)`;
 }
 
 /**
@@ -214,7 +379,15 @@ export function describeDatabaseError(err: unknown, context: DatabaseErrorContex
   const message = error.message;
   const { tables, purpose, database, databaseLabel } = context;
 
-  const missingColumn = /no such column: (?:"?(\w+)"?\.)?"?(\w+)"?/.exec(message) ?? (code === '42703' ? /column (?:"?(\w+)"?\.)?"?(\w+)"? does not exist/.exec(message) : null);
+  // SQL Server's error number (tedious's RequestError); its code is EREQUEST for every query error.
+  const rawNumber: unknown = (error as { number?: unknown }).number;
+  const mssqlNumber = database.driver === 'mssql' && typeof rawNumber === 'number' ? rawNumber : undefined;
+
+  const missingColumn =
+    /no such column: (?:"?(\w+)"?\.)?"?(\w+)"?/.exec(message) ??
+    (code === '42703' ? /column (?:"?(\w+)"?\.)?"?(\w+)"? does not exist/.exec(message) : null) ??
+    (code === 'ER_BAD_FIELD_ERROR' ? /Unknown column '(?:(\w+)\.)?(\w+)'/.exec(message) : null) ??
+    (mssqlNumber === 207 ? /Invalid column name '(?:(\w+)\.)?(\w+)'/.exec(message) : null);
   if (missingColumn) {
     const [, alias, column = ''] = missingColumn;
     const located = locateColumn(tables, column, tableForAlias(alias) ?? context.table);
@@ -224,15 +397,28 @@ export function describeDatabaseError(err: unknown, context: DatabaseErrorContex
     return configError(`erp-sql: ${message}`);
   }
 
-  const missingTable = /no such table: (?:\w+\.)?(\w+)/.exec(message) ?? (code === '42P01' ? /relation "(?:(\w+)\.)?(\w+)" does not exist/.exec(message) : null);
+  const missingTable =
+    /no such table: (?:\w+\.)?(\w+)/.exec(message) ??
+    (code === '42P01' ? /relation "(?:(\w+)\.)?(\w+)" does not exist/.exec(message) : null) ??
+    (code === 'ER_NO_SUCH_TABLE' ? /Table '(?:(\w+)\.)?(\w+)' doesn't exist/.exec(message) : null) ??
+    (mssqlNumber === 208 ? /Invalid object name '(?:(\w+)\.)?(\w+)'/.exec(message) : null);
   if (missingTable) {
     const name = missingTable.at(-1) ?? '';
     const key = tableKeyNamed(tables, name);
-    const viaSchema = code === '42P01' && key !== undefined && !tables[key].table.includes('.') && database.driver === 'postgres' && database.schema !== undefined && missingTable[1] === database.schema;
-    if (viaSchema) return configError(`erp-sql: table "${database.schema}.${name}" does not exist (configured at tables.${key}.table and database.schema)`);
+    const configuredSchema = database.driver === 'postgres' || database.driver === 'mssql' ? database.schema : undefined;
+    const viaSchema = code !== undefined && code !== 'ER_NO_SUCH_TABLE' && key !== undefined && !tables[key].table.includes('.') && configuredSchema !== undefined && missingTable[1] === configuredSchema;
+    if (viaSchema) return configError(`erp-sql: table "${configuredSchema}.${name}" does not exist (configured at tables.${key}.table and database.schema)`);
     return configError(`erp-sql: table "${name}" does not exist${key ? ` (configured at tables.${key}.table)` : ''}`);
   }
 
+  if (database.driver === 'mysql' && code !== undefined) {
+    const described = describeMysqlError(code, error, context);
+    if (described !== undefined) return described;
+  }
+  if (database.driver === 'mssql') {
+    const described = describeMssqlError(code, mssqlNumber, error, context);
+    if (described !== undefined) return described;
+  }
   if (code !== undefined) {
     if (isTransientNetworkCode(code) || TRANSIENT_SQLITE_CODES.some((prefix) => code.startsWith(prefix)) || TRANSIENT_SQLSTATES.some((prefix) => code.startsWith(prefix))) {
       return transientError(`erp-sql: ${databaseLabel} is not available (${code}): ${message}`, { status: code, cause: error });
@@ -269,6 +455,101 @@ export function describeDatabaseError(err: unknown, context: DatabaseErrorContex
     return configError(`erp-sql: ${databaseLabel} does not support TLS, which the connection string asks for (configured at database.connectionString, sslmode): ${message}`);
   }
   return new Error(`erp-sql: ${purpose} failed${code === undefined ? '' : ` (${code})`}: ${message}`, { cause: error });
+}
+
+/** mysql2 codes (server errors by name, the driver's own in capitals) of a server that cannot serve now. */
+const TRANSIENT_MYSQL_CODES = new Set([
+  'ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_TOO_MANY_USER_CONNECTIONS', 'ER_SERVER_SHUTDOWN', 'ER_NORMAL_SHUTDOWN',
+  'ER_QUERY_INTERRUPTED', 'ER_CLIENT_INTERACTION_TIMEOUT', 'ER_NET_READ_ERROR', 'ER_NET_READ_INTERRUPTED', 'ER_NET_WRITE_INTERRUPTED',
+  'ER_OUT_OF_RESOURCES', 'ER_OUTOFMEMORY', 'ER_LOCK_TABLE_FULL', 'ER_STATEMENT_TIMEOUT', 'ER_QUERY_TIMEOUT',
+  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'PROTOCOL_PACKETS_OUT_OF_ORDER', 'ETIMEDOUT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE',
+]);
+/** mysql2 codes of a query MySQL cannot run as written for these tables (types, functions, syntax). */
+const UNRUNNABLE_MYSQL_CODES = new Set([
+  'ER_PARSE_ERROR', 'ER_SP_DOES_NOT_EXIST', 'ER_WRONG_VALUE_FOR_TYPE', 'ER_CANT_AGGREGATE_2COLLATIONS', 'ER_CANT_AGGREGATE_3COLLATIONS',
+  'ER_CANT_AGGREGATE_NCOLLATIONS', 'ER_NON_UNIQ_ERROR', 'ER_NOT_SUPPORTED_YET', 'ER_WRONG_ARGUMENTS', 'ER_TRUNCATED_WRONG_VALUE',
+  'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD', 'ER_DATA_OUT_OF_RANGE', 'ER_WARN_DATA_OUT_OF_RANGE', 'ER_ILLEGAL_VALUE_FOR_TYPE',
+]);
+
+/**
+ * mysql2 errors (`code` names the server's error, e.g. ER_NO_SUCH_TABLE, or the driver's, e.g.
+ * PROTOCOL_CONNECTION_LOST). Missing tables and columns are named before this, with the other
+ * dialects'. Undefined: not a MySQL-specific case (network codes are left to the common rules).
+ */
+function describeMysqlError(code: string, error: Error, context: DatabaseErrorContext): Error | undefined {
+  const { message } = error;
+  const { databaseLabel, purpose } = context;
+  if (TRANSIENT_MYSQL_CODES.has(code)) return transientError(`erp-sql: ${databaseLabel} is not available (${code}): ${message}`, { status: code, cause: error });
+  if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR' || code === 'ER_NOT_SUPPORTED_AUTH_MODE') {
+    return authError(`erp-sql: ${databaseLabel} refused the credentials (configured at database.connectionString and database.password) (${code}): ${message}`);
+  }
+  if (code === 'ER_DBACCESS_DENIED_ERROR') {
+    return authError(`erp-sql: the database user may not use the database of database.connectionString; grant it SELECT there (${code}: ${message})`);
+  }
+  if (code === 'ER_TABLEACCESS_DENIED_ERROR' || code === 'ER_COLUMNACCESS_DENIED_ERROR') {
+    const table = /for table [`']?(?:\w+[`']?\.[`']?)?(\w+)[`']?/.exec(message)?.[1];
+    const key = table === undefined ? undefined : tableKeyNamed(context.tables, table);
+    const what = table === undefined ? 'a configured table' : `table "${table}"${key ? ` (configured at tables.${key}.table)` : ''}`;
+    return authError(`erp-sql: the database user may not read ${what}; grant it SELECT (${code}: ${message})`);
+  }
+  if (code === 'ER_BAD_DB_ERROR') return configError(`erp-sql: ${message} (${databaseLabel}, configured at database.connectionString)`);
+  if (code === 'ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION' || code === 'ER_READ_ONLY_MODE' || code === 'ER_OPTION_PREVENTS_STATEMENT') {
+    return configError(`erp-sql: ${purpose} tried to write, but the connector only reads: its database sessions are read-only by design (${code}): ${message}`);
+  }
+  if (code === 'ER_DUP_ENTRY' || code.startsWith('ER_NO_REFERENCED_ROW') || code.startsWith('ER_ROW_IS_REFERENCED') || code === 'ER_BAD_NULL_ERROR') {
+    return validationError(`erp-sql: ${purpose} was refused by a constraint, but the connector only reads (${code}): ${message}`, code);
+  }
+  if (code === 'HANDSHAKE_NO_SSL_SUPPORT' || code === 'HANDSHAKE_SSL_ERROR' || TLS_CODES.has(code)) {
+    return configError(`erp-sql: ${databaseLabel} cannot be reached securely (configured at database.connectionString, e.g. ssl) (${code}): ${message}`);
+  }
+  if (code === 'ERR_INVALID_URL') return configError('erp-sql: the MySQL connection string is not a valid URL, e.g. "mysql://reader@erp-db:3306/erp" (configured at database.connectionString)');
+  if (UNRUNNABLE_MYSQL_CODES.has(code)) return configError(`erp-sql: ${databaseLabel} cannot run the ${purpose} query (${code}): ${message}; ${CHECK_HINT}`);
+  return undefined;
+}
+
+/** SQL Server error numbers of a server that cannot serve now: deadlock victim, lock timeout, Azure SQL's transient ones. */
+const TRANSIENT_MSSQL_NUMBERS = new Set([1205, 1222, -2, 233, 40613, 40197, 40501, 40540, 49918, 49919, 49920, 10928, 10929, 10053, 10054, 10060, 64, 121, 1204, 701, 8645]);
+/** SQL Server error numbers of a query it cannot run as written for these tables: conversions, comparisons, syntax, missing functions. */
+const UNRUNNABLE_MSSQL_NUMBERS = new Set([102, 156, 195, 206, 241, 242, 245, 402, 403, 8114, 8115, 8116, 8117, 9810, 4145]);
+
+/**
+ * tedious errors: a RequestError carries SQL Server's error number (208 invalid object, 207
+ * invalid column, 229/230 permission denied, 1205 deadlock, …), a ConnectionError a code
+ * (ELOGIN, ESOCKET, ETIMEOUT, …). Undefined: not a SQL Server-specific case.
+ */
+function describeMssqlError(code: string | undefined, number: number | undefined, error: Error, context: DatabaseErrorContext): Error | undefined {
+  const { message } = error;
+  const { databaseLabel, purpose } = context;
+  if (number === 18456 || number === 18452 || number === 18486 || number === 18487 || number === 18488) {
+    return authError(`erp-sql: ${databaseLabel} refused the credentials (configured at database.connectionString and database.password) (${number}): ${message}`);
+  }
+  if (number === 4060 || (code === 'ELOGIN' && /Cannot open database/i.test(message))) {
+    return configError(`erp-sql: ${message} (${databaseLabel}, configured at database.connectionString)`);
+  }
+  if (code === 'ELOGIN') return authError(`erp-sql: ${databaseLabel} refused the login (configured at database.connectionString and database.password) (${code}): ${message}`);
+  if (number !== undefined && TRANSIENT_MSSQL_NUMBERS.has(number)) {
+    return transientError(`erp-sql: ${databaseLabel} is not available (${number}): ${message}`, { status: String(number), cause: error });
+  }
+  if (code === 'ESOCKET' || code === 'ETIMEOUT' || code === 'ECLOSE' || code === 'ECONNCLOSED' || code === 'EINSTLOOKUP' || code === 'ECANCEL') {
+    return transientError(`erp-sql: ${databaseLabel} is not available (${code}): ${message}`, { status: code, cause: error });
+  }
+  if (code === 'ETLS' || code === 'EENCRYPT' || /certificate/i.test(message)) {
+    return configError(`erp-sql: ${databaseLabel} cannot be reached securely (configured at database.connectionString: encrypt, trustServerCertificate) (${code ?? number ?? 'TLS'}): ${message}`);
+  }
+  if (number === 229 || number === 230) {
+    const object = /on the object '(\w+)'/.exec(message)?.[1];
+    const key = object === undefined ? undefined : tableKeyNamed(context.tables, object);
+    const what = object === undefined ? 'a configured table' : `table "${object}"${key ? ` (configured at tables.${key}.table)` : ''}`;
+    return authError(`erp-sql: the database user may not read ${what}; grant it SELECT (${number}: ${message})`);
+  }
+  if (number === 3906 || number === 3908 || number === 262) {
+    return configError(`erp-sql: ${purpose} tried to write, but the connector only reads: its login should be granted SELECT only (${number}): ${message}`);
+  }
+  if (number === 2627 || number === 2601 || number === 547 || number === 515) {
+    return validationError(`erp-sql: ${purpose} was refused by a constraint, but the connector only reads (${number}): ${message}`, String(number));
+  }
+  if (number !== undefined && UNRUNNABLE_MSSQL_NUMBERS.has(number)) return configError(`erp-sql: ${databaseLabel} cannot run the ${purpose} query (${number}): ${message}; ${CHECK_HINT}`);
+  return undefined;
 }
 
 /**

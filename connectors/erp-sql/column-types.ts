@@ -3,14 +3,16 @@
  * names a column by its config key: `column "stany.ilosc" (configured at tables.stock.onHand)`.
  *
  * - stock.modifiedAt holds times. PostgreSQL: a `timestamp`, `timestamptz` or `date` column
- *   (delta reads compare the column itself with a time, which a text column cannot do).
+ *   (delta reads compare the column itself with a time, which a text column cannot do);
+ *   MySQL/MariaDB: `datetime`, `timestamp` or `date`; SQL Server: `datetime2`, `datetimeoffset`,
+ *   `datetime`, `smalldatetime` or `date`. The servers' types come from information_schema.
  *   SQLite, where a declared type is advisory: every value is text starting with an ISO-8601
  *   date that the delta read's own normalisation (modified-at.ts) turns into a time.
- * - stock.onHand and stock.reserved hold numbers. PostgreSQL: a number type, or a text column
- *   whose values are all decimal numbers; SQLite: integer or real values, or text the reads
- *   accept as a decimal number (mapper.ts).
+ * - stock.onHand and stock.reserved hold numbers. PostgreSQL, MySQL, SQL Server: a number
+ *   type, or a text column whose values are all decimal numbers; SQLite: integer or real
+ *   values, or text the reads accept as a decimal number (mapper.ts).
  * - stock.productId and stock.locationId can be compared with products.id and locations.id.
- *   PostgreSQL: the same type category (numbers with numbers, text with text); both: at
+ *   The servers: the same type category (numbers with numbers, text with text); all: at
  *   least one stock row finds its product and its location.
  *
  * Values are searched in SQL for the first that does not fit, so a check reads each of those
@@ -36,10 +38,35 @@ type Field<K extends TableKey> = Exclude<keyof ErpTables[K], 'table'>;
 type PriceTableKey = keyof ErpPriceTables;
 
 
-/** PostgreSQL types the delta read can compare with its cursor's time. */
-const PG_TIME_TYPES = new Set(['timestamp without time zone', 'timestamp with time zone', 'date']);
-/** PostgreSQL types of quantities (category N without money and the object-id types). */
-const PG_NUMBER_TYPES = new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']);
+/** The database servers, whose column types information_schema tells (SQLite's are advisory). */
+type ServerDialect = Exclude<ErpSqlClient['dialect'], 'sqlite'>;
+
+/** Types the delta read can compare with its cursor's time, per server (information_schema's data_type). */
+const TIME_TYPES: Record<ServerDialect, ReadonlySet<string>> = {
+  postgres: new Set(['timestamp without time zone', 'timestamp with time zone', 'date']),
+  mysql: new Set(['datetime', 'timestamp', 'date']),
+  mssql: new Set(['datetime2', 'datetimeoffset', 'datetime', 'smalldatetime', 'date']),
+};
+/** How messages name TIME_TYPES. */
+const TIME_TYPES_SHOWN: Record<ServerDialect, string> = {
+  postgres: 'a timestamp, timestamptz or date column',
+  mysql: 'a datetime, timestamp or date column',
+  mssql: 'a datetime2, datetimeoffset, datetime or date column',
+};
+/**
+ * Types of quantities, per server. PostgreSQL: category N without money and the object-id
+ * types. MySQL and SQL Server: the integer, decimal and floating-point types.
+ */
+const NUMBER_TYPES: Record<ServerDialect, ReadonlySet<string>> = {
+  postgres: new Set(['smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision']),
+  mysql: new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'decimal', 'numeric', 'float', 'double', 'real']),
+  mssql: new Set(['tinyint', 'smallint', 'int', 'bigint', 'decimal', 'numeric', 'float', 'real', 'money', 'smallmoney']),
+};
+/** MySQL and SQL Server text types (PostgreSQL says it with its type category S). */
+const TEXT_TYPES: Record<Exclude<ServerDialect, 'postgres'>, ReadonlySet<string>> = {
+  mysql: new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set']),
+  mssql: new Set(['char', 'varchar', 'nchar', 'nvarchar', 'text', 'ntext']),
+};
 /**
  * How an ISO-8601 time starts. SQLite's date functions also take Julian day numbers, `now` and
  * bare times, which are not times an ERP wrote, and which the delta read's index-friendly
@@ -50,6 +77,8 @@ const SQLITE_ISO_DATE = '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*';
 const SQLITE_TIME_EXAMPLE = '"2025-06-01 12:00:00"';
 /** A decimal number as text, as the reads accept it (mapper.ts): `12`, ` 7.5 `, `-3`, `.5`. */
 const PG_DECIMAL_TEXT = '^\\s*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)\\s*$';
+/** PG_DECIMAL_TEXT in POSIX classes, which every MySQL and MariaDB regexp library reads. */
+const MYSQL_DECIMAL_TEXT = '^[[:space:]]*[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)[[:space:]]*$';
 /** SQLite text with a character no decimal number has (SQLite's GLOB has no alternatives). */
 const SQLITE_NOT_DECIMAL_TEXT = '*[^0-9.+-]*';
 /**
@@ -60,8 +89,8 @@ const NUMBER_CANDIDATES = 20;
 
 /** Throws a config error naming the first configured column whose type or values do not fit. */
 export async function verifyColumnTypes(client: ErpSqlClient): Promise<void> {
-  if (client.dialect === 'postgres') await verifyPostgresTypes(client);
-  else await verifySqliteValues(client);
+  if (client.dialect === 'sqlite') await verifySqliteValues(client);
+  else await verifyServerTypes(client, client.dialect);
 }
 
 /**
@@ -79,7 +108,7 @@ export async function verifyReferences(client: ErpSqlClient): Promise<void> {
       sql<{ found: number }>`select 1 as found
         from ${client.table('stock')}
         join ${client.table(target)} on ${client.column(target, 'id')} = ${client.column('stock', field)}
-        limit 1`,
+        ${client.anyRows(1)}`,
       { purpose: 'check' },
     );
     if (matched.length === 0) {
@@ -91,32 +120,33 @@ export async function verifyReferences(client: ErpSqlClient): Promise<void> {
   }
 }
 
+/** A column's type as information_schema tells it (MySQL and SQL Server: udt_name is data_type, category derived from it). */
 interface PgColumnType {
   name: string;
-  /** information_schema's data_type: `integer`, `character varying`, `USER-DEFINED`, ... */
+  /** information_schema's data_type: `integer`, `character varying`, `USER-DEFINED`, `datetime2`, ... */
   data_type: string;
   udt_name: string;
-  /** pg_type.typcategory: N numbers, S strings, D date/time, B boolean, U user types, ... */
+  /** PostgreSQL's pg_type.typcategory (N numbers, S strings, D date/time, B boolean, U user types, ...); the same letters for the other servers. */
   category: string | null;
 }
 
-async function verifyPostgresTypes(client: ErpSqlClient): Promise<void> {
+async function verifyServerTypes(client: ErpSqlClient, dialect: ServerDialect): Promise<void> {
   const { tables } = client;
   const types = {
     products: await postgresColumnTypes(client, 'products'),
     locations: await postgresColumnTypes(client, 'locations'),
     stock: await postgresColumnTypes(client, 'stock'),
   };
-  const typeOf = <K extends TableKey>(table: K, field: Field<K>): PgColumnType | undefined => types[table].get(String(tables[table][field]));
+  const typeOf = <K extends TableKey>(table: K, field: Field<K>): PgColumnType | undefined => types[table].get(columnKey(client, String(tables[table][field])));
   const shown = shownType;
 
   const modifiedAt = typeOf('stock', 'modifiedAt');
-  if (modifiedAt && !PG_TIME_TYPES.has(modifiedAt.data_type)) {
-    throw configError(`erp-sql: ${columnLabel(tables, 'stock', 'modifiedAt')} is of type ${shown(modifiedAt)}; expected times (a timestamp, timestamptz or date column)`);
+  if (modifiedAt && !TIME_TYPES[dialect].has(modifiedAt.data_type)) {
+    throw configError(`erp-sql: ${columnLabel(tables, 'stock', 'modifiedAt')} is of type ${shown(modifiedAt)}; expected times (${TIME_TYPES_SHOWN[dialect]})`);
   }
   for (const field of ['onHand', 'reserved'] as const) {
     const type = typeOf('stock', field);
-    if (type === undefined || PG_NUMBER_TYPES.has(type.data_type)) continue;
+    if (type === undefined || NUMBER_TYPES[dialect].has(type.data_type)) continue;
     if (type.category !== 'S') {
       throw configError(`erp-sql: ${columnLabel(tables, 'stock', field)} is of type ${shown(type)}; expected numbers (a numeric, integer or floating-point column)`);
     }
@@ -124,8 +154,8 @@ async function verifyPostgresTypes(client: ErpSqlClient): Promise<void> {
     const column = client.column('stock', field);
     const candidates = await client.rows(
       sql<{ value: unknown }>`select ${column} as value from ${client.table('stock')}
-        where ${column} !~ ${PG_DECIMAL_TEXT}
-        limit ${NUMBER_CANDIDATES}`,
+        where ${notDecimalText(dialect, column)}
+        ${client.anyRows(NUMBER_CANDIDATES)}`,
       { purpose: 'check', table: 'stock' },
     );
     const wrong = candidates.find((row) => !wholeUnits(row.value, 'floor').ok);
@@ -146,6 +176,22 @@ async function verifyPostgresTypes(client: ErpSqlClient): Promise<void> {
       );
     }
   }
+}
+
+/**
+ * Text that may not be a decimal number, in the server's SQL: PostgreSQL and MySQL by regular
+ * expression; SQL Server, which has none, by LIKE's character class (more lenient: any blank
+ * or character that no number has), the reads' own rule deciding (mapper.ts).
+ */
+function notDecimalText(dialect: ServerDialect, column: RawBuilder<unknown>): RawBuilder<unknown> {
+  if (dialect === 'postgres') return sql`${column} !~ ${PG_DECIMAL_TEXT}`;
+  if (dialect === 'mysql') return sql`${column} not regexp ${MYSQL_DECIMAL_TEXT}`;
+  return sql`(ltrim(rtrim(${column})) = '' or ${column} like '%[^0-9.+-]%')`;
+}
+
+/** The key of a column in the type maps: MySQL and SQL Server match column names case-insensitively, as SQLite does. */
+function columnKey(client: ErpSqlClient, column: string): string {
+  return client.dialect === 'postgres' ? column : column.toLowerCase();
 }
 
 /** Whether PostgreSQL compares values of the two types: the same category (numbers with numbers, text with text, times with times), or the same type. */
@@ -176,9 +222,31 @@ function splitTableName(client: ErpSqlClient, configured: string): { schema: str
   return dot >= 0 ? { schema: configured.slice(0, dot), name: configured.slice(dot + 1) } : { schema: client.schema, name: configured };
 }
 
-/** PostgreSQL: the given columns of a configured table, with their types (see postgresColumnTypes). */
+/**
+ * The given columns of a configured table, with their types (see postgresColumnTypes), keyed by
+ * columnKey. MySQL and SQL Server: from information_schema.columns in the configured schema or
+ * the connection's (MySQL: its database; SQL Server: the login's default schema).
+ */
 async function postgresTableColumns(client: ErpSqlClient, configured: string, columns: readonly string[], key?: TableKey): Promise<Map<string, PgColumnType>> {
   const { schema, name } = splitTableName(client, configured);
+  if (client.dialect === 'mysql' || client.dialect === 'mssql') {
+    const dialect = client.dialect;
+    const currentSchema = dialect === 'mysql' ? sql`database()` : sql`schema_name()`;
+    const rows = await client.rows(
+      sql<{ name: string; data_type: string }>`select column_name as name, data_type as data_type
+        from information_schema.columns
+        where table_schema = ${schema ?? currentSchema} and table_name = ${name}
+          and column_name in (${sql.join([...columns])})`,
+      { purpose: 'check', ...(key === undefined ? {} : { table: key }) },
+    );
+    return new Map(
+      rows.map((row) => {
+        const dataType = String(row.data_type).toLowerCase();
+        const category = NUMBER_TYPES[dialect].has(dataType) ? 'N' : TEXT_TYPES[dialect].has(dataType) ? 'S' : TIME_TYPES[dialect].has(dataType) ? 'D' : null;
+        return [String(row.name).toLowerCase(), { name: String(row.name), data_type: dataType, udt_name: dataType, category }];
+      }),
+    );
+  }
   const relation = schema === undefined ? sql`quote_ident(${name})` : sql`quote_ident(${schema}) || '.' || quote_ident(${name})`;
   const rows = await client.rows(
     sql<PgColumnType>`select c.column_name as name, c.data_type, c.udt_name, t.typcategory as category
@@ -283,7 +351,7 @@ export async function verifyPriceTables(client: ErpSqlClient, priceTables: ErpPr
     // A table whose columns are all hidden may be one the user may not read: the read says so.
     if (existing.names.size === 0) await readOneRow(client, tableRef(key), columns);
     for (const column of columns) {
-      if (!existing.names.has(client.dialect === 'sqlite' ? column.column.toLowerCase() : column.column)) {
+      if (!existing.names.has(client.dialect === 'sqlite' ? column.column.toLowerCase() : columnKey(client, column.column))) {
         problems.push(`table "${configured}" has no column "${column.column}" (configured at tables.${key}.${column.field})`);
       }
     }
@@ -301,11 +369,11 @@ export async function verifyPriceTables(client: ErpSqlClient, priceTables: ErpPr
   // Types and values.
   const prices = columnsOf('prices');
   for (const column of prices.filter((c) => (PRICE_NUMBER_FIELDS as readonly string[]).includes(c.field))) {
-    const problem = await numberProblem(client, tableRef('prices'), column.column, label(column), pgTypes.get('prices')?.get(column.column));
+    const problem = await numberProblem(client, tableRef('prices'), column.column, label(column), pgTypes.get('prices')?.get(columnKey(client, column.column)));
     if (problem !== undefined) problems.push(problem);
   }
   for (const column of prices.filter((c) => (PRICE_TIME_FIELDS as readonly string[]).includes(c.field))) {
-    const problem = await timeProblem(client, tableRef('prices'), column.column, label(column), pgTypes.get('prices')?.get(column.column));
+    const problem = await timeProblem(client, tableRef('prices'), column.column, label(column), pgTypes.get('prices')?.get(columnKey(client, column.column)));
     if (problem !== undefined) problems.push(problem);
   }
 
@@ -319,13 +387,13 @@ export async function verifyPriceTables(client: ErpSqlClient, priceTables: ErpPr
       targetId: sql.ref(`${PRICE_CHECK_ALIAS.priceLists}.${priceTables.priceLists.id}`),
     },
   ] as const;
-  const productTypes = client.dialect === 'postgres' ? await postgresColumnTypes(client, 'products') : undefined;
+  const productTypes = client.dialect === 'sqlite' ? undefined : await postgresColumnTypes(client, 'products');
   for (const { field, target, targetTable, targetId } of references) {
     const referenceLabel = columnLabel(tables, 'prices', field);
     const idLabel = columnLabel(tables, target, 'id');
-    if (client.dialect === 'postgres') {
-      const reference = pgTypes.get('prices')?.get(priceTables.prices[field]);
-      const id = target === 'products' ? productTypes?.get(tables.products.id) : pgTypes.get('priceLists')?.get(priceTables.priceLists.id);
+    if (client.dialect !== 'sqlite') {
+      const reference = pgTypes.get('prices')?.get(columnKey(client, priceTables.prices[field]));
+      const id = target === 'products' ? productTypes?.get(columnKey(client, tables.products.id)) : pgTypes.get('priceLists')?.get(columnKey(client, priceTables.priceLists.id));
       if (reference !== undefined && id !== undefined && !comparableTypes(reference, id)) {
         problems.push(
           `${referenceLabel} is of type ${shownType(reference)} and cannot be compared with ${idLabel}, of type ${shownType(id)}; ` +
@@ -357,8 +425,9 @@ function throwPriceProblems(problems: readonly string[]): void {
 }
 
 /**
- * The columns a configured table has among the given ones (SQLite: lower-cased, as SQLite
- * matches column names), with their types on PostgreSQL; undefined when the table does not exist.
+ * The columns a configured table has among the given ones (keyed by columnKey; SQLite:
+ * lower-cased, as SQLite matches column names), with their types on the servers; undefined
+ * when the table does not exist.
  */
 async function existingColumns(
   client: ErpSqlClient,
@@ -373,6 +442,16 @@ async function existingColumns(
     const types = await postgresTableColumns(client, configured, columns);
     return { names: new Set(types.keys()), types };
   }
+  if (client.dialect === 'mysql' || client.dialect === 'mssql') {
+    const currentSchema = client.dialect === 'mysql' ? sql`database()` : sql`schema_name()`;
+    const [table] = await client.rows(
+      sql<{ found: number }>`select 1 as found from information_schema.tables where table_schema = ${schema ?? currentSchema} and table_name = ${name}`,
+      { purpose: 'check' },
+    );
+    if (table === undefined) return undefined;
+    const types = await postgresTableColumns(client, configured, columns);
+    return { names: new Set(types.keys()), types };
+  }
   const info = schema === undefined ? sql`pragma_table_info(${name})` : sql`pragma_table_info(${name}, ${schema})`;
   const rows = await client.rows(sql<{ name: string }>`select name from ${info}`, { purpose: 'check' });
   if (rows.length === 0) return undefined;
@@ -381,18 +460,18 @@ async function existingColumns(
 
 /** Reads one row of a price table with its configured columns; returns how many it read (0 or 1). */
 async function readOneRow(client: ErpSqlClient, table: RawBuilder<unknown>, columns: readonly PriceColumn[]): Promise<number> {
-  const rows = await client.rows(sql`select ${sql.join(columns.map((c) => sql.ref(c.column)))} from ${table} limit 1`, { purpose: 'check' });
+  const rows = await client.rows(sql`select ${sql.join(columns.map((c) => sql.ref(c.column)))} from ${table} ${client.anyRows(1)}`, { purpose: 'check' });
   return rows.length;
 }
 
 /** What is wrong with a price column that should hold numbers, if anything (the rules of the stock quantities). */
 async function numberProblem(client: ErpSqlClient, table: RawBuilder<unknown>, columnName: string, label: string, pgType: PgColumnType | undefined): Promise<string | undefined> {
   const column = sql.ref(columnName);
-  if (client.dialect === 'postgres') {
-    if (pgType === undefined || PG_NUMBER_TYPES.has(pgType.data_type)) return undefined;
+  if (client.dialect !== 'sqlite') {
+    if (pgType === undefined || NUMBER_TYPES[client.dialect].has(pgType.data_type)) return undefined;
     if (pgType.category !== 'S') return `${label} is of type ${shownType(pgType)}; expected numbers (a numeric, integer or floating-point column)`;
     const candidates = await client.rows(
-      sql<{ value: unknown }>`select ${column} as value from ${table} where ${column} !~ ${PG_DECIMAL_TEXT} limit ${NUMBER_CANDIDATES}`,
+      sql<{ value: unknown }>`select ${column} as value from ${table} where ${notDecimalText(client.dialect, column)} ${client.anyRows(NUMBER_CANDIDATES)}`,
       { purpose: 'check' },
     );
     const wrong = candidates.find((row) => !isDecimalAmount(row.value));
@@ -411,9 +490,9 @@ async function numberProblem(client: ErpSqlClient, table: RawBuilder<unknown>, c
 
 /** What is wrong with a price column that should hold times, if anything (the rules of stock.modifiedAt). */
 async function timeProblem(client: ErpSqlClient, table: RawBuilder<unknown>, columnName: string, label: string, pgType: PgColumnType | undefined): Promise<string | undefined> {
-  if (client.dialect === 'postgres') {
-    if (pgType === undefined || PG_TIME_TYPES.has(pgType.data_type)) return undefined;
-    return `${label} is of type ${shownType(pgType)}; expected times (a timestamp, timestamptz or date column)`;
+  if (client.dialect !== 'sqlite') {
+    if (pgType === undefined || TIME_TYPES[client.dialect].has(pgType.data_type)) return undefined;
+    return `${label} is of type ${shownType(pgType)}; expected times (${TIME_TYPES_SHOWN[client.dialect]})`;
   }
   const column = sql.ref(columnName);
   const normalised = modifiedAtSql('sqlite', column).isoMillis;

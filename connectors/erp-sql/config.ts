@@ -33,7 +33,44 @@ export const ErpPostgresDatabase = z.strictObject({
   maxConnections: z.number().int().min(1).max(20).default(2),
 });
 
-export const ErpDatabaseConfig = z.discriminatedUnion('driver', [ErpSqliteDatabase, ErpPostgresDatabase]);
+export const ErpMysqlDatabase = z.strictObject({
+  driver: z.literal('mysql'),
+  /**
+   * MySQL or MariaDB URL, e.g. `mysql://reader@erp-db:3306/erp` (the path names the database;
+   * secret when it holds a password: by reference).
+   */
+  connectionString: z.string().min(1),
+  /** Password, when not in the connection string (secret: by reference). Default: none. */
+  password: z.string().min(1).optional(),
+  /** Connections kept open to the ERP. Default 2: one sync reads one page at a time. */
+  maxConnections: z.number().int().min(1).max(20).default(2),
+});
+
+export const ErpMssqlDatabase = z.strictObject({
+  driver: z.literal('mssql'),
+  /**
+   * SQL Server URL, e.g. `mssql://reader@erp-db:1433/erp` (the path names the database;
+   * `?encrypt=false`, `?trustServerCertificate=true`, `?instanceName=SQLEXPRESS` as query
+   * parameters; secret when it holds a password: by reference).
+   */
+  connectionString: z.string().min(1),
+  /** Password, when not in the connection string (secret: by reference). Default: none. */
+  password: z.string().min(1).optional(),
+  /** Schema of tables given without one. Default: the login's default schema (usually dbo). */
+  schema: z.string().regex(IDENTIFIER, 'expected a schema name: letters, digits and _, not starting with a digit').optional(),
+  /**
+   * Sends ApplicationIntent=ReadOnly, so an Always On availability group routes the reads to a
+   * readable secondary. Default false (a server without one ignores the intent).
+   */
+  readOnlyIntent: z.boolean().default(false),
+  /** Connections kept open to the ERP. Default 2: one sync reads one page at a time. */
+  maxConnections: z.number().int().min(1).max(20).default(2),
+});
+
+export type ErpMysqlDatabase = z.infer<typeof ErpMysqlDatabase>;
+export type ErpMssqlDatabase = z.infer<typeof ErpMssqlDatabase>;
+
+export const ErpDatabaseConfig = z.discriminatedUnion('driver', [ErpSqliteDatabase, ErpPostgresDatabase, ErpMysqlDatabase, ErpMssqlDatabase]);
 export type ErpDatabaseConfig = z.infer<typeof ErpDatabaseConfig>;
 export type ErpDialect = ErpDatabaseConfig['driver'];
 /** The `database:` block as written (defaults not yet applied). */

@@ -49,8 +49,11 @@ export class DuplicateSkuFinder {
 
   /**
    * The database narrows the table down to candidate rows (its trim and upper may differ from
-   * JavaScript's for non-ASCII text: SQLite's upper() folds ASCII letters only); the groups
-   * are then formed with skuKey, the rule the rest of the read uses.
+   * JavaScript's for non-ASCII text: SQLite's upper() folds ASCII letters only; MySQL's and SQL
+   * Server's usual collations compare case- and accent-insensitively, which only adds
+   * candidates); the groups are then formed with skuKey, the rule the rest of the read uses.
+   * The keys are grouped by name in a derived table, as every dialect can (SQL Server groups
+   * neither by position nor by an output alias).
    */
   private async read(caseInsensitive: boolean): Promise<DuplicateGroups> {
     const c = this.client;
@@ -61,8 +64,9 @@ export class DuplicateSkuFinder {
         from ${c.table('products')}
         where ${key} in (
           select dup_key from (
-            select ${key} as dup_key from ${c.table('products')} group by 1 having count(*) > 1
-          ) as duplicate_keys
+            select ${key} as dup_key from ${c.table('products')}
+          ) as sku_keys
+          group by dup_key having count(*) > 1
         )
         order by ${c.column('products', 'id')}`,
       { purpose: 'duplicate SKU check', table: 'products' },
@@ -80,13 +84,22 @@ export class DuplicateSkuFinder {
     return groups;
   }
 
-  /** The SKU column trimmed of blanks (and upper-cased), as text, in the dialect's SQL. */
+  /**
+   * The SKU column trimmed of blanks (space, tab, line feed, carriage return) and upper-cased
+   * when asked, as text, in the dialect's SQL. MySQL's trim() removes one string only: there
+   * the other blanks become spaces first, inside the SKU too, which only adds candidates.
+   */
   private keySql(caseInsensitive: boolean): RawBuilder<unknown> {
     const column = this.client.column('products', 'sku');
-    const trimmed =
-      this.client.dialect === 'postgres'
-        ? sql`btrim(cast(${column} as text), chr(32) || chr(9) || chr(10) || chr(13))`
-        : sql`trim(cast(${column} as text), char(32, 9, 10, 13))`;
+    const text = this.client.asText(column);
+    const trimmed = {
+      postgres: sql`btrim(${text}, chr(32) || chr(9) || chr(10) || chr(13))`,
+      sqlite: sql`trim(${text}, char(32, 9, 10, 13))`,
+      // char(n) alone is a binary string, which would make the key binary (and upper() a no-op).
+      mysql: sql`trim(replace(replace(replace(${text}, char(9 using utf8mb4), ' '), char(10 using utf8mb4), ' '), char(13 using utf8mb4), ' '))`,
+      // TRIM(characters FROM …): SQL Server 2017 and later.
+      mssql: sql`trim(char(32) + char(9) + char(10) + char(13) from ${text})`,
+    }[this.client.dialect];
     return caseInsensitive ? sql`upper(${trimmed})` : trimmed;
   }
 }

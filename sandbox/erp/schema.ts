@@ -1,13 +1,14 @@
 /**
  * The demo ERP's database schema: a legacy Polish ERP with its own naming (towary = products,
  * magazyny = warehouses, stany = stock levels, cenniki = price lists, ceny = prices). A real
- * database (SQLite or PostgreSQL), not a simulator (docs/architecture.md), built with Kysely's
- * schema builder so both dialects share the DDL.
+ * database (SQLite, PostgreSQL, or MySQL/MariaDB), not a simulator (docs/architecture.md),
+ * built with Kysely's schema builder so the dialects share the DDL.
  *
  * Legacy on purpose: quantities are decimal and nullable, the modification time is maintained
- * by the application (text on SQLite, `timestamp` without time zone on PostgreSQL).
+ * by the application (text on SQLite, `timestamp` without time zone on PostgreSQL, `datetime(6)`
+ * on MySQL/MariaDB).
  */
-import { PostgresAdapter, sql, type Kysely } from 'kysely';
+import { MysqlAdapter, PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { ErpPriceTables, ErpTables } from '../../connectors/erp-sql/config';
 
 /** The `tables:` block of an erp-sql connector reading this schema. */
@@ -51,13 +52,44 @@ export const DEMO_REGULAR_PRICE_LIST = 'DETAL';
 /** Code of the demo's promotion price list: one promotion of a few products, with a validity window. */
 export const DEMO_PROMOTION_PRICE_LIST = 'PROMO';
 
-export type DemoErpDialect = 'sqlite' | 'postgres';
+export type DemoErpDialect = 'sqlite' | 'postgres' | 'mysql';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the demo ERP is untyped SQL, like a real one
 export type DemoErpDatabase = Kysely<any>;
 
 export function demoErpDialect(db: DemoErpDatabase): DemoErpDialect {
-  return db.getExecutor().adapter instanceof PostgresAdapter ? 'postgres' : 'sqlite';
+  const adapter = db.getExecutor().adapter;
+  if (adapter instanceof PostgresAdapter) return 'postgres';
+  if (adapter instanceof MysqlAdapter) return 'mysql';
+  return 'sqlite';
+}
+
+/**
+ * The column type of the demo's times: text on SQLite (ISO-8601 in UTC), a time type elsewhere,
+ * with microseconds, like most ERPs (the connector truncates to milliseconds).
+ */
+const TIME_COLUMN_TYPE = { sqlite: 'text', postgres: 'timestamp', mysql: 'datetime(6)' } as const satisfies Record<DemoErpDialect, string>;
+
+/**
+ * A time as the demo writes it into its time columns: ISO-8601 text as given, except on
+ * MySQL/MariaDB, which take `YYYY-MM-DD HH:MM:SS.ffffff` (no `T`, no `Z`) for a datetime.
+ */
+export function demoErpTime(dialect: DemoErpDialect, iso: string): string {
+  return dialect === 'mysql' ? iso.replace('T', ' ').replace(/Z$/, '') : iso;
+}
+
+/**
+ * Creates an index unless one of that name exists. MySQL has no `create index if not exists`
+ * (MariaDB has): there information_schema says whether it exists.
+ */
+async function createIndexIfMissing(db: DemoErpDatabase, dialect: DemoErpDialect, name: string, table: string, columns: string[]): Promise<void> {
+  if (dialect !== 'mysql') {
+    await db.schema.createIndex(name).ifNotExists().on(table).columns(columns).execute();
+    return;
+  }
+  const existing = await sql<{ found: number }>`select 1 as found from information_schema.statistics
+    where table_schema = database() and table_name = ${table} and index_name = ${name} limit 1`.execute(db);
+  if (existing.rows.length === 0) await db.schema.createIndex(name).on(table).columns(columns).execute();
 }
 
 /** Creates the tables and indexes that are missing. */
@@ -91,11 +123,10 @@ export async function createDemoErpSchema(db: DemoErpDatabase): Promise<void> {
     .addColumn('magazyn_id', 'integer', (col) => col.notNull().references('magazyny.id'))
     .addColumn('ilosc', 'numeric(12, 3)')
     .addColumn('zarezerwowano', 'numeric(12, 3)', (col) => col.defaultTo(0))
-    // Microsecond precision on PostgreSQL, like most ERPs: the connector truncates to milliseconds.
-    .addColumn('zmodyfikowano', dialect === 'postgres' ? 'timestamp' : 'text')
+    .addColumn('zmodyfikowano', TIME_COLUMN_TYPE[dialect])
     .addUniqueConstraint('stany_towar_magazyn_uq', ['towar_id', 'magazyn_id'])
     .execute();
-  await db.schema.createIndex('stany_zmodyfikowano_idx').ifNotExists().on('stany').columns(['zmodyfikowano', 'id']).execute();
+  await createIndexIfMissing(db, dialect, 'stany_zmodyfikowano_idx', 'stany', ['zmodyfikowano', 'id']);
   if (dialect === 'sqlite') {
     // Delta reads on SQLite order by the normalised time (connectors/erp-sql/modified-at.ts);
     // this index on the same expression lets them seek instead of sorting the table.
@@ -111,7 +142,7 @@ export async function createDemoErpSchema(db: DemoErpDatabase): Promise<void> {
  * missing, so an ERP seeded before they existed gains them.
  */
 async function createDemoErpPriceSchema(db: DemoErpDatabase, dialect: DemoErpDialect): Promise<void> {
-  const time = dialect === 'postgres' ? 'timestamp' : 'text';
+  const time = TIME_COLUMN_TYPE[dialect];
   await db.schema
     .createTable('cenniki')
     .ifNotExists()
@@ -134,9 +165,9 @@ async function createDemoErpPriceSchema(db: DemoErpDatabase, dialect: DemoErpDia
     .addColumn('data_do', time)
     .addColumn('zmodyfikowano', time)
     .execute();
-  await db.schema.createIndex('ceny_zmodyfikowano_idx').ifNotExists().on('ceny').columns(['zmodyfikowano', 'id']).execute();
+  await createIndexIfMissing(db, dialect, 'ceny_zmodyfikowano_idx', 'ceny', ['zmodyfikowano', 'id']);
   // Full reads of prices page by product: the page's product ids, then their rows by range.
-  await db.schema.createIndex('ceny_towar_idx').ifNotExists().on('ceny').columns(['towar_id', 'id']).execute();
+  await createIndexIfMissing(db, dialect, 'ceny_towar_idx', 'ceny', ['towar_id', 'id']);
   if (dialect === 'sqlite') {
     // As for stany: delta reads of prices order by the normalised time.
     await sql`create index if not exists ceny_zmodyfikowano_iso_idx on ceny (strftime('%Y-%m-%dT%H:%M:%fZ', zmodyfikowano), id)`.execute(db);

@@ -13,10 +13,12 @@ import { ErpDatabaseConfig, type ErpDatabaseConfigInput } from '../../connectors
 import { DEMO_ERP_LOCATIONS, demoProducts, seededRandom } from '../demo-catalog';
 import {
   createDemoErpSchema,
+  demoErpDialect,
   demoErpHasData,
   demoErpHasPrices,
   DEMO_PROMOTION_PRICE_LIST,
   DEMO_REGULAR_PRICE_LIST,
+  demoErpTime,
   dropDemoErpSchema,
   type DemoErpDatabase,
 } from './schema';
@@ -65,7 +67,8 @@ export async function seedDemoErp(target: DemoErpDatabase | ErpDatabaseConfigInp
 
     const random = seededRandom(options.seed ?? 1);
     const now = (options.now ?? new Date()).getTime();
-    const modifiedAt = () => new Date(now - Math.floor(random() * 30 * DAY_MS)).toISOString();
+    const dialect = demoErpDialect(db);
+    const modifiedAt = () => demoErpTime(dialect, new Date(now - Math.floor(random() * 30 * DAY_MS)).toISOString());
     const products = demoProducts(options.productCount);
 
     const stockRows: StockRow[] = [];
@@ -175,9 +178,11 @@ interface PriceRow {
 async function seedDemoPrices(db: DemoErpDatabase, options: SeedDemoErpOptions): Promise<void> {
   const random = seededRandom(((options.seed ?? 1) ^ PRICE_STREAM) >>> 0);
   const now = (options.now ?? new Date()).getTime();
-  const modifiedAt = () => new Date(now - Math.floor(random() * 30 * DAY_MS)).toISOString();
-  const promotionFrom = new Date(now - 7 * DAY_MS).toISOString();
-  const promotionTo = new Date(now + 14 * DAY_MS).toISOString();
+  const dialect = demoErpDialect(db);
+  const time = (at: number) => demoErpTime(dialect, new Date(at).toISOString());
+  const modifiedAt = () => time(now - Math.floor(random() * 30 * DAY_MS));
+  const promotionFrom = time(now - 7 * DAY_MS);
+  const promotionTo = time(now + 14 * DAY_MS);
   const productIds = (await sql<{ id: number | string }>`select id from towary order by id`.execute(db)).rows.map((row) => Number(row.id));
 
   const rows: PriceRow[] = [];
@@ -256,11 +261,12 @@ export async function scheduleDemoPromotion(target: DemoErpDatabase | ErpDatabas
   if (!(window.endsAt.getTime() > window.startsAt.getTime())) {
     throw new Error(`scheduleDemoPromotion: endsAt (${window.endsAt.toISOString()}) must be after startsAt (${window.startsAt.toISOString()})`);
   }
-  const startsAt = window.startsAt.toISOString();
-  const endsAt = window.endsAt.toISOString();
-  const modifiedAt = (window.now ?? new Date()).toISOString();
   return withDatabase(target, (db) =>
     db.transaction().execute(async (trx) => {
+      const dialect = demoErpDialect(db);
+      const startsAt = demoErpTime(dialect, window.startsAt.toISOString());
+      const endsAt = demoErpTime(dialect, window.endsAt.toISOString());
+      const modifiedAt = demoErpTime(dialect, (window.now ?? new Date()).toISOString());
       const list = sql`(select id from cenniki where symbol = ${DEMO_PROMOTION_PRICE_LIST})`;
       await sql`update ceny set data_od = ${startsAt}, data_do = ${endsAt}, zmodyfikowano = ${modifiedAt}
         where cennik_id in ${list}
@@ -326,10 +332,12 @@ export interface SimulateErpSalesOptions {
  */
 export async function simulateErpSales(target: DemoErpDatabase | ErpDatabaseConfigInput, options: SimulateErpSalesOptions): Promise<string[]> {
   if (options.count <= 0) return [];
-  const soldAt = (options.now ?? new Date()).toISOString();
   return withDatabase(target, (db) =>
     db.transaction().execute(async (trx) => {
-      const picked = await sql<{ id: number }>`select id from stany where ilosc >= 1 order by random() limit ${options.count}`.execute(trx);
+      const dialect = demoErpDialect(db);
+      const soldAt = demoErpTime(dialect, (options.now ?? new Date()).toISOString());
+      const shuffled = dialect === 'mysql' ? sql`rand()` : sql`random()`;
+      const picked = await sql<{ id: number }>`select id from stany where ilosc >= 1 order by ${shuffled} limit ${options.count}`.execute(trx);
       const ids = picked.rows.map((row) => row.id);
       const skus = new Set<string>();
       for (let start = 0; start < ids.length; start += IDS_PER_STATEMENT) {

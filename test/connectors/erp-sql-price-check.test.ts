@@ -11,7 +11,7 @@ import type { ConnectorInstance } from '../../connectors/contract';
 import { erpSqlManifest, ErpSqlConfig, type ErpDatabaseConfigInput } from '../../connectors/erp-sql';
 import { DEMO_ERP_PRICE_TABLES, DEMO_ERP_TABLES, type DemoErpDatabase } from '../../sandbox/erp/schema';
 import type { CrosswalkStore } from '../../state/store';
-import { startDemoErp, type DemoErpTestDatabase } from '../support/demo-erp';
+import { DEMO_ERP_TEST_DRIVERS, startDemoErp, type DemoErpTestDatabase } from '../support/demo-erp';
 
 const unusedCrosswalk: CrosswalkStore = {
   get: async () => new Map(),
@@ -20,11 +20,11 @@ const unusedCrosswalk: CrosswalkStore = {
 
 type Prices = Record<keyof typeof DEMO_ERP_PRICE_TABLES.prices, string>;
 
-describe.each(['sqlite', 'postgres'] as const)('erp-sql check of the price tables on %s', (driver) => {
+describe.each(DEMO_ERP_TEST_DRIVERS)('erp-sql check of the price tables on %s', (driver) => {
   let demoErp: DemoErpTestDatabase;
   let database: ErpDatabaseConfigInput;
   let erpDb: DemoErpDatabase;
-  const time = driver === 'postgres' ? 'timestamp' : 'text';
+  const time = { sqlite: 'text', postgres: 'timestamp', mysql: 'datetime(6)' }[driver];
 
   function connector(prices: Partial<Prices> = {}, priceLists: Record<string, string> = {}, databaseOverrides: Record<string, unknown> = {}): ConnectorInstance {
     const tables = {
@@ -107,6 +107,11 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql check of the price table
         [1, 1, 1, true, '12.30', ' 23 ', '7.50', at, '2026-01-01', at],
         [2, 2, 1, false, 'abc', '8', null, null, null, at],
       ]);
+    } else if (driver === 'mysql') {
+      await pricesTableOf('ceny_typy', { netto: 'varbinary(8)', brutto: 'text', stawka_vat: 'text', data_od: 'text', data_do: 'date' }, [
+        [1, 1, 1, Buffer.from([1, 2]), '12.30', ' 23 ', '7.50', at, '2026-01-01', at],
+        [2, 2, 1, null, 'abc', '8', null, null, null, at],
+      ]);
     } else {
       await pricesTableOf('ceny_typy', { netto: 'blob', brutto: 'text', stawka_vat: 'text', data_do: 'datetime' }, [
         [1, 1, 1, Buffer.from([1, 2]), '12.30', ' 23 ', '7.50', at, '2026-01-01', at],
@@ -119,6 +124,11 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql check of the price table
           '(1) column "ceny_typy.netto" (configured at tables.prices.net) is of type boolean; expected numbers (a numeric, integer or floating-point column); ' +
           '(2) column "ceny_typy.brutto" (configured at tables.prices.gross) holds text values such as "abc"; expected numbers; ' +
           '(3) column "ceny_typy.data_od" (configured at tables.prices.validFrom) is of type text; expected times (a timestamp, timestamptz or date column)'
+        : driver === 'mysql'
+        ? 'erp-sql: 3 problems in the price tables: ' +
+          '(1) column "ceny_typy.netto" (configured at tables.prices.net) is of type varbinary; expected numbers (a numeric, integer or floating-point column); ' +
+          '(2) column "ceny_typy.brutto" (configured at tables.prices.gross) holds text values such as "abc"; expected numbers; ' +
+          '(3) column "ceny_typy.data_od" (configured at tables.prices.validFrom) is of type text; expected times (a datetime, timestamp or date column)'
         : 'erp-sql: 4 problems in the price tables: ' +
           `(1) column "ceny_typy.netto" (configured at tables.prices.net) holds blob values such as x'0102'; expected numbers; ` +
           '(2) column "ceny_typy.brutto" (configured at tables.prices.gross) holds text values such as "abc"; expected numbers; ' +
@@ -132,6 +142,9 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql check of the price table
     if (driver === 'postgres') {
       await sql`alter table ceny_typy alter column netto type numeric(12, 2) using case when netto then 1 else 0 end`.execute(erpDb);
       await sql`alter table ceny_typy alter column data_od type timestamp using cast(data_od as timestamp)`.execute(erpDb);
+    } else if (driver === 'mysql') {
+      await sql`update ceny_typy set netto = null`.execute(erpDb);
+      await sql`alter table ceny_typy modify netto numeric(12, 2), modify data_od datetime(6)`.execute(erpDb);
     } else {
       await sql`update ceny_typy set netto = 10, data_od = null, data_do = '2026-01-01'`.execute(erpDb);
     }
@@ -140,8 +153,10 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql check of the price table
 
   it('names price references that cannot be compared with the ids they reference or reach none', async () => {
     const at = '2025-11-20 10:00:00';
-    await pricesTableOf('ceny_odniesienia', driver === 'postgres' ? { towar_id: 'text' } : {}, [
-      [1, driver === 'postgres' ? 'PL-000001' : 9_999, 99, '10.00', '12.30', 23, null, null, null, at],
+    // The servers know the columns' types: a text reference is refused before any row is read.
+    const typed = driver !== 'sqlite';
+    await pricesTableOf('ceny_odniesienia', typed ? { towar_id: driver === 'mysql' ? 'varchar(20)' : 'text' } : {}, [
+      [1, typed ? 'PL-000001' : 9_999, 99, '10.00', '12.30', 23, null, null, null, at],
     ]);
     const reference = 'column "ceny_odniesienia.towar_id" (configured at tables.prices.productId)';
     const listReference = 'column "ceny_odniesienia.cennik_id" (configured at tables.prices.priceListId)';
@@ -149,15 +164,15 @@ describe.each(['sqlite', 'postgres'] as const)('erp-sql check of the price table
       kind: 'config',
       message:
         'erp-sql: 2 problems in the price tables: ' +
-        (driver === 'postgres'
-          ? `(1) ${reference} is of type text and cannot be compared with column "towary.id" (configured at tables.products.id), of type integer; expected alike types (numbers with numbers, text with text); `
+        (typed
+          ? `(1) ${reference} is of type ${driver === 'mysql' ? 'varchar' : 'text'} and cannot be compared with column "towary.id" (configured at tables.products.id), of type ${driver === 'mysql' ? 'int' : 'integer'}; expected alike types (numbers with numbers, text with text); `
           : `(1) no row of "ceny_odniesienia" finds its row of "towary": no value of ${reference} equals a value of column "towary.id" (configured at tables.products.id); `) +
         `(2) no row of "ceny_odniesienia" finds its row of "cenniki": no value of ${listReference} equals a value of column "cenniki.id" (configured at tables.priceLists.id)`,
     });
     // An empty price table has nothing to reach anything with.
     await sql`delete from ceny_odniesienia`.execute(erpDb);
     const empty = await checkOf(connector({ table: 'ceny_odniesienia' }));
-    if (driver === 'postgres') expect(empty).toMatchObject({ message: expect.stringMatching(/^erp-sql: column "ceny_odniesienia.towar_id" .* is of type text and cannot be compared/) as unknown });
+    if (typed) expect(empty).toMatchObject({ message: expect.stringMatching(/^erp-sql: column "ceny_odniesienia.towar_id" .* is of type (text|varchar) and cannot be compared/) as unknown });
     else expect(empty).toMatchObject({ ok: true });
   });
 });
