@@ -14,7 +14,8 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { createTestEnvironment } from '../support/temporal';
 import { stockMismatches } from '../support/hub-fixture';
 import { startPostgresTestServer, type PostgresTestServer } from '../support/postgres';
-import { createVendorErpOnPostgres, VENDOR_STOCK_MAPPING_YAML, vendorErpTables, type VendorErp } from '../support/vendor-erp';
+import { startMariaDbTestServer, type MariaDbTestServer } from '../support/mariadb';
+import { createVendorErpOnMysql, createVendorErpOnPostgres, VENDOR_STOCK_MAPPING_YAML, vendorErpTables, type VendorErp } from '../support/vendor-erp';
 import { WORKFLOWS_PATH, createHubWorkers, type HubWorkers } from '../../worker';
 import { createLogger, temporalLoggerFor } from '../../observability/logger';
 import { syncStartOptions } from '../../temporal/sync-starts';
@@ -30,9 +31,21 @@ const PRODUCTS = 1_200;
 const SYNC = 'vendor-stock';
 const TOKEN = 'shpat_vendor_test';
 
-describe.each(['postgres'] as const)('a vendor-shaped ERP on %s, by configuration alone', (driver) => {
+/** A database server of the driver's kind, with the vendor ERP in it. */
+async function startVendorErp(driver: 'postgres' | 'mysql'): Promise<{ erp: VendorErp; stop(): Promise<void> }> {
+  const server: PostgresTestServer | MariaDbTestServer = driver === 'postgres' ? await startPostgresTestServer() : await startMariaDbTestServer();
+  try {
+    const erp = driver === 'postgres' ? await createVendorErpOnPostgres(server.connectionString, PRODUCTS) : await createVendorErpOnMysql(server.connectionString, PRODUCTS);
+    return { erp, stop: () => server.stop() };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+}
+
+describe.each(['postgres', 'mysql'] as const)('a vendor-shaped ERP on %s, by configuration alone', (driver) => {
   let env: TestWorkflowEnvironment;
-  let server: PostgresTestServer;
+  let server: { stop(): Promise<void> };
   let erp: VendorErp;
   let shopify: ShopifySimulator;
   let config: LoadedConfig;
@@ -50,8 +63,7 @@ describe.each(['postgres'] as const)('a vendor-shaped ERP on %s, by configuratio
 
   beforeAll(async () => {
     env = await createTestEnvironment();
-    server = await startPostgresTestServer();
-    erp = await createVendorErpOnPostgres(server.connectionString, PRODUCTS);
+    ({ erp, ...server } = await startVendorErp(driver));
     shopify = await startShopifySimulator({ accessToken: TOKEN, productCount: PRODUCTS, restoreRate: 1000, seed: 42 });
     dir = mkdtempSync(join(tmpdir(), 'omnisync-vendor-'));
     writeFileSync(join(dir, 'stock-vendor-to-shopify.yaml'), VENDOR_STOCK_MAPPING_YAML);
@@ -63,7 +75,7 @@ describe.each(['postgres'] as const)('a vendor-shaped ERP on %s, by configuratio
         stateStore: { driver: 'sqlite', file: './state.sqlite' },
         logging: { level: 'warn' },
         connectors: {
-          erp: { kind: 'erp-sql', config: { database: { driver, connectionString: '${env:ERP_URL}' }, tables: vendorErpTables(true) } },
+          erp: { kind: 'erp-sql', config: { database: { driver, connectionString: '${env:ERP_URL}' }, tables: vendorErpTables(driver === 'postgres' ? true : 1) } },
           shopify: { kind: 'shopify', config: { shopUrl: shopify.url, accessToken: '${env:SHOPIFY_ACCESS_TOKEN}' } },
         },
         syncs: { [SYNC]: { entity: 'stock', source: 'erp', targets: ['shopify'], mapping: 'stock-vendor-to-shopify.yaml', pageSize: 250 } },

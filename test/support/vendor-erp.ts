@@ -9,10 +9,11 @@
  * expected Shopify quantities are computed here from the rows this module wrote, with the
  * mapping's rules restated, independently of the hub's code.
  */
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { DEMO_SHOPIFY_LOCATIONS, DEMO_UNLISTED_EVERY } from '../../sandbox/demo-catalog';
 
-export const VENDOR_READER = { user: 'omnisync_reader', password: 'reader-secret' };
+export const VENDOR_READER = { user: 'vendor_reader', password: 'reader-secret' };
 
 /** Warehouses: two sold online, one (returns) never. */
 const WAREHOUSES = [
@@ -109,6 +110,46 @@ export async function createVendorErpOnPostgres(adminConnectionString: string, p
     },
     block: async (productId, blocked) => {
       await admin.query(`update "Towary" set "Zablokowany" = $1 where "TowarId" = $2`, [blocked, productId]);
+    },
+    close: () => admin.end(),
+  });
+}
+
+/**
+ * The same schema on MySQL/MariaDB (backquoted mixed-case names, `tinyint(1)` as the blocked
+ * flag, as MySQL ERPs have it), with a login that can only read it.
+ */
+export async function createVendorErpOnMysql(adminConnectionString: string, products: number): Promise<VendorErp> {
+  const admin = await mysql.createConnection({ uri: adminConnectionString, multipleStatements: true });
+  await admin.query(`
+    create table \`Towary\` (\`TowarId\` int primary key, \`Indeks\` varchar(40) not null unique, \`Nazwa\` varchar(200) not null, \`Zablokowany\` tinyint(1) not null default 0);
+    create table \`Magazyny\` (\`MagazynId\` int primary key, \`Symbol\` varchar(20) not null unique);
+    create table \`StanyMagazynowe\` (
+      \`TowarId\` int not null, \`MagazynId\` int not null,
+      \`Ilosc\` decimal(12, 3) not null, \`Rezerwacja\` decimal(12, 3) not null default 0,
+      primary key (\`TowarId\`, \`MagazynId\`),
+      foreign key (\`TowarId\`) references \`Towary\` (\`TowarId\`),
+      foreign key (\`MagazynId\`) references \`Magazyny\` (\`MagazynId\`));
+    create user if not exists '${VENDOR_READER.user}'@'%' identified by '${VENDOR_READER.password}';
+    grant select on \`Towary\` to '${VENDOR_READER.user}'@'%';
+    grant select on \`Magazyny\` to '${VENDOR_READER.user}'@'%';
+    grant select on \`StanyMagazynowe\` to '${VENDOR_READER.user}'@'%';
+  `);
+  const state = seedRows(products);
+  await admin.query('insert into `Magazyny` (`MagazynId`, `Symbol`) values ?', [WAREHOUSES.map((w) => [w.id, w.code])]);
+  await admin.query('insert into `Towary` (`TowarId`, `Indeks`, `Nazwa`, `Zablokowany`) values ?', [
+    [...state.products].map(([id, product]) => [id, SKU(id), `Produkt ${id} – żółty`, product.blocked ? 1 : 0]),
+  ]);
+  await admin.query('insert into `StanyMagazynowe` values ?', [[...state.stock.values()].map((r) => [r.productId, r.warehouseId, r.onHand, r.reserved])]);
+  const url = new URL(adminConnectionString);
+  url.username = VENDOR_READER.user;
+  url.password = VENDOR_READER.password;
+  return vendorErp(state, url.toString(), {
+    update: async (row) => {
+      await admin.query('update `StanyMagazynowe` set `Ilosc` = ?, `Rezerwacja` = ? where `TowarId` = ? and `MagazynId` = ?', [row.onHand, row.reserved, row.productId, row.warehouseId]);
+    },
+    block: async (productId, blocked) => {
+      await admin.query('update `Towary` set `Zablokowany` = ? where `TowarId` = ?', [blocked ? 1 : 0, productId]);
     },
     close: () => admin.end(),
   });
