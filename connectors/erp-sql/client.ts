@@ -19,7 +19,7 @@ import mysql from 'mysql2';
 import pg from 'pg';
 import * as Tedious from 'tedious';
 import { authError, configError, isTransientNetworkCode, OmnisyncError, transientError, validationError } from '../../core/errors';
-import { columnLabel, type ErpDatabaseConfig, type ErpDialect, type ErpMssqlDatabase, type ErpMysqlDatabase, type ErpSqlConfig, type ErpTables } from './config';
+import { columnLabel, stockQueryTables, type ErpDatabaseConfig, type ErpDialect, type ErpMssqlDatabase, type ErpMysqlDatabase, type ErpSqlConfig, type ErpTables } from './config';
 
 export type { ErpDialect } from './config';
 
@@ -158,7 +158,7 @@ export function mssqlTarget(database: Pick<ErpMssqlDatabase, 'connectionString' 
     throw configError('erp-sql: the SQL Server connection string is not a valid URL, e.g. "mssql://reader@erp-db:1433/erp" (configured at database.connectionString)');
   }
   if (url.protocol !== 'mssql:' && url.protocol !== 'sqlserver:') {
-    throw configError(`erp-sql: the SQL Server connection string starts with "${url.protocol}//"; expected "mssql://" (configured at database.connectionString)`);
+    throw configError('erp-sql: the SQL Server connection string does not start with "mssql://", e.g. "mssql://reader@erp-db:1433/erp" (configured at database.connectionString)');
   }
   const flag = (name: string, fallback: boolean): boolean => {
     const value = url.searchParams.get(name);
@@ -180,21 +180,36 @@ export function mssqlTarget(database: Pick<ErpMssqlDatabase, 'connectionString' 
 }
 
 /**
- * Stands in for tarn's Pool class: loads tarn when Kysely creates the pool (on the first
- * query) and returns tarn's own pool, or fails with a config error saying the package is
- * missing. A constructor that returns an object makes `new` yield that object.
+ * Stands in for tarn's Pool class, which Kysely's MssqlDriver instantiates as soon as the
+ * Kysely instance is made: tarn is loaded, and its pool made, on the first acquire (the first
+ * query), so SQL can be compiled for SQL Server without it. Without tarn, that query fails with
+ * a config error saying the package is missing.
  */
 class TarnPoolOnFirstUse {
-  constructor(options: ConstructorParameters<MssqlTarnPool>[0]) {
-    let tarn: { Pool: MssqlTarnPool };
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when a SQL Server pool is created
-      tarn = require('tarn') as { Pool: MssqlTarnPool };
-    } catch {
-      throw configError('erp-sql: driver mssql needs the npm package "tarn" (the connection pool of Kysely\'s MssqlDialect), which is not installed (configured at database.driver)');
+  private pool: InstanceType<MssqlTarnPool> | undefined;
+
+  constructor(private readonly options: ConstructorParameters<MssqlTarnPool>[0]) {}
+
+  acquire(): ReturnType<InstanceType<MssqlTarnPool>['acquire']> {
+    if (this.pool === undefined) {
+      let tarn: { Pool: MssqlTarnPool };
+      try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when SQL Server is queried
+        tarn = require('tarn') as { Pool: MssqlTarnPool };
+      } catch {
+        throw configError('erp-sql: driver mssql needs the npm package "tarn" (the connection pool of Kysely\'s MssqlDialect), which is not installed (configured at database.driver)');
+      }
+      this.pool = new tarn.Pool(this.options);
     }
-    // The point of this class: `new` yields tarn's pool.
-    return new tarn.Pool(options);
+    return this.pool.acquire();
+  }
+
+  release(resource: unknown): void {
+    this.pool?.release(resource);
+  }
+
+  async destroy(): Promise<void> {
+    await this.pool?.destroy();
   }
 }
 type MssqlTarnPool = ConstructorParameters<typeof MssqlDialect>[0]['tarn']['Pool'];
@@ -203,17 +218,21 @@ export class ErpSqlClient {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- see openErpDatabase
   readonly db: Kysely<any>;
   readonly dialect: ErpDialect;
-  readonly tables: ErpTables;
   /** PostgreSQL and SQL Server: the schema of tables configured without one (database.schema), if set. */
   readonly schema: string | undefined;
   private readonly pacer: QueryPacer;
 
   constructor(private readonly config: ErpSqlConfig, private readonly baseDir: string) {
     this.dialect = config.database.driver;
-    this.tables = config.tables;
     this.schema = config.database.driver === 'postgres' || config.database.driver === 'mssql' ? config.database.schema : undefined;
     this.db = openErpDatabase(config.database, { baseDir, readOnly: true });
     this.pacer = new QueryPacer(config.maxQueriesPerSecond);
+  }
+
+  /** The configured tables; only a connector reading stock through queries.stock has none. */
+  get tables(): ErpTables {
+    if (this.config.tables === undefined) throw configError('erp-sql: this connector has no tables configured (it reads stock through queries.stock)');
+    return this.config.tables;
   }
 
   /** The configured table (schema-qualified when configured so) with its fixed alias. */
@@ -289,7 +308,9 @@ export class ErpSqlClient {
   }
 
   private translate(err: unknown, context: { purpose: string; table?: TableKey; sql: string }): Error {
-    return describeDatabaseError(err, { ...context, tables: this.tables, database: this.config.database, databaseLabel: this.databaseLabel() });
+    const tables = this.config.tables ?? (this.config.queries?.stock === undefined ? undefined : stockQueryTables(this.config.queries.stock));
+    if (tables === undefined) throw new Error('erp-sql: neither tables nor queries.stock is configured (the config schema requires one)');
+    return describeDatabaseError(err, { ...context, tables, database: this.config.database, databaseLabel: this.databaseLabel() });
   }
 }
 
