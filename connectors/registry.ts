@@ -4,6 +4,7 @@
  */
 import type { ConnectorManifest } from './contract';
 import { erpSqlManifest } from './erp-sql';
+import { legacyFilesManifest } from './legacy-files';
 import { shopifyManifest } from './shopify';
 
 export class ConnectorRegistry {
@@ -27,5 +28,5 @@ export class ConnectorRegistry {
 
 /** The kinds shipped with omnisync. */
 export function builtInConnectors(): ConnectorRegistry {
-  return new ConnectorRegistry([erpSqlManifest, shopifyManifest]);
+  return new ConnectorRegistry([erpSqlManifest, legacyFilesManifest, shopifyManifest]);
 }

@@ -60,6 +60,8 @@ export function skuKey(sku: string, caseInsensitive: boolean): string {
 
 /** Where a stock read resumes. Named strategies, never positions (docs/architecture.md). */
 export type StockCursor =
+  /** File sources (legacy-files): the next SKU of one of the connector's lists (`known`: full reads; `changes`: delta reads), by chunk and offset. */
+  | { strategy: 'files'; list: 'known' | 'changes'; chunk: number; offset: number }
   /** Full read: every SKU in key order, after this key. */
   | { strategy: 'key'; afterKey: string }
   /** Delta read: rows modified after (modifiedAt, key), in that order; a key of several columns is a list. */

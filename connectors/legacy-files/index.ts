@@ -1,0 +1,2 @@
+export { legacyFilesManifest } from './manifest';
+export { LegacyFilesConfig } from './config';
