@@ -6,7 +6,9 @@ import { sql } from 'kysely';
 import type { CheckResult } from '../contract';
 import type { ErpSqlClient } from './client';
 import { verifyColumnTypes, verifyPriceTables, verifyReferences } from './column-types';
-import { columnLabel, configuredColumns, stockChangeDetection, type ErpSqlConfig } from './config';
+import { columnLabel, configuredColumns, stockChangeDetection, type ErpSqlConfig, type ErpStockQuery } from './config';
+import { ErpQueryStockSource } from './query-stock-source';
+import { QUARANTINE_CATEGORY } from '../../core/quarantine-categories';
 
 /**
  * Reads one row of each configured table, with every configured column; verifies the
@@ -18,9 +20,10 @@ import { columnLabel, configuredColumns, stockChangeDetection, type ErpSqlConfig
  *
  * `config`: the connector's config, whose price tables are checked when it has them.
  */
-export async function checkErpConnection(client: ErpSqlClient, config: Pick<ErpSqlConfig, 'tables'>): Promise<CheckResult> {
+export async function checkErpConnection(client: ErpSqlClient, config: Pick<ErpSqlConfig, 'tables' | 'queries'>): Promise<CheckResult> {
+  if (config.queries?.stock !== undefined) return checkStockQuery(client, config.queries.stock);
   const { products, locations } = client.tables;
-  const { prices, priceLists } = config.tables;
+  const { prices, priceLists } = config.tables ?? {};
   let stockRows = 0;
   for (const key of ['products', 'locations', 'stock'] as const) {
     const columns = sql.join(configuredColumns(client.tables[key]).map(({ column }) => client.columnNamed(key, column)));
@@ -37,13 +40,13 @@ export async function checkErpConnection(client: ErpSqlClient, config: Pick<ErpS
     { purpose: 'check', table: 'products' },
   );
   const codes = await client.rows(
-    sql<{ code: unknown }>`select ${client.column('locations', 'code')} as code from ${client.table('locations')} order by 1 limit 11`,
+    sql<{ code: unknown }>`select ${client.column('locations', 'code')} as code from ${client.table('locations')} order by 1 ${client.limit(11)}`,
     { purpose: 'check', table: 'locations' },
   );
   let priceDetail = '';
   if (prices !== undefined && priceLists !== undefined) {
     const table = priceLists.table.includes('.') || client.schema === undefined ? priceLists.table : `${client.schema}.${priceLists.table}`;
-    const lists = await client.rows(sql<{ code: unknown }>`select ${sql.ref(priceLists.code)} as code from ${sql.table(table)} order by 1 limit 11`, { purpose: 'check' });
+    const lists = await client.rows(sql<{ code: unknown }>`select ${sql.ref(priceLists.code)} as code from ${sql.table(table)} order by 1 ${client.limit(11)}`, { purpose: 'check' });
     priceDetail = `, price lists in "${priceLists.table}": ${shown(lists.map((row) => row.code)) || '(none)'}`;
   }
   return {
@@ -51,6 +54,54 @@ export async function checkErpConnection(client: ErpSqlClient, config: Pick<ErpS
     detail:
       `connected to ${client.databaseLabel()}: ${Number(counts?.products ?? 0).toLocaleString('en-US')} products in "${products.table}", ` +
       `locations in "${locations.table}": ${shown(codes.map((row) => row.code))}${priceDetail}`,
+  };
+}
+
+/** Rows of queries.stock whose values the check maps as the reads would. */
+const QUERY_SAMPLE_ROWS = 200;
+
+/**
+ * `connectors check` of a stock query: it runs, returns every configured column, returns one row
+ * per SKU and location, and its sampled rows map to stock (numbers where quantities go, times
+ * where the modification time goes). Each problem names its config path.
+ */
+async function checkStockQuery(client: ErpSqlClient, query: ErpStockQuery): Promise<CheckResult> {
+  const source = sql`(${sql.raw(query.sql)}) q`;
+  const fields = [...Object.entries(query.columns), ...(query.notForSale === undefined ? [] : [['notForSale.column', query.notForSale.column] as const])];
+  // Each column alone, on no rows: a missing one is named by its config key, not by the driver.
+  for (const [field, column] of fields) {
+    if (column === undefined) continue;
+    try {
+      await client.rows(sql`select ${sql.ref(`q.${column}`)} from ${source} where 1 = 0`, { purpose: 'check' });
+    } catch (err) {
+      const found = await client.rows(sql`select * from ${source} where 1 = 0`, { purpose: 'check' }).then(
+        () => true,
+        () => false,
+      );
+      if (!found) throw err; // the query itself does not run: the driver's message says why
+      return { ok: false, detail: `erp-sql: queries.stock.columns.${field} names "${column}", which the query does not return (names as the database reports them; PostgreSQL folds unquoted aliases to lower case)` };
+    }
+  }
+  const sku = sql.ref(`q.${query.columns.sku}`);
+  const location = sql.ref(`q.${query.columns.location}`);
+  const [duplicate] = await client.rows(
+    sql<{ sku: unknown; location: unknown; n: number | string }>`
+      select ${sku} as sku, ${location} as location, count(*) as n from ${source}
+      group by ${sku}, ${location} having count(*) > 1 order by 1, 2 ${client.limit(1)}`,
+    { purpose: 'check' },
+  );
+  if (duplicate !== undefined) {
+    return { ok: false, detail: `erp-sql: queries.stock returns ${Number(duplicate.n)} rows for SKU ${JSON.stringify(duplicate.sku)} at ${JSON.stringify(duplicate.location)}: it must return one row per SKU and location (sum or filter in the query)` };
+  }
+  const sampleSource = new ErpQueryStockSource(client, query, QUERY_SAMPLE_ROWS);
+  const sample = await sampleSource.readStockPage({ mode: 'full', cursor: null, limit: QUERY_SAMPLE_ROWS });
+  const badRow = sample.rejected.find((rejection) => rejection.category === QUARANTINE_CATEGORY.invalidSourceRow);
+  if (badRow !== undefined) return { ok: false, detail: `erp-sql: a row of queries.stock does not map to stock: ${badRow.reason} (columns at queries.stock.columns)` };
+  const [counts] = await client.rows(sql<{ total: number | string; skus: number | string }>`select count(*) as total, count(distinct ${sku}) as skus from ${source}`, { purpose: 'check' });
+  const locations = [...new Set(sample.levels.map((level) => level.location))].sort();
+  return {
+    ok: true,
+    detail: `connected to ${client.databaseLabel()}: queries.stock returns ${Number(counts?.total ?? 0).toLocaleString('en-US')} rows for ${Number(counts?.skus ?? 0).toLocaleString('en-US')} SKUs, locations such as ${shown(locations) || '(none)'}`,
   };
 }
 

@@ -218,6 +218,69 @@ export const ErpPricesTable = z
     message: 'tables.prices needs net or gross (or both): the column of the price without VAT (e.g. "netto") or with VAT (e.g. "brutto")',
   });
 
+/**
+ * Stock read by a read-only query the integrator writes (joins, filters, computed columns, a
+ * vendor's view), one row per SKU and location. omnisync never edits the text: it wraps it as a
+ * subquery (`select … from (<sql>) q where … order by …`) and binds every value it adds.
+ */
+export const ErpStockQuery = z.strictObject({
+  /**
+   * One SELECT (or WITH … SELECT) statement, without ORDER BY (SQL Server refuses it in a
+   * subquery) and without a trailing semicolon.
+   */
+  sql: z
+    .string()
+    .trim()
+    .min(1)
+    .refine((text) => /^(select|with)\b/i.test(text), 'expected one SELECT statement (or WITH … SELECT): the query only reads')
+    .refine((text) => !/;\s*$/.test(text), 'drop the trailing semicolon: omnisync wraps the query as a subquery'),
+  /** Result columns, by name as the database reports them (PostgreSQL folds unquoted aliases to lower case). */
+  columns: z.strictObject({
+    sku: ColumnName,
+    /** The location code the mappings name. */
+    location: ColumnName,
+    onHand: ColumnName,
+    reserved: ColumnName,
+    /** A time the ERP sets on every change; delta runs then read only newer rows. Default: none (delta runs compare). */
+    modifiedAt: ColumnName.optional(),
+  }),
+  /** As tables.products.notForSale, on a result column. Default: every row is for sale. */
+  notForSale: z.strictObject({ column: ColumnName, in: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1).max(100) }).optional(),
+  /** As tables.stock.changeDetection. Default: modifiedAt when columns.modifiedAt is set, else compare. */
+  changeDetection: z.enum(['modifiedAt', 'compare']).optional(),
+}).superRefine((query, ctx) => {
+  if (query.changeDetection === 'modifiedAt' && query.columns.modifiedAt === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['changeDetection'], message: 'changeDetection modifiedAt needs columns.modifiedAt (or use changeDetection: compare)' });
+  }
+});
+export type ErpStockQuery = z.infer<typeof ErpStockQuery>;
+
+/** Where a query's rows are said to come from in messages and quarantine payloads. */
+export const STOCK_QUERY_LABEL = 'queries.stock';
+
+/**
+ * The stock query's columns in the shape of table config, so messages about a row name the
+ * query's columns the way they name a table's (`on_hand is not a number ("x") in queries.stock
+ * row sku=PL-1, location=MAG`). The query's rows are identified by (sku, location).
+ */
+export function stockQueryTables(query: ErpStockQuery): ErpTables {
+  const { columns } = query;
+  return {
+    products: { table: STOCK_QUERY_LABEL, id: columns.sku, sku: columns.sku, name: columns.sku },
+    locations: { table: STOCK_QUERY_LABEL, id: columns.location, code: columns.location },
+    stock: {
+      table: STOCK_QUERY_LABEL,
+      id: [columns.sku, columns.location],
+      productId: columns.sku,
+      locationId: columns.location,
+      onHand: columns.onHand,
+      reserved: columns.reserved,
+      ...(columns.modifiedAt === undefined ? {} : { modifiedAt: columns.modifiedAt }),
+      ...(query.changeDetection === undefined ? {} : { changeDetection: query.changeDetection }),
+    },
+  };
+}
+
 export const ErpSqlConfig = z.strictObject({
   /** How to reach the ERP's database. Required. */
   database: ErpDatabaseConfig,
@@ -228,7 +291,12 @@ export const ErpSqlConfig = z.strictObject({
   pageSize: z.number().int().min(1).max(10_000).default(1_000),
   /** Queries per second this connector may send to the ERP database. Default: unlimited. */
   maxQueriesPerSecond: z.number().positive().optional(),
-  /** The ERP's own table and column names. Required. */
+  /**
+   * Sources given as queries instead of tables: `stock` (queries.stock). Default: none. With
+   * queries.stock, `tables` may be left out (or hold only what prices read).
+   */
+  queries: z.strictObject({ stock: ErpStockQuery.optional() }).optional(),
+  /** The ERP's own table and column names. Required unless queries.stock reads the stock. */
   tables: z
     .strictObject({
       products: ErpProductsTable,
@@ -246,11 +314,16 @@ export const ErpSqlConfig = z.strictObject({
       if (tables.priceLists !== undefined && tables.prices === undefined) {
         ctx.addIssue({ code: 'custom', path: ['prices'], message: 'tables.priceLists is read only with tables.prices: configure both or neither' });
       }
-    }),
+    })
+    .optional(),
+}).superRefine((config, ctx) => {
+  if (config.tables === undefined && config.queries?.stock === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['tables'], message: 'erp-sql needs tables (the ERP tables of products, locations and stock) or queries.stock (a query that reads the stock)' });
+  }
 });
 export type ErpSqlConfig = z.infer<typeof ErpSqlConfig>;
 /** The stock tables, which every erp-sql connector has (the price tables are optional). */
-export type ErpTables = Omit<ErpSqlConfig['tables'], 'priceLists' | 'prices'>;
+export type ErpTables = Omit<NonNullable<ErpSqlConfig['tables']>, 'priceLists' | 'prices'>;
 export type ErpPriceListsTable = z.infer<typeof ErpPriceListsTable>;
 export type ErpStockTableConfig = z.infer<typeof ErpStockTable>;
 export type ErpPricesTable = z.infer<typeof ErpPricesTable>;

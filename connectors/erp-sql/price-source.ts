@@ -131,8 +131,8 @@ export class ErpPriceSource implements PriceSource {
     private readonly client: ErpSqlClient,
     config: Pick<ErpSqlConfig, 'tables' | 'pageSize'>,
   ) {
-    const { prices, priceLists, products } = config.tables;
-    this.tables = prices !== undefined && priceLists !== undefined ? { prices, priceLists, products } : undefined;
+    const { prices, priceLists, products } = config.tables ?? {};
+    this.tables = prices !== undefined && priceLists !== undefined && products !== undefined ? { prices, priceLists, products } : undefined;
     this.maxPageSize = config.pageSize;
     this.duplicates = new DuplicateSkuFinder(client);
   }
