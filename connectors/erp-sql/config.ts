@@ -316,11 +316,15 @@ export const ErpSqlConfig = z.strictObject({
       }
     })
     .optional(),
-}).superRefine((config, ctx) => {
-  if (config.tables === undefined && config.queries?.stock === undefined) {
-    ctx.addIssue({ code: 'custom', path: ['tables'], message: 'erp-sql needs tables (the ERP tables of products, locations and stock) or queries.stock (a query that reads the stock)' });
-  }
-});
+}).refine(
+  (config) => config.tables !== undefined || config.queries?.stock !== undefined,
+  {
+    path: ['tables'],
+    message: 'erp-sql needs tables (the ERP tables of products, locations and stock) or queries.stock (a query that reads the stock)',
+    // Also when other keys are wrong: every problem of the block in one pass.
+    when: (payload) => typeof payload.value === 'object' && payload.value !== null,
+  },
+);
 export type ErpSqlConfig = z.infer<typeof ErpSqlConfig>;
 /** The stock tables, which every erp-sql connector has (the price tables are optional). */
 export type ErpTables = Omit<NonNullable<ErpSqlConfig['tables']>, 'priceLists' | 'prices'>;

@@ -47,7 +47,7 @@ describe('omnisync CLI', () => {
       [
         `${name}: connectors.erp.colour: unknown key`,
         `${name}: connectors.erp.config.database: required, expected object`,
-        `${name}: connectors.erp.config.tables: required, expected object`,
+        `${name}: connectors.erp.config.tables: erp-sql needs tables (the ERP tables of products, locations and stock) or queries.stock (a query that reads the stock)`,
         '',
       ].join('\n'),
     );

@@ -93,7 +93,7 @@ describe('config loading', () => {
       'temporal.namespace: expected at least 1 character, got ""',
       'syncs.erp-stock-to-shopify.schedule.delta.cron: "0 0 L * *" is not a valid cron expression: day of month "L": L is not supported by Temporal schedules',
       'colour: unknown key',
-      'connectors.erp.kind: unknown connector kind "sap" (known: erp-sql, shopify)',
+      'connectors.erp.kind: unknown connector kind "sap" (known: erp-sql, legacy-files, shopify)',
       'connectors.shopify.config.plan: expected "standard" or "advanced" or "plus" or "enterprise", got "gold"',
       'syncs.erp-stock-to-shopify.mapping: cannot read mapping file mappings/missing.yaml (ENOENT)',
     ]);
@@ -209,7 +209,7 @@ describe('config loading', () => {
   it('reports an unknown connector kind, a wrong capability and a missing mapping file', () => {
     const text = VALID.replace('kind: erp-sql', 'kind: sap').replace('mapping: mappings/stock-erp-to-shopify.yaml', 'mapping: mappings/missing.yaml');
     expect(problemsOf(text)).toEqual([
-      'connectors.erp.kind: unknown connector kind "sap" (known: erp-sql, shopify)',
+      'connectors.erp.kind: unknown connector kind "sap" (known: erp-sql, legacy-files, shopify)',
       'syncs.erp-stock-to-shopify.mapping: cannot read mapping file mappings/missing.yaml (ENOENT)',
     ]);
     const reversed = VALID.replace('source: erp', 'source: shopify').replace('targets: [shopify]', 'targets: [erp]');
