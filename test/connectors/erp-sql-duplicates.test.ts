@@ -9,21 +9,13 @@ import type { ConnectorInstance, StockCursor, StockPage, StockReadMode } from '.
 import { erpSqlManifest, ErpSqlConfig } from '../../connectors/erp-sql';
 import { DEMO_ERP_TABLES, type DemoErpDatabase } from '../../sandbox/erp/schema';
 import { DEMO_ERP_TEST_DRIVERS, startDemoErp, type DemoErpTestDatabase } from '../support/demo-erp';
+import { readAllStockPages } from '../support/stock-pages';
 
 const PRODUCTS = 40;
 const SEEDED_AT = new Date('2025-06-01T00:00:00.000Z');
 
-async function readAll(erp: ConnectorInstance, mode: StockReadMode, caseInsensitiveSkus: boolean, start: StockCursor | null = null): Promise<StockPage[]> {
-  const pages: StockPage[] = [];
-  let cursor = start;
-  for (let guard = 0; guard < 100; guard++) {
-    const page = await erp.operations['stock.read']!.readStockPage({ mode, cursor, limit: 10, caseInsensitiveSkus });
-    pages.push(page);
-    if (page.nextCursor === null) return pages;
-    cursor = page.nextCursor;
-  }
-  throw new Error('the cursor does not advance');
-}
+const readAll = async (erp: ConnectorInstance, mode: StockReadMode, caseInsensitiveSkus: boolean, start: StockCursor | null = null): Promise<StockPage[]> =>
+  (await readAllStockPages(erp, { mode, start, limit: 10, caseInsensitiveSkus })).pages;
 
 describe.each(DEMO_ERP_TEST_DRIVERS)('erp-sql duplicate SKUs on %s', (driver) => {
   let demoErp: DemoErpTestDatabase;

@@ -7,31 +7,20 @@
 import pino from 'pino';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectorInstance, StockCursor, StockPage, StockReadMode } from '../../connectors/contract';
+import type { ConnectorInstance, StockCursor, StockReadMode } from '../../connectors/contract';
 import type { StockLevel } from '../../core/model';
 import { erpSqlManifest, ErpSqlConfig } from '../../connectors/erp-sql';
 import { DEMO_ERP_TABLES, type DemoErpDatabase } from '../../sandbox/erp/schema';
 import { simulateErpSales } from '../../sandbox/erp/seed';
 import type { CrosswalkStore } from '../../state/store';
+import { readAllStockPages } from '../support/stock-pages';
 import { startDemoErp, type DemoErpTestDatabase } from '../support/demo-erp';
 
 const PRODUCT_COUNT = 600;
 const SEEDED_AT = new Date('2025-06-01T00:00:00.000Z');
 const unusedCrosswalk: CrosswalkStore = { get: async () => new Map(), put: async () => undefined };
 
-async function readAll(erp: ConnectorInstance, mode: StockReadMode, start: StockCursor | null, limit: number) {
-  const pages: StockPage[] = [];
-  let cursor = start;
-  let resume: StockCursor | null = start;
-  for (let guard = 0; guard < 1_000; guard++) {
-    const page = await erp.operations['stock.read']!.readStockPage({ mode, cursor, limit });
-    pages.push(page);
-    resume = page.resumeCursor ?? resume;
-    if (page.nextCursor === null) return { pages, resume, levels: pages.flatMap((p) => p.levels), skus: pages.flatMap((p) => p.skus) };
-    cursor = page.nextCursor;
-  }
-  throw new Error('more than 1,000 pages: the cursor does not advance');
-}
+const readAll = (erp: ConnectorInstance, mode: StockReadMode, start: StockCursor | null, limit: number) => readAllStockPages(erp, { mode, start, limit });
 
 const levelKey = (level: StockLevel) => `${level.sku}|${level.location}|${level.onHand}|${level.reserved}`;
 

@@ -5,12 +5,13 @@
  */
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectorInstance, StockCursor, StockPage, StockReadMode } from '../../connectors/contract';
+import type { ConnectorInstance, StockCursor, StockReadMode } from '../../connectors/contract';
 import { erpSqlManifest, ErpSqlConfig } from '../../connectors/erp-sql';
 import type { StockLevel } from '../../core/model';
 import { DEMO_ERP_TABLES } from '../../sandbox/erp/schema';
 import { simulateErpSales } from '../../sandbox/erp/seed';
 import type { CrosswalkStore } from '../../state/store';
+import { readAllStockPages } from '../support/stock-pages';
 import { DEMO_ERP_TEST_DRIVERS, startDemoErp, type DemoErpTestDatabase } from '../support/demo-erp';
 
 const PRODUCT_COUNT = 500;
@@ -24,19 +25,7 @@ const STOCK_QUERY = `select t.indeks as sku, m.symbol as location, s.ilosc as on
   join magazyny m on m.id = s.magazyn_id`;
 const COLUMNS = { sku: 'sku', location: 'location', onHand: 'on_hand', reserved: 'reserved' };
 
-async function readAll(erp: ConnectorInstance, mode: StockReadMode, start: StockCursor | null, limit: number) {
-  const pages: StockPage[] = [];
-  let cursor = start;
-  let resume: StockCursor | null = start;
-  for (let guard = 0; guard < 1_000; guard++) {
-    const page = await erp.operations['stock.read']!.readStockPage({ mode, cursor, limit });
-    pages.push(page);
-    resume = page.resumeCursor ?? resume;
-    if (page.nextCursor === null) return { pages, resume, levels: pages.flatMap((p) => p.levels), skus: pages.flatMap((p) => p.skus), rejected: pages.flatMap((p) => p.rejected) };
-    cursor = page.nextCursor;
-  }
-  throw new Error('more than 1,000 pages: the cursor does not advance');
-}
+const readAll = (erp: ConnectorInstance, mode: StockReadMode, start: StockCursor | null, limit: number) => readAllStockPages(erp, { mode, start, limit });
 
 const levelKey = (level: StockLevel) => `${level.sku}|${level.location}|${level.onHand}|${level.reserved}`;
 

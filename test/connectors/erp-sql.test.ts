@@ -5,7 +5,7 @@
 import pino from 'pino';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectorInstance, StockCursor, StockPage, StockReadMode } from '../../connectors/contract';
+import type { ConnectorInstance, StockCursor, StockReadMode } from '../../connectors/contract';
 import { ErpDatabaseConfig, erpSqlManifest, ErpSqlConfig, type ErpDatabaseConfigInput } from '../../connectors/erp-sql';
 import { openErpDatabase } from '../../connectors/erp-sql/client';
 import { OmnisyncError } from '../../core/errors';
@@ -13,6 +13,7 @@ import { demoProducts } from '../../sandbox/demo-catalog';
 import { DEMO_ERP_TABLES, demoErpTime, type DemoErpDatabase } from '../../sandbox/erp/schema';
 import { seedDemoErp, simulateErpSales } from '../../sandbox/erp/seed';
 import type { CrosswalkStore } from '../../state/store';
+import { readAllStockPages } from '../support/stock-pages';
 import { DEMO_ERP_TEST_DRIVERS, startDemoErp, type DemoErpTestDatabase } from '../support/demo-erp';
 
 const PRODUCT_COUNT = 2_500;
@@ -30,20 +31,8 @@ function connector(database: ErpDatabaseConfigInput, overrides: Record<string, u
   return erpSqlManifest.create('erp', config, { logger: pino({ level: 'silent' }), crosswalk: unusedCrosswalk, baseDir: '/' });
 }
 
-/** Reads pages until nextCursor is null; returns the pages and the last resume cursor. */
-async function readAll(erp: ConnectorInstance, mode: StockReadMode, start: StockCursor | null, limit: number) {
-  const pages: StockPage[] = [];
-  let cursor = start;
-  let resume: StockCursor | null = start;
-  for (let guard = 0; guard < 1_000; guard++) {
-    const page = await erp.operations['stock.read']!.readStockPage({ mode, cursor, limit });
-    pages.push(page);
-    resume = page.resumeCursor ?? resume;
-    if (page.nextCursor === null) return { pages, resume };
-    cursor = page.nextCursor;
-  }
-  throw new Error('more than 1,000 pages: the cursor does not advance');
-}
+/** Reads pages until nextCursor is null (test/support/stock-pages.ts). */
+const readAll = (erp: ConnectorInstance, mode: StockReadMode, start: StockCursor | null, limit: number) => readAllStockPages(erp, { mode, start, limit });
 
 describe.each(DEMO_ERP_TEST_DRIVERS)('erp-sql connector on %s', (driver) => {
   let demoErp: DemoErpTestDatabase;

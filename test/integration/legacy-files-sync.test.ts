@@ -12,13 +12,9 @@ import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { createTestEnvironment } from '../support/temporal';
+import { startTestHub, type TestHub } from '../support/test-hub';
 import { startSftpTestServer, type SftpTestServer } from '../support/sftp-server';
-import { WORKFLOWS_PATH, createHubWorkers, type HubWorkers } from '../../worker';
-import { createLogger, temporalLoggerFor } from '../../observability/logger';
-import { syncStartOptions } from '../../temporal/sync-starts';
-import { stockSync } from '../../workflows/stock-sync';
 import { parseConfig, type LoadedConfig } from '../../config/load';
 import { builtInConnectors } from '../../connectors/registry';
 import { startShopifySimulator, type ShopifySimulator } from '../../sandbox/shopify/server';
@@ -41,17 +37,11 @@ describe('stock files over SFTP through stockSync', () => {
   let sftp: SftpTestServer;
   let shopify: ShopifySimulator;
   let config: LoadedConfig;
-  let workers: HubWorkers;
-  let running: Promise<void>;
+  let hub: TestHub;
   let dir: string;
   let inbox: string;
-  let runs = 0;
 
-  const run = async (mode: 'full' | 'delta') => {
-    const sync = config.syncs.get(SYNC)!;
-    const handle = await env.client.workflow.start(stockSync, { ...syncStartOptions(config, sync, mode), workflowId: `stock-sync:${SYNC}:${mode}:files-${++runs}` });
-    return handle.result();
-  };
+  const run = (mode: 'full' | 'delta') => hub.runStockSync(SYNC, mode);
   const shop = () => new Map(shopify.store.inventorySnapshot().filter((item) => item.locationId === LOCATION).map((item) => [item.sku, item.available]));
   /** Drops a file as the partner does: content first, then its done-marker. */
   const drop = async (name: string, content: Buffer) => {
@@ -105,14 +95,11 @@ describe('stock files over SFTP through stockSync', () => {
       }),
     );
     config = parseConfig(readFileSync(configFile, 'utf8'), configFile, { registry: builtInConnectors(), env: { SHOPIFY_ACCESS_TOKEN: TOKEN, SFTP_KEY: sftp.privateKey } });
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: temporalLoggerFor(createLogger({ level: 'warn' })) });
-    workers = await createHubWorkers({ config, logger: createLogger({ level: 'warn' }), connection: env.nativeConnection, workflowBundle });
-    running = workers.run();
+    hub = await startTestHub(env, config);
   });
 
   afterAll(async () => {
-    workers?.shutdown();
-    await running;
+    await hub?.stop();
     await shopify?.close();
     await sftp?.stop();
     await env?.teardown();

@@ -10,16 +10,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { createTestEnvironment } from '../support/temporal';
+import { startTestHub, type TestHub } from '../support/test-hub';
 import { stockMismatches } from '../support/hub-fixture';
 import { startPostgresTestServer, type PostgresTestServer } from '../support/postgres';
 import { startMariaDbTestServer, type MariaDbTestServer } from '../support/mariadb';
 import { createVendorErpOnMysql, createVendorErpOnPostgres, VENDOR_STOCK_MAPPING_YAML, vendorErpTables, type VendorErp } from '../support/vendor-erp';
-import { WORKFLOWS_PATH, createHubWorkers, type HubWorkers } from '../../worker';
-import { createLogger, temporalLoggerFor } from '../../observability/logger';
-import { syncStartOptions } from '../../temporal/sync-starts';
-import { stockSync } from '../../workflows/stock-sync';
+import { createLogger } from '../../observability/logger';
 import { parseConfig, type LoadedConfig } from '../../config/load';
 import { builtInConnectors } from '../../connectors/registry';
 import { startShopifySimulator, type ShopifySimulator } from '../../sandbox/shopify/server';
@@ -49,16 +46,10 @@ describe.each(['postgres', 'mysql'] as const)('a vendor-shaped ERP on %s, by con
   let erp: VendorErp;
   let shopify: ShopifySimulator;
   let config: LoadedConfig;
-  let workers: HubWorkers;
-  let running: Promise<void>;
+  let hub: TestHub;
   let dir: string;
-  let runs = 0;
 
-  const run = async (mode: 'full' | 'delta') => {
-    const sync = config.syncs.get(SYNC)!;
-    const handle = await env.client.workflow.start(stockSync, { ...syncStartOptions(config, sync, mode), workflowId: `stock-sync:${SYNC}:${mode}:vendor-${++runs}` });
-    return handle.result();
-  };
+  const run = (mode: 'full' | 'delta') => hub.runStockSync(SYNC, mode);
   const actual = () => new Map(shopify.store.inventorySnapshot().map((item) => [`${item.sku}|${item.locationId}`, item.available]));
 
   beforeAll(async () => {
@@ -85,14 +76,11 @@ describe.each(['postgres', 'mysql'] as const)('a vendor-shaped ERP on %s, by con
       registry: builtInConnectors(),
       env: { SHOPIFY_ACCESS_TOKEN: TOKEN, ERP_URL: erp.readerConnectionString },
     });
-    const workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: temporalLoggerFor(createLogger({ level: 'warn' })) });
-    workers = await createHubWorkers({ config, logger: createLogger({ level: 'warn' }), connection: env.nativeConnection, workflowBundle });
-    running = workers.run();
+    hub = await startTestHub(env, config);
   });
 
   afterAll(async () => {
-    workers?.shutdown();
-    await running;
+    await hub?.stop();
     await shopify?.close();
     await erp?.close();
     await server?.stop();
