@@ -47,6 +47,15 @@ export const DEMO_SHOPIFY_LOCATIONS = [
   { id: 'gid://shopify/Location/71002', name: 'Sklep Kraków' },
 ];
 
+/**
+ * The demo's second warehouse: a partner that has no API and drops a CSV of its stock on the
+ * sandbox SFTP server (sandbox/sftp/). Its stock goes to a Shopify location of its own, which
+ * only the file sync writes, so the ERP sync and the file sync never set the same level.
+ */
+export const DEMO_PARTNER_WAREHOUSE = { code: 'MAG-POZ', name: 'Magazyn partnerski Poznań' };
+/** The partner warehouse's Shopify location: only the demo (`omnisync dev`) adds it (the simulator's `extraLocations`). */
+export const DEMO_PARTNER_SHOPIFY_LOCATION = { id: 'gid://shopify/Location/71003', name: 'Magazyn partnerski Poznań' };
+
 /** Every Nth demo SKU is listed in the ERP but not in the Shopify store (shows the quarantine). */
 export const DEMO_UNLISTED_EVERY = 250;
 

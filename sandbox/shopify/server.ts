@@ -38,6 +38,12 @@ export interface ShopifySimulatorOptions {
   bucketSize?: number;
   /** Demo products to seed (unlisted ones get no Shopify product). Default 1200. */
   productCount?: number;
+  /**
+   * Locations beyond the demo's two (DEMO_SHOPIFY_LOCATIONS), every product stocked there; a
+   * state file saved before one was added loads with its levels empty. Default none (what tests
+   * see); the demo adds the partner warehouse's (DEMO_PARTNER_SHOPIFY_LOCATION).
+   */
+  extraLocations?: ReadonlyArray<{ id: string; name: string }>;
   /** Initial faults; everything off by default. */
   faults?: Partial<FaultConfig>;
   /** Seed of the fault PRNG. Default 1. */
@@ -152,7 +158,7 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions): P
   validateOptions(options);
   const restoreRate = options.restoreRate ?? 100;
   const productCount = options.productCount ?? DEFAULT_PRODUCT_COUNT;
-  const store = new SimulatorStore({ shopName: options.shopName, productCount });
+  const store = new SimulatorStore({ shopName: options.shopName, productCount, ...(options.extraLocations === undefined ? {} : { extraLocations: options.extraLocations }) });
   // Loaded before listening: a bad state file fails the start, and nobody sees a half-loaded shop.
   if (options.stateFile !== undefined) await loadStateFile(options.stateFile, store, productCount);
   const saver = options.stateFile !== undefined ? new StateSaver(options.stateFile, store, productCount) : undefined;

@@ -256,6 +256,12 @@ export interface SimulatorStoreOptions {
   currencyCode?: string;
   /** Entries the price-change log keeps (the newest). Default PRICE_CHANGE_LOG_LIMIT. */
   priceChangeLogLimit?: number;
+  /**
+   * Locations beyond the demo's two (DEMO_SHOPIFY_LOCATIONS), every product stocked there at 0.
+   * A state file saved before a location was added loads with that location's levels empty, as
+   * a location added to a real shop starts. Default none.
+   */
+  extraLocations?: ReadonlyArray<{ id: string; name: string }>;
 }
 
 /** `ProductVariantsBulkInput` as graphql-js coerces it (the fields the simulator serves). */
@@ -581,6 +587,8 @@ export class SimulatorStore {
   readonly shop: ShopRecord;
   private readonly now: () => number;
   private readonly locationsById = new Map<string, LocationRecord>();
+  /** The `extraLocations`: a state file may predate them. */
+  private readonly extraLocationIds: ReadonlySet<string>;
   private readonly sortedLocations: LocationRecord[] = [];
   private readonly productsById = new Map<string, ProductRecord>();
   private readonly sortedVariants: VariantRecord[] = [];
@@ -612,7 +620,9 @@ export class SimulatorStore {
       currencyCode: options.currencyCode ?? 'PLN',
     };
 
-    for (const demo of DEMO_SHOPIFY_LOCATIONS) {
+    this.extraLocationIds = new Set((options.extraLocations ?? []).map((location) => location.id));
+    for (const demo of [...DEMO_SHOPIFY_LOCATIONS, ...(options.extraLocations ?? [])]) {
+      if (this.locationsById.has(demo.id)) throw new RangeError(`extraLocations: location ${demo.id} is already a location of the shop`);
       const location: LocationRecord = { id: demo.id, legacyId: legacyIdOf(demo.id), name: demo.name, isActive: true };
       this.locationsById.set(location.id, location);
       this.sortedLocations.push(location);
@@ -842,7 +852,10 @@ export class SimulatorStore {
         throw new Error(`${where}: sku ${JSON.stringify(persisted.sku)} differs from the catalog's ${JSON.stringify(item.sku)}`);
       }
     });
-    const missing = [...this.levelsByKey.values()].filter((level) => !seen.has(levelKey(level.inventoryItemId, level.locationId)));
+    // An extra location the file has no level of at all was added after it was saved: it starts empty.
+    const savedLocations = new Set(state.levels.map((persisted) => persisted.locationId));
+    const addedSinceSaved = (locationId: string) => this.extraLocationIds.has(locationId) && !savedLocations.has(locationId);
+    const missing = [...this.levelsByKey.values()].filter((level) => !seen.has(levelKey(level.inventoryItemId, level.locationId)) && !addedSinceSaved(level.locationId));
     if (missing.length > 0) {
       const first = missing[0]!;
       throw new Error(
