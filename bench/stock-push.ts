@@ -37,12 +37,10 @@ import { builtInConnectors } from '../connectors/registry';
 import { createLogger } from '../observability/logger';
 import { seedDemoErp } from '../sandbox/erp/seed';
 import { demoHubConfigYaml } from '../sandbox/demo-hub-config';
-import { openStateStore } from '../state/kysely-store';
 import { startTemporalDevServer } from '../temporal/dev-server';
 import { syncStartOptions } from '../temporal/sync-starts';
-import { INVENTORY_ITEM_CROSSWALK } from '../connectors/shopify/stock-target';
 import { stockSync, type StockSyncProgress } from '../workflows/stock-sync';
-import { activityTimeline, commonBenchOptions, countHistory, startBenchWorker, cpuSeconds, REPO, residentMemory, runToCompletion, startSimulatorProcess, waitForPollers } from './support';
+import { activityTimeline, commonBenchOptions, countHistory, startBenchWorker, cpuSeconds, REPO, residentMemory, runToCompletion, startSimulatorProcess, waitForPollers, preloadShopifyCrosswalk } from './support';
 
 const TOKEN = 'shpat_bench';
 /** Shopify Plus's restore rate; the bucket is one second of it (see the file comment). */
@@ -91,7 +89,7 @@ async function main(): Promise<void> {
     );
     const config = parseConfig(readFileSync(configFile, 'utf8'), configFile, { registry: builtInConnectors(), env: { SHOPIFY_ACCESS_TOKEN: TOKEN } });
 
-    if (!values.cold) await preloadCrosswalk(config.stateStore, simulatorUrl);
+    if (!values.cold) await preloadShopifyCrosswalk(config.stateStore, simulatorUrl, TOKEN);
 
     const direct = values['no-direct'] ? undefined : await runDirectPush(dir, products, restoreRate, say);
 
@@ -207,16 +205,6 @@ async function runDirectPush(dir: string, products: number, restoreRate: number,
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup();
   }
-}
-
-/** What a shop's first sync leaves behind: SKU → inventory item for every listed product. */
-async function preloadCrosswalk(stateStore: Parameters<typeof openStateStore>[0], simulatorUrl: string): Promise<void> {
-  const response = await fetch(`${simulatorUrl}/_sandbox/inventory`, { headers: { 'X-Shopify-Access-Token': TOKEN } });
-  const { items } = (await response.json()) as { items: Array<{ sku: string; inventoryItemId: string }> };
-  const store = openStateStore(stateStore);
-  await store.migrate();
-  await store.crosswalk('shopify').put(INVENTORY_ITEM_CROSSWALK, new Map(items.map((i) => [i.sku, i.inventoryItemId])));
-  await store.close();
 }
 
 main().catch((err: unknown) => {

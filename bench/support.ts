@@ -3,6 +3,8 @@
  * they start, and what they read from /proc (Linux) and from Temporal's histories.
  */
 import { spawn } from 'node:child_process';
+import { INVENTORY_ITEM_CROSSWALK } from '../connectors/shopify/stock-target';
+import { openStateStore } from '../state/kysely-store';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Client } from '@temporalio/client';
@@ -183,3 +185,16 @@ export function startBenchWorker(
   return { pid: child.pid! };
 }
 
+/**
+ * What a shop's first sync leaves behind: SKU → inventory item for every product the simulator
+ * lists, in the hub's state store (resolving 100,000 SKUs through productVariants would cost
+ * ~200,000 points, minutes, once).
+ */
+export async function preloadShopifyCrosswalk(stateStore: Parameters<typeof openStateStore>[0], simulatorUrl: string, token: string): Promise<void> {
+  const response = await fetch(`${simulatorUrl}/_sandbox/inventory`, { headers: { 'X-Shopify-Access-Token': token } });
+  const { items } = (await response.json()) as { items: Array<{ sku: string; inventoryItemId: string }> };
+  const store = openStateStore(stateStore);
+  await store.migrate();
+  await store.crosswalk('shopify').put(INVENTORY_ITEM_CROSSWALK, new Map(items.map((i) => [i.sku, i.inventoryItemId])));
+  await store.close();
+}
