@@ -2,11 +2,12 @@
  * The omnisync CLI as an operator runs it: real processes, real exit codes, output verbatim.
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHubFixture, TEST_SHOPIFY_TOKEN, type HubFixture } from '../support/hub-fixture';
 import { omnisync } from '../support/cli';
+import { prepareSandboxSftpIdentity } from '../../sandbox/sftp/server';
 
 describe('omnisync CLI', () => {
   let hub: HubFixture;
@@ -21,9 +22,12 @@ describe('omnisync CLI', () => {
   });
 
   it('config validate: ok for the shipped demo config', async () => {
+    // The demo config reads the sandbox SFTP server's keys from ./data/sftp, which `omnisync dev`
+    // makes once before loading it (and never replaces): made here the same way.
+    await prepareSandboxSftpIdentity(resolve(__dirname, '../../data'));
     const run = await omnisync(['config', 'validate'], { SHOPIFY_ACCESS_TOKEN: 'shpat_x' });
     expect(run.stdout).toBe(
-      'omnisync.yaml: ok (2 connectors, 2 syncs)\n' +
+      'omnisync.yaml: ok (3 connectors, 3 syncs)\n' +
         "  erp: stock delta runs read the rows of stany whose zmodyfikowano is later than the last run's: the ERP must set it on every change\n",
     );
     expect(run.code).toBe(0);
