@@ -34,15 +34,16 @@ export const Location = z.object({
 export type Location = z.infer<typeof Location>;
 
 /**
- * Stock of one SKU at one source location. `onHand` and `reserved` are whole units: sources that
- * keep decimals (ERP `numeric(12,3)` columns) are floored by the connector, because selling a
- * fraction of a unit that is not there oversells.
+ * Stock of one SKU at one source location, in the source's unit. `onHand` and `reserved` are the
+ * source's exact decimals (an ERP's `numeric(12,3)`, a file's "12,5"; at most 15 significant
+ * digits, core/quantity.ts): the stock mapping converts them to each channel's unit and rounds
+ * them to whole units by its rules (floor on hand, ceil reserved by default).
  */
 export const StockLevel = z.object({
   sku: SkuCode,
   location: z.string().min(1),
-  onHand: z.number().int(),
-  reserved: z.number().int().nonnegative(),
+  onHand: z.number().finite(),
+  reserved: z.number().finite().nonnegative(),
   /** When the source last changed this level (ISO-8601). */
   at: z.string(),
 });

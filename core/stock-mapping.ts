@@ -16,6 +16,7 @@ import { z } from 'zod';
 import type { StockLevel } from './model';
 import type { RejectedRecord, StockUpdate } from './model';
 import { QUARANTINE_CATEGORY } from './quarantine-categories';
+import { toChannelUnits, UnitFactor, unitRatio, type UnitRatio } from './quantity';
 
 export const StockLocationRule = z.strictObject({
   /** The channel's own location id (e.g. "gid://shopify/Location/71001"). */
@@ -39,6 +40,17 @@ export const StockQuantityPolicy = z.strictObject({
    * counts as 0 and the adjustment is reported. `quarantine`: the SKU is quarantined.
    */
   reservedAboveOnHand: z.enum(['clamp', 'quarantine']).default('clamp'),
+  /**
+   * How quantities, converted to the channel's unit (`units`), become whole units. Default: on
+   * hand `down` (a fraction that is not there cannot be sold), reserved `up` (a reserved
+   * fraction blocks a whole unit). `nearest` rounds half up.
+   */
+  rounding: z
+    .strictObject({
+      onHand: z.enum(['down', 'up', 'nearest']).default('down'),
+      reserved: z.enum(['down', 'up', 'nearest']).default('up'),
+    })
+    .default({ onHand: 'down', reserved: 'up' }),
 });
 export type StockQuantityPolicy = z.infer<typeof StockQuantityPolicy>;
 
@@ -55,7 +67,19 @@ export const StockMapping = z.strictObject({
       exclude: z.array(z.string()).default([]),
     })
     .default({ rename: {}, exclude: [] }),
-  quantities: StockQuantityPolicy.default({ negativeOnHand: 'quarantine', reservedAboveOnHand: 'clamp' }),
+  quantities: StockQuantityPolicy.default({ negativeOnHand: 'quarantine', reservedAboveOnHand: 'clamp', rounding: { onHand: 'down', reserved: 'up' } }),
+  /**
+   * Channel units per source unit, where they differ: `default` for every SKU, `skus` per source
+   * SKU (e.g. `PL-000123: 12`: the ERP counts cartons of 12, the shop sells pieces; `"1/6"`: the
+   * ERP counts pieces, the shop sells packs of 6). Quantities are converted exactly, then rounded
+   * (`quantities.rounding`). Default: 1.
+   */
+  units: z
+    .strictObject({
+      default: UnitFactor.default(1),
+      skus: z.record(z.string(), UnitFactor).default({}),
+    })
+    .default({ default: 1, skus: {} }),
 });
 export type StockMapping = z.infer<typeof StockMapping>;
 
@@ -123,6 +147,8 @@ export function computeTargetStock(
   const ignored = new Set(mapping.ignoreSourceLocations);
   const excluded = new Set(mapping.skus.exclude);
   const policy = mapping.quantities;
+  const defaultRatio = mapping.units.default === 1 ? undefined : unitRatio(mapping.units.default);
+  const skuRatios = new Map<string, UnitRatio>(Object.entries(mapping.units.skus).map(([sku, factor]) => [sku, unitRatio(factor)]));
   const isUnmapped = (level: StockLevel) => !targetBySource.has(level.location) && !ignored.has(level.location);
 
   const levelsBySku = new Map<string, StockLevel[]>();
@@ -166,13 +192,16 @@ export function computeTargetStock(
       continue;
     }
     sums.fill(0);
+    const ratio = skuRatios.get(sku) ?? defaultRatio;
     for (const level of skuLevels) {
       const index = targetBySource.get(level.location);
       if (index === undefined) continue;
-      const onHand = Math.max(0, level.onHand);
+      // Converted to the channel's unit exactly, then rounded by the mapping's rules.
+      const onHand = Math.max(0, toChannelUnits(level.onHand, ratio, policy.rounding.onHand));
+      const reserved = toChannelUnits(level.reserved, ratio, policy.rounding.reserved);
       if (level.onHand < 0) adjusted.push({ sku, location: level.location, reason: `on hand ${level.onHand} counted as 0` });
-      else if (level.reserved > onHand) adjusted.push({ sku, location: level.location, reason: `reserved ${level.reserved} above on hand ${onHand}, counted as 0` });
-      sums[index]! += Math.max(0, onHand - level.reserved);
+      else if (reserved > onHand) adjusted.push({ sku, location: level.location, reason: `reserved ${reserved} above on hand ${onHand}, counted as 0` });
+      sums[index]! += Math.max(0, onHand - reserved);
     }
     const channelSku = channelSkuOf(sku);
     for (let index = 0; index < mapping.locations.length; index++) {

@@ -29,7 +29,7 @@ import { sql, type RawBuilder } from 'kysely';
 import { configError } from '../../core/errors';
 import type { ErpSqlClient } from './client';
 import { columnLabel, type ErpAnyTables, type ErpPriceTables, type ErpTables } from './config';
-import { wholeUnits } from './mapper';
+import { sourceQuantity } from './mapper';
 import { modifiedAtSql } from './modified-at';
 import { isDecimalAmount } from './price-source';
 
@@ -158,7 +158,7 @@ async function verifyServerTypes(client: ErpSqlClient, dialect: ServerDialect): 
         ${client.anyRows(NUMBER_CANDIDATES)}`,
       { purpose: 'check', table: 'stock' },
     );
-    const wrong = candidates.find((row) => !wholeUnits(row.value, 'floor').ok);
+    const wrong = candidates.find((row) => !sourceQuantity(row.value).ok);
     if (wrong) throw configError(`erp-sql: ${columnLabel(tables, 'stock', field)} holds text values such as ${JSON.stringify(wrong.value)}; expected numbers`);
   }
   const references = [
@@ -293,7 +293,7 @@ async function verifySqliteValues(client: ErpSqlClient): Promise<void> {
       { purpose: 'check', table: 'stock' },
     );
     // Text holding a decimal number (e.g. in a TEXT column) is read as that number.
-    const wrong = candidates.find((row) => row.type !== 'text' || !wholeUnits(row.value, 'floor').ok);
+    const wrong = candidates.find((row) => row.type !== 'text' || !sourceQuantity(row.value).ok);
     if (wrong) throw configError(`erp-sql: ${columnLabel(tables, 'stock', field)} holds ${wrong.type} values such as ${sqliteValue(wrong.value)}; expected numbers`);
   }
 }

@@ -6,6 +6,7 @@
 import type { RejectedRecord } from '../contract';
 import { QUARANTINE_CATEGORY } from '../../core/quarantine-categories';
 import type { StockLevel } from '../../core/model';
+import { quantityFromDecimalText } from '../../core/quantity';
 import { stockKeyColumns, type ErpTables } from './config';
 
 /** One stock row as the page queries return it (aliases fixed by the queries, values as the driver gives them). */
@@ -37,7 +38,6 @@ export type StockRowResult =
   | { ok: false; rejection: RejectedRecord; sku: string | undefined };
 
 const ISO_UTC_MILLIS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?$/;
 /** Longest SKU the canonical model accepts (core/model SkuCode). */
 const MAX_SKU_LENGTH = 128;
 
@@ -56,11 +56,13 @@ export function mapStockRow(row: ErpStockRow, tables: ErpTables, observedAt?: st
   if (sku.length > MAX_SKU_LENGTH) return rejectRow(row, tables, sku, location, `the product's ${tables.products.sku} is longer than ${MAX_SKU_LENGTH} characters`);
   if (!location) return rejectRow(row, tables, sku, location, `the location's ${tables.locations.code} is empty`);
 
-  // Whole units: a fraction on hand cannot be sold (floor); a reserved fraction blocks a whole unit (ceil).
-  const onHand = wholeUnitsOrProblem(row.on_hand, 'floor');
-  if (typeof onHand === 'string') return rejectRow(row, tables, sku, location, `${stock.onHand} ${onHand}`);
-  const reserved = wholeUnitsOrProblem(row.reserved, 'ceil');
-  if (typeof reserved === 'string') return rejectRow(row, tables, sku, location, `${stock.reserved} ${reserved}`);
+  // Exact, in the ERP's unit: the mapping converts and rounds (core/quantity.ts).
+  const onHandRead = sourceQuantity(row.on_hand);
+  if (!onHandRead.ok) return rejectRow(row, tables, sku, location, `${stock.onHand} ${onHandRead.problem}`);
+  const reservedRead = sourceQuantity(row.reserved);
+  if (!reservedRead.ok) return rejectRow(row, tables, sku, location, `${stock.reserved} ${reservedRead.problem}`);
+  const onHand = onHandRead.value;
+  const reserved = reservedRead.value;
   if (reserved < 0) return rejectRow(row, tables, sku, location, `${stock.reserved} is negative (${String(row.reserved)})`);
 
   if (stock.modifiedAt === undefined) return { ok: true, level: { sku, location, onHand, reserved, at: observedAt ?? new Date().toISOString() } };
@@ -92,39 +94,16 @@ function rejectRow(row: ErpStockRow, tables: ErpTables, sku: string | undefined,
 }
 
 /**
- * A quantity in whole units, rounded down or up. Accepts numbers (SQLite) and decimal strings
- * (PostgreSQL `numeric`, e.g. "12.500"); strings are rounded exactly, without going through a
- * binary float (Number("12.9999999999999999") would be 13).
+ * A quantity as the source keeps it, exactly: numbers (SQLite, SQL Server) and decimal strings
+ * (PostgreSQL and MySQL `numeric`, e.g. "12.500"). Rounding to whole units is the stock
+ * mapping's (core/quantity.ts), after converting units.
  */
-export function wholeUnits(value: unknown, rounding: 'floor' | 'ceil'): { ok: true; value: number } | { ok: false; problem: string } {
-  const whole = wholeUnitsOrProblem(value, rounding);
-  return typeof whole === 'string' ? { ok: false, problem: whole } : { ok: true, value: whole };
-}
-
-/** wholeUnits without a result object: the whole number, or what is wrong with the value. */
-function wholeUnitsOrProblem(value: unknown, rounding: 'floor' | 'ceil'): number | string {
-  if (isEmpty(value)) return 'is empty (NULL)';
-  let whole: number;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) return `is not a finite number (${value})`;
-    whole = rounding === 'floor' ? Math.floor(value) : Math.ceil(value);
-  } else if (typeof value === 'bigint') {
-    whole = Number(value);
-  } else if (typeof value === 'string') {
-    const match = DECIMAL.exec(value.trim());
-    const [, sign = '', integerDigits = '', fractionDigits = ''] = match ?? [];
-    if (!match || (integerDigits === '' && fractionDigits === '')) return `is not a number (${JSON.stringify(value)})`;
-    const magnitude = Number(integerDigits || '0');
-    const hasFraction = /[1-9]/.test(fractionDigits);
-    const negative = sign === '-';
-    // Rounding away from the integer part only when there is a fraction, in the direction asked.
-    const awayFromZero = hasFraction && ((rounding === 'floor' && negative) || (rounding === 'ceil' && !negative)) ? 1 : 0;
-    whole = negative ? -(magnitude + awayFromZero) : magnitude + awayFromZero;
-  } else {
-    return `is not a number (${JSON.stringify(value)})`;
-  }
-  if (!Number.isSafeInteger(whole)) return `is out of range (${String(value)})`;
-  return whole === 0 ? 0 : whole; // no -0
+export function sourceQuantity(value: unknown): { ok: true; value: number } | { ok: false; problem: string } {
+  if (isEmpty(value)) return { ok: false, problem: 'is empty (NULL)' };
+  if (typeof value === 'number') return Number.isFinite(value) ? { ok: true, value: value === 0 ? 0 : value } : { ok: false, problem: `is not a finite number (${value})` };
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? { ok: true, value: Number(value) } : { ok: false, problem: `is out of range (${String(value)})` };
+  if (typeof value === 'string') return quantityFromDecimalText(value);
+  return { ok: false, problem: `is not a number (${JSON.stringify(value)})` };
 }
 
 /** A stock row as its key names it: `17` for one id column, `TowarId=5, MagazynId=2` for several. */

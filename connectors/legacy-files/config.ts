@@ -112,11 +112,11 @@ export const StockCsvFormat = z.strictObject({
   columns: z.strictObject({
     /** The SKU. Required. */
     sku: Header,
-    /** On-hand quantity (decimals floored to whole units). Required. */
+    /** On-hand quantity, decimal, read exactly (the stock mapping rounds). Required. */
     quantity: Header,
     /** The location code. Default: none (the file pattern's `location`). */
     location: Header.optional(),
-    /** Reserved quantity (decimals rounded up). Default: none (0). */
+    /** Reserved quantity, decimal, read exactly. Default: none (0). */
     reserved: Header.optional(),
   }),
 });

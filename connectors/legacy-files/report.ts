@@ -35,7 +35,7 @@ export interface FileReport<V> {
   documentTime?: string;
 }
 
-/** A stock row's value: whole units. */
+/** A stock row's value: exact quantities in the file's unit. */
 export interface StockValue {
   onHand: number;
   reserved: number;

@@ -3,6 +3,7 @@
  * the CSV and EDIFACT readers, which only find the fields. Pure.
  */
 import { CurrencyCode, Dec, formatAmount } from '../../core/money';
+import { quantityFromDecimalText } from '../../core/quantity';
 import type { PriceListEntry } from '../../core/price-rules';
 import type { FileRow, LineProblem, StockValue } from './report';
 import { decimalText, fileTime } from './values';
@@ -48,11 +49,11 @@ export function stockRow(fields: StockFields, names: FieldNames<StockFields>, wh
   const skuProblem = skuProblemOf(sku, names.sku);
   if (skuProblem !== undefined) return problem(skuProblem);
   if (location === '') return problem(`${names.location} is empty`);
-  const onHand = wholeUnits(fields.quantity, 'floor', names.quantity, options.decimalSeparator);
+  const onHand = fileQuantity(fields.quantity, names.quantity, options.decimalSeparator);
   if (typeof onHand === 'string') return problem(onHand);
   let reserved = 0;
   if (fields.reserved !== undefined && fields.reserved.trim() !== '') {
-    const read = wholeUnits(fields.reserved, 'ceil', names.reserved, options.decimalSeparator);
+    const read = fileQuantity(fields.reserved, names.reserved, options.decimalSeparator);
     if (typeof read === 'string') return problem(read);
     if (read < 0) return problem(`${names.reserved} is negative (${JSON.stringify(fields.reserved.trim())})`);
     reserved = read;
@@ -117,17 +118,14 @@ function skuProblemOf(sku: string, name: string): string | undefined {
 }
 
 /**
- * A quantity in whole units, rounded down (on hand: a fraction cannot be sold) or up (reserved:
- * a reserved fraction blocks a whole unit), computed on the decimal text, never through a float.
+ * A quantity exactly as the file writes it (decimal comma or point, blanks as thousands
+ * separators), in the file's unit: the stock mapping converts and rounds (core/quantity.ts).
  * Returns the reason when it is none.
  */
-export function wholeUnits(value: string | undefined, rounding: 'floor' | 'ceil', name: string, decimalSeparator: ',' | '.'): number | string {
+export function fileQuantity(value: string | undefined, name: string, decimalSeparator: ',' | '.'): number | string {
   if (value === undefined || value.trim() === '') return `${name} is empty`;
   const text = decimalText(value, decimalSeparator);
   if (text === undefined) return `${name} is not a number (${JSON.stringify(value.trim())})`;
-  const decimal = new Dec(text);
-  const whole = rounding === 'floor' ? decimal.floor() : decimal.ceil();
-  const number = whole.toNumber();
-  if (!Number.isSafeInteger(number)) return `${name} is out of range (${JSON.stringify(value.trim())})`;
-  return number === 0 ? 0 : number;
+  const read = quantityFromDecimalText(text);
+  return read.ok ? read.value : `${name} ${read.problem}`;
 }

@@ -100,11 +100,11 @@ describe.each(DEMO_ERP_TEST_DRIVERS)('erp-sql connector on %s', (driver) => {
     expect(resumed.skus[0]).toBe('PL-000701');
   });
 
-  it('rounds decimal quantities to whole units (on hand down, reserved up)', async () => {
+  it('reads decimal quantities exactly (the stock mapping converts units and rounds)', async () => {
     await sql`update stany set ilosc = 12.5, zarezerwowano = 0.25 where towar_id = 7 and magazyn_id = 1`.execute(erpDb);
     const page = await erp.operations['stock.read']!.readStockPage({ mode: 'full', cursor: { strategy: 'key', afterKey: '6' }, limit: 1 });
     expect(page.skus).toEqual(['PL-000007']);
-    expect(page.levels.find((level) => level.location === 'MAG-WAW')).toMatchObject({ sku: 'PL-000007', onHand: 12, reserved: 1 });
+    expect(page.levels.find((level) => level.location === 'MAG-WAW')).toMatchObject({ sku: 'PL-000007', onHand: 12.5, reserved: 0.25 });
   });
 
   it('caps pages at the configured pageSize', async () => {

@@ -112,7 +112,8 @@ describe('legacy-files over SFTP', () => {
   it('reads a windows-1250 CSV with decimal commas and Polish locations, and archives it after reading it', async () => {
     await drop('stany_20250601_120000.csv', await readFile(join(FIXTURES, 'stany_20250601_120000.csv')));
     const page = await readStock('full');
-    expect(levelsOf(page)).toEqual(['PL-000001@Łódź=12', 'PL-000002@Łódź=1234', 'PL-000003@Łódź=0']);
+    // Exact, in the file's unit: the stock mapping rounds (core/quantity.ts).
+    expect(levelsOf(page)).toEqual(['PL-000001@Łódź=12.5', 'PL-000002@Łódź=1234', 'PL-000003@Łódź=0']);
     expect(page.skus).toEqual(['PL-000001', 'PL-000002', 'PL-000003']);
     expect(page.rejected).toEqual([]);
     // The file's timestamp (local time at +02:00) is the levels' time.
@@ -228,12 +229,12 @@ describe('legacy-files over SFTP', () => {
   it('reads an EDIFACT INVRPT: PIA SKUs, QTY+145 quantities, LOC of the message or after the quantity, ordered by its DTM+137', async () => {
     await drop('invrpt_42.edi', await readFile(join(FIXTURES, 'invrpt_42.edi')));
     const page = await readStock('full');
-    expect(levelsOf(page)).toEqual(['PL-000001@MAG-WAW=7', 'PL-000002@MAG-KRK=3', 'PL-000003@MAG-WAW=11']);
+    expect(levelsOf(page)).toEqual(['PL-000001@MAG-WAW=7', 'PL-000002@MAG-KRK=3.5', 'PL-000003@MAG-WAW=11']);
     expect(page.levels[0]!.at).toBe('2025-06-01T11:00:00.000Z');
     // An older report of the same location (by its DTM) changes nothing.
     const older = (await readFile(join(FIXTURES, 'invrpt_42.edi'), 'latin1')).replace('202506011300', '202506010800').replace("QTY+145:7'", "QTY+145:1'");
     await drop('invrpt_43.edi', older);
-    expect(levelsOf(await readStock('full'))).toEqual(['PL-000001@MAG-WAW=7', 'PL-000002@MAG-KRK=3', 'PL-000003@MAG-WAW=11']);
+    expect(levelsOf(await readStock('full'))).toEqual(['PL-000001@MAG-WAW=7', 'PL-000002@MAG-KRK=3.5', 'PL-000003@MAG-WAW=11']);
   });
 
   it('quarantines a malformed EDIFACT segment by its number and sends an ORDERS message to the error folder', async () => {
@@ -241,7 +242,7 @@ describe('legacy-files over SFTP', () => {
     await drop('invrpt_44.edi', broken);
     await drop('invrpt_45.edi', "UNB+UNOC:3+ERP+OMNISYNC+250601:1300+45'UNH+1+ORDERS:D:96A:UN'BGM+220+1+9'UNT+3+1'UNZ+1+45'");
     const page = await readStock('full');
-    expect(levelsOf(page)).toEqual(['PL-000001@MAG-WAW=7', 'PL-000002@MAG-KRK=3']);
+    expect(levelsOf(page)).toEqual(['PL-000001@MAG-WAW=7', 'PL-000002@MAG-KRK=3.5']);
     expect(page.rejected.map((r) => r.reason)).toEqual(['invrpt_44.edi segment 15: QTY+145 is not a number ("elf")']);
     expect(await readFile(join(folders.error, 'invrpt_45.edi.reason.txt'), 'utf8')).toContain('invrpt_45.edi: cannot be read as files[2] (invrpt_*.edi, edifact): holds an EDIFACT ORDERS message at segment 2, not INVRPT');
   });

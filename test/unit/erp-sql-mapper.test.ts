@@ -1,6 +1,6 @@
 /** The pure row mapper of the erp-sql connector: rounding to whole units and precise rejections. */
 import { describe, expect, it } from 'vitest';
-import { mapStockRow, wholeUnits, type ErpStockRow } from '../../connectors/erp-sql/mapper';
+import { mapStockRow, sourceQuantity, type ErpStockRow } from '../../connectors/erp-sql/mapper';
 import { DEMO_ERP_TABLES } from '../../sandbox/erp/schema';
 
 function row(overrides: Partial<ErpStockRow> = {}): ErpStockRow {
@@ -21,30 +21,22 @@ function row(overrides: Partial<ErpStockRow> = {}): ErpStockRow {
   };
 }
 
-describe('wholeUnits', () => {
+describe('sourceQuantity', () => {
   it.each([
-    [12, 'floor', 12],
-    [12.5, 'floor', 12],
-    [12.5, 'ceil', 13],
-    [0.001, 'ceil', 1],
-    [-1.5, 'floor', -2],
-    [-1.5, 'ceil', -1],
-    [-0.2, 'ceil', 0],
-    ['12.500', 'floor', 12],
-    ['12.500', 'ceil', 13],
-    ['12.000', 'ceil', 12],
-    ['12', 'ceil', 12],
-    [' 7 ', 'floor', 7],
-    ['.5', 'ceil', 1],
-    ['5.', 'floor', 5],
-    ['-0.250', 'floor', -1],
-    ['-3.000', 'floor', -3],
-    ['+4.1', 'floor', 4],
-    // A binary float would make this 13; the string is rounded exactly.
-    ['12.9999999999999999', 'floor', 12],
-    [5n, 'floor', 5],
-  ] as const)('%s rounded with %s is %d', (value, rounding, expected) => {
-    expect(wholeUnits(value, rounding)).toEqual({ ok: true, value: expected });
+    [12, 12],
+    [12.5, 12.5],
+    [-1.5, -1.5],
+    ['12.500', 12.5],
+    ['12', 12],
+    [' 7 ', 7],
+    ['.5', 0.5],
+    ['5.', 5],
+    ['-0.250', -0.25],
+    ['+4.1', 4.1],
+    ['123456789012.345', 123456789012.345],
+    [5n, 5],
+  ] as const)('%s reads as %d, exactly', (value, expected) => {
+    expect(sourceQuantity(value)).toEqual({ ok: true, value: expected });
   });
 
   it.each([
@@ -57,23 +49,28 @@ describe('wholeUnits', () => {
     ['1e3', 'is not a number ("1e3")'],
     [Number.NaN, 'is not a finite number (NaN)'],
     [Number.POSITIVE_INFINITY, 'is not a finite number (Infinity)'],
-    ['99999999999999999999', 'is out of range (99999999999999999999)'],
+    // A JS number would make this 13: more digits than a quantity is carried with are refused.
+    ['12.9999999999999999', 'has more than 15 significant digits ("12.9999999999999999")'],
     [true, 'is not a number (true)'],
   ] as const)('%j is rejected: %s', (value, problem) => {
-    expect(wholeUnits(value, 'floor')).toEqual({ ok: false, problem });
+    expect(sourceQuantity(value)).toEqual({ ok: false, problem });
+  });
+
+  it('refuses a bigint beyond the safe integers', () => {
+    expect(sourceQuantity(99999999999999999999n)).toEqual({ ok: false, problem: 'is out of range (99999999999999999999)' });
   });
 
   it('never returns negative zero', () => {
-    const result = wholeUnits('-0.000', 'floor');
+    const result = sourceQuantity('-0.000');
     expect(result.ok && Object.is(result.value, 0)).toBe(true);
   });
 });
 
 describe('mapStockRow', () => {
-  it('maps a row: on hand floored, reserved rounded up, codes trimmed', () => {
+  it('maps a row: quantities exact (the mapping rounds them), codes trimmed', () => {
     expect(mapStockRow(row({ on_hand: '12.500', reserved: '0.250', sku: ' PL-000005  ', location_code: 'MAG-ZW ' }), DEMO_ERP_TABLES)).toEqual({
       ok: true,
-      level: { sku: 'PL-000005', location: 'MAG-ZW', onHand: 12, reserved: 1, at: '2025-03-01T10:00:00.123Z' },
+      level: { sku: 'PL-000005', location: 'MAG-ZW', onHand: 12.5, reserved: 0.25, at: '2025-03-01T10:00:00.123Z' },
     });
   });
 

@@ -57,6 +57,47 @@ describe('computeTargetStock', () => {
     ]);
   });
 
+  it('rounds exact source quantities by the mapping: on hand down, reserved up (defaults)', () => {
+    const result = computeTargetStock(['A'], [level('A', 'WAW', 10.75, 0.25), level('A', 'POZ', 2.5), level('A', 'KRK', 3.999, 0.001)], mapping);
+    // T1: floor(10.75) - ceil(0.25) + floor(2.5) = 10 - 1 + 2; T2: floor(3.999) - ceil(0.001) - buffer 1.
+    expect(result.updates.map((u) => u.quantity)).toEqual([11, 1]);
+    const nearest = StockMapping.parse({ ...mapping, quantities: { rounding: { onHand: 'nearest', reserved: 'down' } } });
+    expect(computeTargetStock(['A'], [level('A', 'WAW', 10.5, 0.9), level('A', 'KRK', 3.49)], nearest).updates.map((u) => u.quantity)).toEqual([11, 2]);
+  });
+
+  it('converts units before rounding: cartons to pieces, pieces to packs, per SKU or for all', () => {
+    const units = StockMapping.parse({ ...mapping, units: { skus: { CARTON: 12, PACK: '1/6' } } });
+    const levels = [level('CARTON', 'WAW', 2.5, 0.25), level('PACK', 'WAW', 13), level('PACK', 'KRK', 7), level('PLAIN', 'WAW', 2.5)];
+    const quantities = Object.fromEntries(computeTargetStock(['CARTON', 'PACK', 'PLAIN'], levels, units).updates.map((u) => [`${u.sku}@${u.location}`, u.quantity]));
+    // 2.5 cartons = 30 pieces, 0.25 carton reserved = 3 pieces: 27 (rounding first would give 24 - 12).
+    expect(quantities['CARTON@T1']).toBe(27);
+    // 13 pieces = 2 whole packs of 6; 7 pieces = 1 pack, minus the buffer.
+    expect(quantities['PACK@T1']).toBe(2);
+    expect(quantities['PACK@T2']).toBe(0);
+    expect(quantities['PLAIN@T1']).toBe(2);
+    const all = StockMapping.parse({ ...mapping, units: { default: 0.5 } });
+    expect(computeTargetStock(['X'], [level('X', 'WAW', 5)], all).updates[0]!.quantity).toBe(2);
+  });
+
+  it('refuses a unit factor that is not a positive number or fraction, with its path', () => {
+    const parsed = StockMapping.safeParse({ ...mapping, units: { skus: { A: '12 cartons' }, default: -1 } });
+    expect(parsed.error?.issues.map((i) => i.path.join('.')).sort()).toEqual(['units.default', 'units.skus.A']);
+  });
+
+  it('property: whole quantities without units give the same result as before rounding existed', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom('WAW', 'POZ', 'KRK'), fc.integer({ min: 0, max: 1_000 }), fc.integer({ min: 0, max: 50 })), { maxLength: 6 }), (rows) => {
+        const levels = [...new Map(rows.map(([location, onHand, reserved]) => [location, level('A', location, onHand, reserved)])).values()];
+        const expected = (target: 'T1' | 'T2') => {
+          const sources = target === 'T1' ? ['WAW', 'POZ'] : ['KRK'];
+          const sum = levels.filter((l) => sources.includes(l.location)).reduce((total, l) => total + Math.max(0, l.onHand - l.reserved), 0);
+          return Math.max(0, sum - (target === 'T2' ? 1 : 0));
+        };
+        expect(computeTargetStock(['A'], levels, mapping).updates.map((u) => u.quantity)).toEqual([expected('T1'), expected('T2')]);
+      }),
+    );
+  });
+
   it('quarantines a SKU with stock at an unmapped location instead of pushing a partial sum', () => {
     const result = computeTargetStock(['A', 'B'], [level('A', 'NEW', 5), level('A', 'WAW', 1), level('B', 'WAW', 2)], mapping);
     expect(result.rejected).toHaveLength(1);
