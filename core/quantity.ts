@@ -65,6 +65,9 @@ export function unitRatio(factor: UnitFactor): UnitRatio {
  */
 export function toChannelUnits(value: number, ratio: UnitRatio | undefined, rounding: QuantityRounding): number {
   if (ratio === undefined && Number.isInteger(value)) return value === 0 ? 0 : value;
+  // A number read from at most 15 significant digits lies far closer to its decimal than to the
+  // next integer, so rounding it down or up directly gives the decimal's result.
+  if (ratio === undefined && rounding !== 'nearest') return (rounding === 'down' ? Math.floor(value) : Math.ceil(value)) || 0;
   let exact = new Dec(String(value));
   if (ratio !== undefined) exact = exact.times(ratio.multiply).div(ratio.divide);
   const whole = rounding === 'down' ? exact.floor() : rounding === 'up' ? exact.ceil() : exact.toDecimalPlaces(0, Dec.ROUND_HALF_UP);

@@ -25,6 +25,8 @@ describe('quantities', () => {
         const read = quantityFromDecimalText(text);
         expect(read.ok).toBe(true);
         if (!read.ok) return;
+        expect(toChannelUnits(read.value, undefined, 'down')).toBe(Math.floor(thousandths / 1000) || 0);
+        expect(toChannelUnits(read.value, undefined, 'up')).toBe(Math.ceil(thousandths / 1000) || 0);
         const pieces = thousandths * pack; // exact, in thousandths of a piece
         expect(toChannelUnits(read.value, unitRatio(pack), 'down')).toBe(Math.floor(pieces / 1000) || 0);
         expect(toChannelUnits(read.value, unitRatio(pack), 'up')).toBe(Math.ceil(pieces / 1000) || 0);
