@@ -1,6 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { prepareSandboxSftpIdentity } from '../../sandbox/sftp/server';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../config/load';
 import { builtInConnectors } from '../../connectors/registry';
@@ -39,12 +40,14 @@ ${DEMO_CONNECTORS_YAML}syncs:
 `;
 
 describe('config loading', () => {
-  it('accepts the shipped demo config', () => {
+  it('accepts the shipped demo config', async () => {
+    // Its SFTP keys come from ./data/sftp, which `omnisync dev` makes once before loading it.
+    await prepareSandboxSftpIdentity(join(repo, 'data'));
     const config = parseConfig(readFileSync(join(repo, 'omnisync.yaml'), 'utf8'), join(repo, 'omnisync.yaml'), {
       registry: builtInConnectors(),
       env: { SHOPIFY_ACCESS_TOKEN: 'shpat_demo' },
     });
-    expect([...config.connectors.keys()]).toEqual(['erp', 'shopify']);
+    expect([...config.connectors.keys()]).toEqual(['erp', 'partner-files', 'shopify']);
     const stockSync = config.syncs.get('erp-stock-to-shopify');
     expect(stockSync?.entity === 'stock' && stockSync.stockMapping.locations).toHaveLength(2);
     expect(config.secretValues).toContain('shpat_demo');
