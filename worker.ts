@@ -121,6 +121,11 @@ export async function createHubWorkers(options: HubWorkerOptions): Promise<HubWo
         ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
         activities,
         shutdownGraceTime: '10 seconds',
+        // A workflow task that comes due while its worker is gone (stopped, crashed, being
+        // deployed) waits on that worker's sticky queue this long before any worker may take it.
+        // A promotion must start within seconds of a restart, and a workflow's history here is
+        // short (runs continue as new), so replaying it on another worker is cheap: 2 s, not 10.
+        stickyQueueScheduleToStartTimeout: '2 seconds',
       }),
     );
   }
