@@ -13,8 +13,9 @@
  * the SFTP session starts (`internal-sftp -d`), so the config names them relative
  * (`inbox`, …) and holds no path of this machine.
  */
+import { APT_INSTALL_LOCK, withMachineLock } from '../machine-lock';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { access, mkdir, rmdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
@@ -180,7 +181,7 @@ export async function findSshd(): Promise<string | undefined> {
 export async function findOrInstallSshd(): Promise<string> {
   const found = await findSshd();
   if (found) return found;
-  await withMachineLock('omnisync-sshd-install.lock', async () => {
+  await withMachineLock(APT_INSTALL_LOCK, async () => {
     if (await findSshd()) return; // another process installed it meanwhile
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     await runCommand('apt-get', ['update', '-qq'], env);
@@ -191,26 +192,6 @@ export async function findOrInstallSshd(): Promise<string> {
   return installed;
 }
 
-/** Processes of this machine take turns through a lock directory (apt, useradd and chpasswd do not like company). */
-export async function withMachineLock(name: string, body: () => Promise<void>): Promise<void> {
-  const lockDir = join(tmpdir(), name);
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      await mkdir(lockDir);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (Date.now() > deadline) throw new Error(`waited 10 minutes for ${lockDir}; remove it if nothing holds it`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-  try {
-    await body();
-  } finally {
-    await rmdir(lockDir).catch(() => undefined);
-  }
-}
 
 /** Runs a command; resolves with its stdout, rejects with the command line and its stderr. */
 export function runCommand(command: string, args: string[], env?: NodeJS.ProcessEnv, input?: string): Promise<string> {

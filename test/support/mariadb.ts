@@ -8,9 +8,10 @@
  * never share a server. mariadbd refuses to run as root: when the tests run as root, the server
  * runs as the `mysql` OS user.
  */
+import { APT_INSTALL_LOCK, withMachineLock } from '../../sandbox/machine-lock';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { constants as fsConstants, rmSync } from 'node:fs';
-import { access, chown, mkdir, mkdtemp, readFile, rm, rmdir } from 'node:fs/promises';
+import { access, chown, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -172,7 +173,7 @@ async function terminate(server: ChildProcess): Promise<void> {
 
 async function findOrInstallMariaDb(): Promise<void> {
   if (await isInstalled()) return;
-  await withInstallLock(async () => {
+  await withMachineLock(APT_INSTALL_LOCK, async () => {
     if (await isInstalled()) return; // another test file installed it meanwhile
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     await run('apt-get', ['update', '-qq'], env);
@@ -186,26 +187,6 @@ async function isInstalled(): Promise<boolean> {
   return usable.every(Boolean);
 }
 
-/** apt/dpkg refuse to run twice at once: parallel test files take turns through a lock directory. */
-async function withInstallLock(body: () => Promise<void>): Promise<void> {
-  const lockDir = join(tmpdir(), 'omnisync-mariadb-install.lock');
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      await mkdir(lockDir);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (Date.now() > deadline) throw new Error(`MariaDB test server: waited 10 minutes for ${lockDir}; remove it if no install is running`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
-  try {
-    await body();
-  } finally {
-    await rmdir(lockDir).catch(() => undefined);
-  }
-}
 
 async function chownToMysqlUser(path: string): Promise<void> {
   const uid = Number((await run('id', ['-u', 'mysql'])).trim());

@@ -7,8 +7,9 @@
  * test files running in parallel never share a server. PostgreSQL refuses to run as root: when
  * the tests run as root, the server runs as the `postgres` OS user.
  */
+import { APT_INSTALL_LOCK, withMachineLock } from '../../sandbox/machine-lock';
 import { execFile, execFileSync } from 'node:child_process';
-import { chown, mkdir, mkdtemp, readFile, readdir, rm, rmdir, writeFile, access } from 'node:fs/promises';
+import { chown, mkdtemp, readFile, readdir, rm, writeFile, access } from 'node:fs/promises';
 import { constants as fsConstants, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -116,7 +117,7 @@ async function createDatabase(adminConnectionString: string): Promise<void> {
 async function findOrInstallPostgres(): Promise<string> {
   const found = await findPostgresBinDir();
   if (found) return found;
-  await withInstallLock(async () => {
+  await withMachineLock(APT_INSTALL_LOCK, async () => {
     if (await findPostgresBinDir()) return; // another test file installed it meanwhile
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     await run([], 'apt-get', ['update', '-qq'], env);
@@ -138,26 +139,6 @@ async function findPostgresBinDir(): Promise<string | undefined> {
   return undefined;
 }
 
-/** apt/dpkg refuse to run twice at once: parallel test files take turns through a lock directory. */
-async function withInstallLock(body: () => Promise<void>): Promise<void> {
-  const lockDir = join(tmpdir(), 'omnisync-postgres-install.lock');
-  const deadline = Date.now() + 10 * 60_000;
-  for (;;) {
-    try {
-      await mkdir(lockDir);
-      break;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      if (Date.now() > deadline) throw new Error(`PostgreSQL test server: waited 10 minutes for ${lockDir}; remove it if no install is running`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
-  try {
-    await body();
-  } finally {
-    await rmdir(lockDir).catch(() => undefined);
-  }
-}
 
 async function chownToPostgresUser(path: string): Promise<void> {
   const uid = Number((await run([], 'id', ['-u', 'postgres'])).trim());

@@ -16,7 +16,8 @@ import { rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { generateSshKeyPair } from '../../sandbox/sftp/keys';
-import { findOrInstallSshd, runCommand, startSftpServer, withMachineLock } from '../../sandbox/sftp/server';
+import { withMachineLock } from '../../sandbox/machine-lock';
+import { findOrInstallSshd, runCommand, startSftpServer } from '../../sandbox/sftp/server';
 
 /** The OS user the server lets in when the tests run as root. */
 export const SFTP_TEST_USER = 'omnisync-sftp';
