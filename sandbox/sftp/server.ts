@@ -13,11 +13,11 @@
  * the SFTP session starts (`internal-sftp -d`), so the config names them relative
  * (`inbox`, …) and holds no path of this machine.
  */
-import { APT_INSTALL_LOCK, withMachineLock } from '../machine-lock';
+import { APT_INSTALL_LOCK, findFreePort, withMachineLock } from '../local-machine';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ensureSshKeyPair } from './keys';
@@ -204,17 +204,6 @@ export function runCommand(command: string, args: string[], env?: NodeJS.Process
   });
 }
 
-export function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
 
 // ---- the demo's partner drop ----
 

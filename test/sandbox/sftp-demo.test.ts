@@ -19,7 +19,8 @@ import type { CrosswalkStore } from '../../core/model';
 import { sandboxSftpConnector } from '../../sandbox';
 import { DEMO_PARTNER_SHOPIFY_LOCATION, DEMO_SHOPIFY_LOCATIONS } from '../../sandbox/demo-catalog';
 import { PARTNER_STOCK_COLUMNS, startPartnerStockFeed, type PartnerStockFeed } from '../../sandbox/sftp/partner-stock-feed';
-import { findFreePort, findOrInstallSshd, prepareSandboxSftpIdentity, startSandboxSftpServer, type RunningSandboxSftp } from '../../sandbox/sftp/server';
+import { findFreePort } from '../../sandbox/local-machine';
+import { findOrInstallSshd, prepareSandboxSftpIdentity, startSandboxSftpServer, type RunningSandboxSftp } from '../../sandbox/sftp/server';
 import { SimulatorStore } from '../../sandbox/shopify/server';
 
 const REPO = resolve(__dirname, '../..');

@@ -8,11 +8,10 @@
  * never share a server. mariadbd refuses to run as root: when the tests run as root, the server
  * runs as the `mysql` OS user.
  */
-import { APT_INSTALL_LOCK, withMachineLock } from '../../sandbox/machine-lock';
+import { APT_INSTALL_LOCK, chownToUser, findFreePort, withMachineLock } from '../../sandbox/local-machine';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { constants as fsConstants, rmSync } from 'node:fs';
-import { access, chown, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -49,7 +48,7 @@ export async function startMariaDbTestServer(): Promise<MariaDbTestServer> {
   const socket = join(baseDir, 'mariadbd.sock');
   let server: ChildProcess | undefined;
   try {
-    if (asRoot) await chownToMysqlUser(baseDir);
+    if (asRoot) await chownToUser(baseDir, 'mysql');
     await run(INSTALL_DB, [
       '--no-defaults', `--datadir=${dataDir}`, ...(asRoot ? ['--user=mysql'] : []),
       '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve',
@@ -188,23 +187,7 @@ async function isInstalled(): Promise<boolean> {
 }
 
 
-async function chownToMysqlUser(path: string): Promise<void> {
-  const uid = Number((await run('id', ['-u', 'mysql'])).trim());
-  const gid = Number((await run('id', ['-g', 'mysql'])).trim());
-  await chown(path, uid, gid);
-}
 
-function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
 
 /** Runs a command; rejects with the command line and its stderr. */
 function run(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {

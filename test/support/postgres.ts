@@ -7,11 +7,10 @@
  * test files running in parallel never share a server. PostgreSQL refuses to run as root: when
  * the tests run as root, the server runs as the `postgres` OS user.
  */
-import { APT_INSTALL_LOCK, withMachineLock } from '../../sandbox/machine-lock';
+import { APT_INSTALL_LOCK, chownToUser, findFreePort, withMachineLock } from '../../sandbox/local-machine';
 import { execFile, execFileSync } from 'node:child_process';
-import { chown, mkdtemp, readFile, readdir, rm, writeFile, access } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile, access } from 'node:fs/promises';
 import { constants as fsConstants, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
@@ -39,7 +38,7 @@ export async function startPostgresTestServer(): Promise<PostgresTestServer> {
   const dataDir = join(baseDir, 'data');
   const logFile = join(baseDir, 'server.log');
   try {
-    if (runAs.length > 0) await chownToPostgresUser(baseDir);
+    if (runAs.length > 0) await chownToUser(baseDir, 'postgres');
     await run(runAs, join(binDir, 'initdb'), [
       '-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync',
     ]);
@@ -53,7 +52,7 @@ export async function startPostgresTestServer(): Promise<PostgresTestServer> {
       'full_page_writes = off',
       '',
     ].join('\n'));
-    if (runAs.length > 0) await chownToPostgresUser(join(dataDir, 'postgresql.auto.conf'));
+    if (runAs.length > 0) await chownToUser(join(dataDir, 'postgresql.auto.conf'), 'postgres');
 
     const pgCtl = join(binDir, 'pg_ctl');
     const port = await startOnFreePort(runAs, pgCtl, dataDir, logFile);
@@ -140,23 +139,7 @@ async function findPostgresBinDir(): Promise<string | undefined> {
 }
 
 
-async function chownToPostgresUser(path: string): Promise<void> {
-  const uid = Number((await run([], 'id', ['-u', 'postgres'])).trim());
-  const gid = Number((await run([], 'id', ['-g', 'postgres'])).trim());
-  await chown(path, uid, gid);
-}
 
-function findFreePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port assigned'))));
-    });
-  });
-}
 
 /** Runs a command (optionally as another user); rejects with the command line and its stderr. */
 function run(runAs: string[], command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {

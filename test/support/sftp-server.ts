@@ -16,7 +16,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { generateSshKeyPair } from '../../sandbox/sftp/keys';
-import { withMachineLock } from '../../sandbox/machine-lock';
+import { withMachineLock } from '../../sandbox/local-machine';
 import { findOrInstallSshd, runCommand, startSftpServer } from '../../sandbox/sftp/server';
 
 /** The OS user the server lets in when the tests run as root. */
