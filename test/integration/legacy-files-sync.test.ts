@@ -4,19 +4,15 @@
  * delivery and a file arriving out of order end with the right stock in the shop and the right
  * quarantine entries in the state store.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTestEnvironment } from '../support/temporal';
-import { startTestHub, type TestHub } from '../support/test-hub';
+import { startTestHub, writeTestHubConfig, type TestHub } from '../support/test-hub';
 import { startSftpTestServer, type SftpTestServer } from '../support/sftp-server';
-import { parseConfig, type LoadedConfig } from '../../config/load';
-import { builtInConnectors } from '../../connectors/registry';
+import type { LoadedConfig } from '../../config/load';
 import { startShopifySimulator, type ShopifySimulator } from '../../sandbox/shopify/server';
 import { DEMO_SHOPIFY_LOCATIONS } from '../../sandbox/demo-catalog';
 import { openStateStore } from '../../state/kysely-store';
@@ -38,7 +34,7 @@ describe('stock files over SFTP through stockSync', () => {
   let shopify: ShopifySimulator;
   let config: LoadedConfig;
   let hub: TestHub;
-  let dir: string;
+  let removeConfig: (() => void) | undefined;
   let inbox: string;
 
   const run = (mode: 'full' | 'delta') => hub.runStockSync(SYNC, mode);
@@ -64,37 +60,31 @@ describe('stock files over SFTP through stockSync', () => {
     const archive = await sftp.folder('partner/archive');
     const error = await sftp.folder('partner/error');
     shopify = await startShopifySimulator({ accessToken: TOKEN, productCount: 100, restoreRate: 1000, seed: 42 });
-    dir = mkdtempSync(join(tmpdir(), 'omnisync-files-'));
-    writeFileSync(join(dir, 'stock-partner.yaml'), `entity: stock\nlocations:\n  - target: ${LOCATION}\n    sources: [Poznań]\n`);
-    const configFile = join(dir, 'omnisync.yaml');
-    writeFileSync(
-      configFile,
-      YAML.stringify({
-        temporal: { address: env.address, taskQueue: 'partner-files' },
-        stateStore: { driver: 'sqlite', file: './state.sqlite' },
-        logging: { level: 'warn' },
-        connectors: {
-          partner: {
-            kind: 'legacy-files',
-            config: {
-              sftp: { host: sftp.host, port: sftp.port, username: sftp.username, privateKey: '${env:SFTP_KEY}', hostKey: sftp.hostKeyFingerprint },
-              folders: { inbox, archive, error },
-              files: [
-                {
-                  match: 'stany_*.csv',
-                  entity: 'stock',
-                  order: { from: 'name', pattern: '^stany_(?<timestamp>\\d{8}_\\d{6})', timestampFormat: 'yyyyMMdd_HHmmss' },
-                  format: { type: 'csv', encoding: 'windows-1250', delimiter: ';', decimalSeparator: ',', columns: { sku: 'indeks', location: 'magazyn', quantity: 'ilość' } },
-                },
-              ],
-            },
+    ({ config, remove: removeConfig } = writeTestHubConfig({
+      env,
+      taskQueue: 'partner-files',
+      files: { 'stock-partner.yaml': `entity: stock\nlocations:\n  - target: ${LOCATION}\n    sources: [Poznań]\n` },
+      connectors: {
+        partner: {
+          kind: 'legacy-files',
+          config: {
+            sftp: { host: sftp.host, port: sftp.port, username: sftp.username, privateKey: '${env:SFTP_KEY}', hostKey: sftp.hostKeyFingerprint },
+            folders: { inbox, archive, error },
+            files: [
+              {
+                match: 'stany_*.csv',
+                entity: 'stock',
+                order: { from: 'name', pattern: '^stany_(?<timestamp>\\d{8}_\\d{6})', timestampFormat: 'yyyyMMdd_HHmmss' },
+                format: { type: 'csv', encoding: 'windows-1250', delimiter: ';', decimalSeparator: ',', columns: { sku: 'indeks', location: 'magazyn', quantity: 'ilość' } },
+              },
+            ],
           },
-          shopify: { kind: 'shopify', config: { shopUrl: shopify.url, accessToken: '${env:SHOPIFY_ACCESS_TOKEN}' } },
         },
-        syncs: { [SYNC]: { entity: 'stock', source: 'partner', targets: ['shopify'], mapping: 'stock-partner.yaml', pageSize: 25 } },
-      }),
-    );
-    config = parseConfig(readFileSync(configFile, 'utf8'), configFile, { registry: builtInConnectors(), env: { SHOPIFY_ACCESS_TOKEN: TOKEN, SFTP_KEY: sftp.privateKey } });
+        shopify: { kind: 'shopify', config: { shopUrl: shopify.url, accessToken: '${env:SHOPIFY_ACCESS_TOKEN}' } },
+      },
+      syncs: { [SYNC]: { entity: 'stock', source: 'partner', targets: ['shopify'], mapping: 'stock-partner.yaml', pageSize: 25 } },
+      secrets: { SHOPIFY_ACCESS_TOKEN: TOKEN, SFTP_KEY: sftp.privateKey },
+    }));
     hub = await startTestHub(env, config);
   });
 
@@ -103,7 +93,7 @@ describe('stock files over SFTP through stockSync', () => {
     await shopify?.close();
     await sftp?.stop();
     await env?.teardown();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    removeConfig?.();
   });
 
   it('a file with a broken line: every good line reaches the shop, the broken one is quarantined with file and line', async () => {

@@ -4,21 +4,16 @@
  * quantities, a blocked flag, a read-only login) synced to the Shopify simulator by
  * configuration alone, on a real Temporal dev server and a real database server.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createTestEnvironment } from '../support/temporal';
-import { startTestHub, type TestHub } from '../support/test-hub';
+import { startTestHub, writeTestHubConfig, type TestHub } from '../support/test-hub';
 import { stockMismatches } from '../support/hub-fixture';
 import { startPostgresTestServer, type PostgresTestServer } from '../support/postgres';
 import { startMariaDbTestServer, type MariaDbTestServer } from '../support/mariadb';
 import { createVendorErpOnMysql, createVendorErpOnPostgres, VENDOR_STOCK_MAPPING_YAML, vendorErpTables, type VendorErp } from '../support/vendor-erp';
 import { createLogger } from '../../observability/logger';
-import { parseConfig, type LoadedConfig } from '../../config/load';
-import { builtInConnectors } from '../../connectors/registry';
+import type { LoadedConfig } from '../../config/load';
 import { startShopifySimulator, type ShopifySimulator } from '../../sandbox/shopify/server';
 import { DEMO_UNLISTED_EVERY } from '../../sandbox/demo-catalog';
 import { ConnectorPool } from '../../connectors/pool';
@@ -47,7 +42,7 @@ describe.each(['postgres', 'mysql'] as const)('a vendor-shaped ERP on %s, by con
   let shopify: ShopifySimulator;
   let config: LoadedConfig;
   let hub: TestHub;
-  let dir: string;
+  let removeConfig: (() => void) | undefined;
 
   const run = (mode: 'full' | 'delta') => hub.runStockSync(SYNC, mode);
   const actual = () => new Map(shopify.store.inventorySnapshot().map((item) => [`${item.sku}|${item.locationId}`, item.available]));
@@ -56,26 +51,17 @@ describe.each(['postgres', 'mysql'] as const)('a vendor-shaped ERP on %s, by con
     env = await createTestEnvironment();
     ({ erp, ...server } = await startVendorErp(driver));
     shopify = await startShopifySimulator({ accessToken: TOKEN, productCount: PRODUCTS, restoreRate: 1000, seed: 42 });
-    dir = mkdtempSync(join(tmpdir(), 'omnisync-vendor-'));
-    writeFileSync(join(dir, 'stock-vendor-to-shopify.yaml'), VENDOR_STOCK_MAPPING_YAML);
-    const configFile = join(dir, 'omnisync.yaml');
-    writeFileSync(
-      configFile,
-      YAML.stringify({
-        temporal: { address: env.address, taskQueue: 'vendor-erp' },
-        stateStore: { driver: 'sqlite', file: './state.sqlite' },
-        logging: { level: 'warn' },
-        connectors: {
-          erp: { kind: 'erp-sql', config: { database: { driver, connectionString: '${env:ERP_URL}' }, tables: vendorErpTables(driver === 'postgres' ? true : 1) } },
-          shopify: { kind: 'shopify', config: { shopUrl: shopify.url, accessToken: '${env:SHOPIFY_ACCESS_TOKEN}' } },
-        },
-        syncs: { [SYNC]: { entity: 'stock', source: 'erp', targets: ['shopify'], mapping: 'stock-vendor-to-shopify.yaml', pageSize: 250 } },
-      }),
-    );
-    config = parseConfig(readFileSync(configFile, 'utf8'), configFile, {
-      registry: builtInConnectors(),
-      env: { SHOPIFY_ACCESS_TOKEN: TOKEN, ERP_URL: erp.readerConnectionString },
-    });
+    ({ config, remove: removeConfig } = writeTestHubConfig({
+      env,
+      taskQueue: 'vendor-erp',
+      files: { 'stock-vendor-to-shopify.yaml': VENDOR_STOCK_MAPPING_YAML },
+      connectors: {
+        erp: { kind: 'erp-sql', config: { database: { driver, connectionString: '${env:ERP_URL}' }, tables: vendorErpTables(driver === 'postgres' ? true : 1) } },
+        shopify: { kind: 'shopify', config: { shopUrl: shopify.url, accessToken: '${env:SHOPIFY_ACCESS_TOKEN}' } },
+      },
+      syncs: { [SYNC]: { entity: 'stock', source: 'erp', targets: ['shopify'], mapping: 'stock-vendor-to-shopify.yaml', pageSize: 250 } },
+      secrets: { SHOPIFY_ACCESS_TOKEN: TOKEN, ERP_URL: erp.readerConnectionString },
+    }));
     hub = await startTestHub(env, config);
   });
 
@@ -85,7 +71,7 @@ describe.each(['postgres', 'mysql'] as const)('a vendor-shaped ERP on %s, by con
     await erp?.close();
     await server?.stop();
     await env?.teardown();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    removeConfig?.();
   });
 
   it('passes connectors check with the read-only login', async () => {

@@ -3,9 +3,14 @@
  * itself: the workflow bundle built once, every task queue served, stock syncs started the way
  * schedules start them (with a workflow id of their own per run).
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import YAML from 'yaml';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import type { LoadedConfig } from '../../config/load';
+import { parseConfig, type LoadedConfig } from '../../config/load';
+import { builtInConnectors } from '../../connectors/registry';
 import { createLogger, temporalLoggerFor } from '../../observability/logger';
 import { syncStartOptions } from '../../temporal/sync-starts';
 import { WORKFLOWS_PATH, createHubWorkers } from '../../worker';
@@ -37,4 +42,34 @@ export async function startTestHub(env: TestWorkflowEnvironment, config: LoadedC
       await running;
     },
   };
+}
+
+/**
+ * A hub config in a folder of its own, as an operator writes one: omnisync.yaml with the test's
+ * connectors and syncs (temporal and state store filled in), beside the files it names (e.g.
+ * mappings), loaded with `env` as the environment its references read. `remove` deletes the folder.
+ */
+export function writeTestHubConfig(options: {
+  env: TestWorkflowEnvironment;
+  taskQueue: string;
+  connectors: Record<string, unknown>;
+  syncs: Record<string, unknown>;
+  files?: Record<string, string>;
+  secrets?: Record<string, string>;
+}): { config: LoadedConfig; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'omnisync-test-hub-'));
+  for (const [name, content] of Object.entries(options.files ?? {})) writeFileSync(join(dir, name), content);
+  const configFile = join(dir, 'omnisync.yaml');
+  writeFileSync(
+    configFile,
+    YAML.stringify({
+      temporal: { address: options.env.address, taskQueue: options.taskQueue },
+      stateStore: { driver: 'sqlite', file: './state.sqlite' },
+      logging: { level: 'warn' },
+      connectors: options.connectors,
+      syncs: options.syncs,
+    }),
+  );
+  const config = parseConfig(readFileSync(configFile, 'utf8'), configFile, { registry: builtInConnectors(), env: options.secrets ?? {} });
+  return { config, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
