@@ -16,10 +16,20 @@ export function cliLogger(config?: LoadedConfig): Logger {
   return logger;
 }
 
-export function loadCliConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+/** The connectors a command connects to: `none`, all of them (default), or the ones named. */
+export type ConnectorsUsed = 'all' | 'none' | readonly string[];
+
+/**
+ * Loads the config for a command, exiting 2 with one line per problem. Only the references of
+ * the connectors the command uses must resolve; any other unresolved one is a warning on stderr
+ * (e.g. `config validate` without the shop's token set).
+ */
+export function loadCliConfig(file: string, uses: ConnectorsUsed = 'all', env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   try {
-    const config = loadConfig(file, { registry: builtInConnectors(), env });
+    const requireReferencesOf = uses === 'all' ? undefined : new Set(uses === 'none' ? [] : uses);
+    const config = loadConfig(file, { registry: builtInConnectors(), env, ...(requireReferencesOf === undefined ? {} : { requireReferencesOf }) });
     cliLogger(config);
+    for (const warning of config.warnings) process.stderr.write(`${config.file}: warning: ${warning}\n`);
     return config;
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -42,9 +42,11 @@ config
   .command('validate')
   .description('validate the config file and its mappings; one line per problem, exit code 2 when invalid')
   .action(() => {
-    const loaded = loadCliConfig(configFile());
+    const loaded = loadCliConfig(configFile(), 'none');
     console.log(`${loaded.file}: ok (${loaded.connectors.size} connectors, ${loaded.syncs.size} syncs)`);
-    for (const [id, connector] of loaded.connectors) for (const note of connector.manifest.notes(connector.config)) console.log(`  ${id}: ${note}`);
+    for (const [id, connector] of loaded.connectors) {
+      if (connector.unresolved === undefined) for (const note of connector.manifest.notes(connector.config)) console.log(`  ${id}: ${note}`);
+    }
   });
 
 program
@@ -54,7 +56,7 @@ program
   .argument('[id]', 'connector id (default: all)')
   .description('test the connection of one or every connector')
   .action(async (id?: string) => {
-    process.exitCode = await checkConnectors(loadCliConfig(configFile()), id);
+    process.exitCode = await checkConnectors(loadCliConfig(configFile(), id === undefined ? 'all' : [id]), id);
   });
 
 program
@@ -75,7 +77,7 @@ program
   .command('apply')
   .description('create, update and delete the Temporal schedules so they match the config')
   .action(async () => {
-    await applySchedulesCommand(loadCliConfig(configFile()));
+    await applySchedulesCommand(loadCliConfig(configFile(), 'none'));
   });
 
 program
@@ -87,7 +89,7 @@ program
   .option('--all', 'also records resolved since (by a clean sync or by hand)', false)
   .description('list open quarantined records with their reasons (newest first)')
   .action(async (options: { scope?: string; limit: string; all: boolean }) => {
-    await listQuarantine(loadCliConfig(configFile()), options);
+    await listQuarantine(loadCliConfig(configFile(), 'none'), options);
   });
 
 const prices = program.command('prices').description('prices: changes the guard holds for a decision, and price history');
@@ -95,21 +97,21 @@ prices
   .command('held')
   .description('list the price runs whose held changes wait for a decision, with what each holds and when it lapses')
   .action(async () => {
-    process.exitCode = await listHeldPrices(loadCliConfig(configFile()));
+    process.exitCode = await listHeldPrices(loadCliConfig(configFile(), 'none'));
   });
 prices
   .command('approve')
   .argument('<run>', 'workflow id of the run, as `prices held` prints it')
   .description("approve the run's held price changes (they are pushed); signed with your OS user name")
   .action(async (run: string) => {
-    process.exitCode = await decideHeldPrices(loadCliConfig(configFile()), run, true);
+    process.exitCode = await decideHeldPrices(loadCliConfig(configFile(), 'none'), run, true);
   });
 prices
   .command('reject')
   .argument('<run>', 'workflow id of the run, as `prices held` prints it')
   .description("reject the run's held price changes (nothing of them is pushed); signed with your OS user name")
   .action(async (run: string) => {
-    process.exitCode = await decideHeldPrices(loadCliConfig(configFile()), run, false);
+    process.exitCode = await decideHeldPrices(loadCliConfig(configFile(), 'none'), run, false);
   });
 prices
   .command('history')
@@ -117,7 +119,7 @@ prices
   .option('--limit <n>', 'at most this many prices per channel', String(PRICE_HISTORY_DEFAULT_LIMIT))
   .description('the prices each channel showed for a SKU, newest first, and the EU Omnibus lowest price of the last 30 days')
   .action(async (sku: string, options: { limit: string }) => {
-    process.exitCode = await showPriceHistory(loadCliConfig(configFile()), sku, options);
+    process.exitCode = await showPriceHistory(loadCliConfig(configFile(), 'none'), sku, options);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

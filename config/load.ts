@@ -32,6 +32,12 @@ export interface LoadedConnector {
   manifest: ConnectorManifest;
   /** Validated config with references resolved. Contains secrets: never log or pass to workflows. */
   config: unknown;
+  /**
+   * References of its config that could not be resolved (unset variables, unreadable files),
+   * one line each with its path, when the loader was told to let them pass (LoadOptions
+   * requireReferencesOf): the connector is known, but nothing may connect with it.
+   */
+  unresolved?: string[];
 }
 
 interface LoadedSyncBase extends Omit<SyncConfig, 'entity'> {
@@ -67,11 +73,20 @@ export interface LoadedConfig {
   secretValues: string[];
   /** HTTP headers that carry secrets, as the configured connectors' manifests declare them, for log redaction. */
   secretHeaders: string[];
+  /** What is fine for this command but will stop another (references left unresolved). */
+  warnings: string[];
 }
 
 export interface LoadOptions {
   registry: ConnectorRegistry;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Connectors whose references must all resolve. Default: every connector (a command that may
+   * connect to any of them). A command that touches only some (`connectors check erp`, `config
+   * validate`: none) names them; an unresolved reference of another connector is then a warning
+   * that names the commands that will need it, and that connector is marked `unresolved`.
+   */
+  requireReferencesOf?: ReadonlySet<string>;
 }
 
 /** Formats zod issues as `path: what was expected` lines, one per problem. */
@@ -144,6 +159,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
   const display = relative(process.cwd(), file) || file;
   const baseDir = dirname(file);
   const problems: string[] = [];
+  const warnings: string[] = [];
   const report = (line: string) => problems.push(line);
   const document = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
@@ -170,10 +186,14 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
   const declared = isRecord(rawConnectors) ? rawConnectors : undefined;
   const connectors = new Map<string, LoadedConnector>();
   for (const [id, entry] of Object.entries(declared ?? {})) {
-    const loaded = loadConnector(id, entry, options.registry, context, problems);
+    const deferReferences = options.requireReferencesOf !== undefined && !options.requireReferencesOf.has(id);
+    const loaded = loadConnector(id, entry, options.registry, context, problems, deferReferences);
     if (loaded) {
       connectors.set(id, loaded.connector);
       secretValues.push(...loaded.secretValues);
+      for (const line of loaded.connector.unresolved ?? []) {
+        warnings.push(`${line}: \`omnisync worker\`, \`omnisync dev\`, \`sync run\` of its syncs and \`connectors check ${id}\` will need it`);
+      }
     }
   }
 
@@ -201,7 +221,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
       if ((mode === 'full' || mode === 'delta') && !spec.modes.includes(mode)) problems.push(`${path}.schedule.${mode}: ${spec.modesNote ?? `${entity} syncs run only ${spec.modes.join(' and ')}`}`);
     }
     const sourceConnector = source === undefined ? undefined : connectors.get(source);
-    const maxPage = sourceConnector?.manifest.maxPageSize?.(sourceConnector.config);
+    const maxPage = sourceConnector === undefined || sourceConnector.unresolved !== undefined ? undefined : sourceConnector.manifest.maxPageSize?.(sourceConnector.config);
     if (maxPage !== undefined && pageSize !== undefined && pageSize > maxPage) {
       problems.push(`${path}.pageSize: ${pageSize} is more than connector "${source}" reads per page (${maxPage}); raise connectors.${source}.config.pageSize or lower this`);
     }
@@ -243,6 +263,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
     syncs,
     secretValues: [...new Set(secretValues)],
     secretHeaders: [...new Set([...connectors.values()].flatMap((connector) => connector.manifest.secretHeaders))],
+    warnings,
   };
 }
 
@@ -267,6 +288,8 @@ function loadConnector(
   registry: ConnectorRegistry,
   context: ReferenceContext,
   problems: string[],
+  /** Unresolved references become the connector's `unresolved` lines instead of problems. */
+  deferReferences = false,
 ): { connector: LoadedConnector; secretValues: string[] } | undefined {
   const path = `connectors.${id}`;
   if (!isRecord(entry)) return undefined;
@@ -282,12 +305,20 @@ function loadConnector(
     const problem = inlineSecretProblem(valueAtPath(rawConfig, field), `${path}.config.${field}`, secretFormOf(field));
     if (problem !== undefined) problems.push(problem);
   }
-  const resolved = resolveReferences(rawConfig, `${path}.config`, context, (line) => problems.push(line));
+  const unresolved: string[] = [];
+  const resolved = resolveReferences(rawConfig, `${path}.config`, context, (line) => (deferReferences ? unresolved : problems).push(line));
   const result = manifest.configSchema.safeParse(resolved, { reportInput: true });
   if (!result.success) {
-    problems.push(...formatIssues(result.error.issues, `${path}.config`));
-    return undefined;
+    // A field still holding its unresolved reference fails the schema for that reason alone.
+    const unresolvedPaths = new Set(unresolved.map((line) => line.slice(0, line.indexOf(': '))));
+    const issues = formatIssues(result.error.issues, `${path}.config`).filter((line) => !unresolvedPaths.has(line.slice(0, line.indexOf(': '))));
+    if (issues.length > 0 || unresolved.length === 0) {
+      problems.push(...issues);
+      return undefined;
+    }
+    return { connector: { id, kind: kind.data, manifest, config: undefined, unresolved }, secretValues: [] };
   }
+  if (unresolved.length > 0) return { connector: { id, kind: kind.data, manifest, config: result.data, unresolved }, secretValues: [] };
   const secretValues = manifest.secretFields.flatMap((field) =>
     resolvedSecretValues(valueAtPath(rawConfig, field), valueAtPath(result.data, field), secretFormOf(field), context),
   );
@@ -327,7 +358,8 @@ function requireCapability(
   }
   // The kind offers it; whether this instance's config lets it serve it is the kind's to say.
   const connector = loaded.get(id);
-  const missing = connector === undefined ? undefined : connector.manifest.missingFor(capability, connector.config);
+  // A connector with unresolved references has no config to ask (a warning says so).
+  const missing = connector === undefined || connector.unresolved !== undefined ? undefined : connector.manifest.missingFor(capability, connector.config);
   if (missing !== undefined) problems.push(`${path}: connector "${id}" cannot do ${capability} with its config: ${missing}`);
 }
 

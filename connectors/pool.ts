@@ -22,6 +22,7 @@ export class ConnectorPool {
     if (existing) return existing;
     const entry = this.config.connectors.get(id);
     if (!entry) throw configError(`connector "${id}" is not defined in the config this worker runs with`);
+    if (entry.unresolved !== undefined) throw configError(`connector "${id}" cannot connect: ${entry.unresolved.join('; ')}`);
     const instance = entry.manifest.create(id, entry.config, {
       logger: this.logger.child({ connector: id }),
       crosswalk: this.store.crosswalk(id),

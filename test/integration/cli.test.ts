@@ -124,6 +124,22 @@ describe('omnisync CLI', () => {
     expect(refused.stdout).toBe('FAIL shopify (shopify) [auth]: shopify shopify: check was refused (HTTP 401): check the access token and its scopes\n');
   });
 
+  it('config validate and connectors check erp do not need the shop token: its unset reference is a warning naming who needs it', async () => {
+    const validate = await omnisync(['--config', hub.configFile, 'config', 'validate'], {});
+    expect(validate.code).toBe(0);
+    expect(validate.stdout).toMatch(/: ok \(2 connectors, 1 syncs\)\n/);
+    expect(validate.stderr).toMatch(
+      /: warning: connectors\.shopify\.config\.accessToken: environment variable SHOPIFY_ACCESS_TOKEN is not set: `omnisync worker`, `omnisync dev`, `sync run` of its syncs and `connectors check shopify` will need it\n$/,
+    );
+    const erp = await omnisync(['--config', hub.configFile, 'connectors', 'check', 'erp'], {});
+    expect(erp.code).toBe(0);
+    expect(erp.stdout).toMatch(/^ok {3}erp \(erp-sql\): /);
+    // The command that connects to the shop still refuses, before connecting anywhere.
+    const shop = await omnisync(['--config', hub.configFile, 'connectors', 'check', 'shopify'], {});
+    expect(shop.code).toBe(2);
+    expect(shop.stderr).toMatch(/connectors\.shopify\.config\.accessToken: environment variable SHOPIFY_ACCESS_TOKEN is not set\n$/);
+  });
+
   it('sync run --dry-run prints what would change and writes nothing', async () => {
     hub.shopify.store.resetStats();
     const run = await omnisync(['--config', hub.configFile, 'sync', 'run', 'erp-stock-to-shopify', '--dry-run'], { SHOPIFY_ACCESS_TOKEN: TEST_SHOPIFY_TOKEN });

@@ -63,6 +63,26 @@ describe('config loading', () => {
     expect(config.syncs.get('erp-stock-to-shopify')!.pageSize).toBe(1000);
   });
 
+  it('lets an unresolved reference of a connector the command does not use pass, as a warning naming who needs it', () => {
+    const dir = configDir();
+    const file = join(dir, 'omnisync.yaml');
+    // Every connector must resolve (the default): the unset token is a problem.
+    expect(() => parseConfig(VALID, file, { registry: builtInConnectors(), env: {} })).toThrow(/connectors\.shopify\.config\.accessToken: environment variable SHOPIFY_ACCESS_TOKEN is not set/);
+    // Only erp's: the shop's token may be missing.
+    const config = parseConfig(VALID, file, { registry: builtInConnectors(), env: {}, requireReferencesOf: new Set(['erp']) });
+    expect(config.warnings).toEqual([
+      'connectors.shopify.config.accessToken: environment variable SHOPIFY_ACCESS_TOKEN is not set: `omnisync worker`, `omnisync dev`, `sync run` of its syncs and `connectors check shopify` will need it',
+    ]);
+    expect(config.connectors.get('shopify')!.unresolved).toHaveLength(1);
+    expect(config.connectors.get('erp')!.unresolved).toBeUndefined();
+    // Other problems of that connector are still problems.
+    expect(() =>
+      parseConfig(VALID.replace('shopUrl: http://127.0.0.1:8601', 'shopUrl: ftp://shop'), file, { registry: builtInConnectors(), env: {}, requireReferencesOf: new Set() }),
+    ).toThrow(/connectors\.shopify\.config\.shopUrl: expected an http\(s\) URL/);
+    // A required connector's reference stays a problem.
+    expect(() => parseConfig(VALID, file, { registry: builtInConnectors(), env: {}, requireReferencesOf: new Set(['shopify']) })).toThrow(/SHOPIFY_ACCESS_TOKEN is not set/);
+  });
+
   it('reads a secret from a file reference', () => {
     const dir = configDir();
     writeFileSync(join(dir, 'token.txt'), 'shpat_from_file\n');
