@@ -78,9 +78,12 @@ export function searchAttributeArgs(
  * Starts `temporal server start-dev` and resolves once its frontend serves the namespace and its
  * UI answers.
  *
- * The child is not detached: a Ctrl-C in the terminal reaches it with the parent; it is killed
- * when the parent process exits without calling `stop()`, and on Linux also when the parent dies
- * of a signal (see {@link dieWithParent}).
+ * The child runs in a process group of its own (`detached`), so a Ctrl-C in the terminal does not
+ * reach it: it keeps serving until the caller has drained its workers and calls `stop()` (SIGTERM,
+ * and waits; the server then closes its SQLite database cleanly). It is SIGKILLed when the parent
+ * process exits without calling `stop()`, and on Linux it gets SIGTERM when the parent dies
+ * however it dies, `kill -9` included (see {@link dieWithParent}); elsewhere a `kill -9` of the
+ * parent leaves it running.
  *
  * @throws Error `Port <n> is in use: ...` when the gRPC or UI port is taken (never silently
  *   attaches to another server: its data dir and search attributes would be unknown).
@@ -106,7 +109,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     ...searchAttributeArgs(),
   ];
   const [command, commandArgs] = await dieWithParent(cliPath, args);
-  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Not unref()'d: the parent's event loop waits for it, as stop() does.
+  const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const address = `${HOST}:${port}`;
   const uiUrl = `http://${HOST}:${uiPort}`;
 
@@ -246,9 +250,10 @@ async function waitUntilReady(
 /**
  * On Linux, runs the server through util-linux's `setpriv --pdeathsig TERM` (it execs the CLI,
  * same pid) so the kernel stops the server even when this process is killed with SIGKILL and
- * can't clean up. Elsewhere, or without `setpriv`, the command is unchanged.
+ * can't clean up. Elsewhere, or without `setpriv`, the command is unchanged. The sandbox's sshd
+ * runs through it too.
  */
-async function dieWithParent(file: string, args: string[]): Promise<[string, string[]]> {
+export async function dieWithParent(file: string, args: string[]): Promise<[string, string[]]> {
   if (process.platform !== 'linux') return [file, args];
   for (const setpriv of ['/usr/bin/setpriv', '/bin/setpriv']) {
     try {

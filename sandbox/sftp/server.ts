@@ -21,6 +21,7 @@ import { createConnection } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ensureSshKeyPair } from './keys';
+import { dieWithParent } from '../../temporal/dev-server';
 
 /** Where Debian's openssh-server puts sshd (other distributions: /usr/bin). */
 export const SSHD_CANDIDATES = ['/usr/sbin/sshd', '/usr/bin/sshd'];
@@ -119,9 +120,15 @@ function sshdConfig(options: Omit<SftpServerOptions, 'port' | 'authorizedKeys'> 
   ].join('\n');
 }
 
-/** Starts `sshd -D -e` and waits until its port accepts connections (or it exits). */
+/**
+ * Starts `sshd -D -e` and waits until its port accepts connections (or it exits). sshd runs in a
+ * process group of its own, so a Ctrl-C in the terminal does not reach it: its owner stops it
+ * (`stop()`, SIGTERM) when it is ready to. It gets SIGTERM when this process dies, `kill -9`
+ * included, on Linux with `setpriv` (see dieWithParent); elsewhere it is killed on exit only.
+ */
 async function startSshd(sshd: string, configFile: string, port: number): Promise<{ ok: true; child: ChildProcess } | { ok: false; portTaken: boolean; log: string }> {
-  const child = spawn(sshd, ['-D', '-e', '-f', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const [command, args] = await dieWithParent(sshd, ['-D', '-e', '-f', configFile]);
+  const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   let log = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     log += chunk.toString('utf8');
@@ -156,7 +163,10 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill('SIGTERM');
   const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 5_000).unref());
-  if ((await Promise.race([exited, timeout])) === 'timeout') child.kill('SIGKILL');
+  if ((await Promise.race([exited, timeout])) === 'timeout') {
+    child.kill('SIGKILL');
+    await exited;
+  }
 }
 
 function installExitHook(): void {
