@@ -258,7 +258,9 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
     temporal: top.temporal,
     stateStore,
     logging: top.logging,
-    sandbox: top.sandbox ? { ...top.sandbox, erpFile: absolutePath(top.sandbox.erpFile) } : undefined,
+    sandbox: top.sandbox
+      ? { ...top.sandbox, erpFile: absolutePath(top.sandbox.erpFile), ...(top.sandbox.shopCatalog === undefined ? {} : { shopCatalog: absolutePath(top.sandbox.shopCatalog) }) }
+      : undefined,
     connectors,
     syncs,
     secretValues: [...new Set(secretValues)],

@@ -106,6 +106,12 @@ export const SandboxConfig = z.strictObject({
   erpFile: z.string().default('./data/erp.sqlite'),
   /** Stock changes the demo ERP makes per minute, so delta syncs have work. Default 30. */
   salesPerMinute: z.number().int().min(0).default(30),
+  /**
+   * The sandbox shop's products and locations from a file of your own (CSV `sku,name,price` or
+   * JSON; docs/going-live.md) instead of the demo catalogue, to rehearse your real ERP against
+   * the simulator. Default: none (the demo catalogue).
+   */
+  shopCatalog: z.string().min(1).optional(),
 });
 
 export const OmnisyncConfig = z.strictObject({

@@ -4,6 +4,7 @@
  * warehouse's), and the SFTP server a partner warehouse drops its stock files on. All keep their
  * state under the data directory, so a restart continues where the last run stopped.
  */
+import { readShopCatalog } from './shopify/catalog-file';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -84,6 +85,7 @@ export async function startSandbox(
     accessToken: options.shopifyToken,
     restoreRate: settings.shopifyRestoreRate,
     productCount: settings.products,
+    ...(settings.shopCatalog === undefined ? {} : { catalog: readShopCatalog(settings.shopCatalog) }),
     stateFile: join(sandboxDir, 'shopify-state.json'),
     // Only the demo has the partner warehouse's location; tests see the two of DEMO_SHOPIFY_LOCATIONS.
     extraLocations: [DEMO_PARTNER_SHOPIFY_LOCATION],

@@ -98,6 +98,8 @@ const stateFileSchema = z.strictObject({
   savedAt: z.iso.datetime(),
   /** The productCount the catalog was built from; a mismatch gets a clearer error than a level check. */
   productCount: z.int().nonnegative(),
+  /** The catalogue file's SHA-256 when the shop was built from one (catalog-file.ts); absent for the demo's. */
+  catalogDigest: z.string().optional(),
   nextAdjustmentGroupId: z.int().positive(),
   levels: z.array(levelSchema),
   idempotency: z.array(idempotencyEntrySchema),
@@ -126,7 +128,7 @@ function messageOf(error: unknown): string {
  * Loads `file` into `store`. Returns false when the file does not exist (a first start); throws
  * `StateFileError` for anything else that prevents loading, leaving the store unchanged.
  */
-export async function loadStateFile(file: string, store: SimulatorStore, productCount: number): Promise<boolean> {
+export async function loadStateFile(file: string, store: SimulatorStore, productCount: number, catalogDigest?: string): Promise<boolean> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -149,7 +151,17 @@ export async function loadStateFile(file: string, store: SimulatorStore, product
   const parsed = stateFileSchema.safeParse(raw);
   if (!parsed.success) throw new StateFileError(file, `does not match the version ${STATE_FILE_VERSION} format: ${describeIssues(parsed.error)}`);
   const state = parsed.data;
-  if (state.productCount !== productCount) {
+  if (state.catalogDigest !== catalogDigest) {
+    throw new StateFileError(
+      file,
+      state.catalogDigest === undefined
+        ? 'was written for the demo catalogue, but the simulator was started with a catalogue file; delete the file to start the shop from the catalogue'
+        : catalogDigest === undefined
+          ? 'was written for a catalogue file, but the simulator was started with the demo catalogue; delete the file or start it with that catalogue'
+          : 'was written for another version of the catalogue file; delete the file to start the shop from the catalogue as it is now',
+    );
+  }
+  if (catalogDigest === undefined && state.productCount !== productCount) {
     throw new StateFileError(
       file,
       `was written for productCount ${state.productCount}, but the simulator was started with productCount ${productCount}; ` +
@@ -206,6 +218,8 @@ export class StateSaver {
     private readonly file: string,
     private readonly store: SimulatorStore,
     private readonly productCount: number,
+    /** The catalogue file's digest when the shop was built from one. */
+    private readonly catalogDigest?: string,
   ) {
     // Whatever was just loaded (or the fresh seed) counts as saved.
     this.savedRevision = store.revision;
@@ -238,7 +252,13 @@ export class StateSaver {
     while (this.saving) await this.saving.catch(() => undefined);
     if (!this.dirty) return;
     const revision = this.store.revision;
-    const state: StateFile = { version: STATE_FILE_VERSION, savedAt: new Date().toISOString(), productCount: this.productCount, ...this.store.exportState() };
+    const state: StateFile = {
+      version: STATE_FILE_VERSION,
+      savedAt: new Date().toISOString(),
+      productCount: this.productCount,
+      ...(this.catalogDigest === undefined ? {} : { catalogDigest: this.catalogDigest }),
+      ...this.store.exportState(),
+    };
     this.saving = writeFileAtomically(this.file, serialize(state))
       .then(() => {
         this.savedRevision = revision;

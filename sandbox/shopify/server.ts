@@ -14,6 +14,7 @@ import { DEFAULT_API_VERSIONS } from './api-versions';
 import { FaultInjector, type FaultConfig, type FaultDecision } from './faults';
 import { GraphQLEndpoint, type GraphQLRequest } from './graphql-endpoint';
 import { loadStateFile, StateSaver } from './persistence';
+import type { ShopCatalog } from './catalog-file';
 import { buildShopifySchema } from './schema';
 import { SimulatorStore } from './store';
 import { LeakyBucket } from './throttle';
@@ -38,6 +39,12 @@ export interface ShopifySimulatorOptions {
   bucketSize?: number;
   /** Demo products to seed (unlisted ones get no Shopify product). Default 1200. */
   productCount?: number;
+  /**
+   * The integrator's own products and locations instead of the demo catalogue (a file read by
+   * readShopCatalog in catalog-file.ts). A state file belongs to one catalogue: one written for
+   * another fails the start with a StateFileError saying so.
+   */
+  catalog?: ShopCatalog;
   /**
    * Locations beyond the demo's two (DEMO_SHOPIFY_LOCATIONS), every product stocked there; a
    * state file saved before one was added loads with its levels empty. Default none (what tests
@@ -158,10 +165,15 @@ export async function startShopifySimulator(options: ShopifySimulatorOptions): P
   validateOptions(options);
   const restoreRate = options.restoreRate ?? 100;
   const productCount = options.productCount ?? DEFAULT_PRODUCT_COUNT;
-  const store = new SimulatorStore({ shopName: options.shopName, productCount, ...(options.extraLocations === undefined ? {} : { extraLocations: options.extraLocations }) });
+  const store = new SimulatorStore({
+    shopName: options.shopName,
+    productCount,
+    ...(options.extraLocations === undefined ? {} : { extraLocations: options.extraLocations }),
+    ...(options.catalog === undefined ? {} : { catalog: options.catalog }),
+  });
   // Loaded before listening: a bad state file fails the start, and nobody sees a half-loaded shop.
-  if (options.stateFile !== undefined) await loadStateFile(options.stateFile, store, productCount);
-  const saver = options.stateFile !== undefined ? new StateSaver(options.stateFile, store, productCount) : undefined;
+  if (options.stateFile !== undefined) await loadStateFile(options.stateFile, store, productCount, options.catalog?.digest);
+  const saver = options.stateFile !== undefined ? new StateSaver(options.stateFile, store, productCount, options.catalog?.digest) : undefined;
   const bucket = new LeakyBucket({ capacity: options.bucketSize ?? restoreRate * 10, restoreRate });
   const faults = new FaultInjector(options.faults ?? {}, options.seed ?? 1);
   const endpoint = new GraphQLEndpoint({ schema: buildShopifySchema(), store, bucket });

@@ -9,6 +9,7 @@
  */
 import { minorUnitDigits } from '../../core/money';
 import { DEMO_SHOPIFY_LOCATIONS, demoProducts, demoShopifyPrice, isListedInShopify } from '../demo-catalog';
+import type { ShopCatalog } from './catalog-file';
 import { type ApiVersionRules } from './api-versions';
 import { type FaultKind } from './faults';
 import { IdempotencyCache, requestFingerprint, storedFingerprint, type IdempotencyEntry } from './idempotency';
@@ -262,6 +263,11 @@ export interface SimulatorStoreOptions {
    * a location added to a real shop starts. Default none.
    */
   extraLocations?: ReadonlyArray<{ id: string; name: string }>;
+  /**
+   * The products (and locations) to list instead of the demo catalogue (catalog-file.ts): every
+   * product listed, one variant each. `productCount` is then ignored. Default: the demo's.
+   */
+  catalog?: Pick<ShopCatalog, 'products' | 'locations'>;
 }
 
 /** `ProductVariantsBulkInput` as graphql-js coerces it (the fields the simulator serves). */
@@ -621,7 +627,7 @@ export class SimulatorStore {
     };
 
     this.extraLocationIds = new Set((options.extraLocations ?? []).map((location) => location.id));
-    for (const demo of [...DEMO_SHOPIFY_LOCATIONS, ...(options.extraLocations ?? [])]) {
+    for (const demo of [...(options.catalog?.locations ?? DEMO_SHOPIFY_LOCATIONS), ...(options.extraLocations ?? [])]) {
       if (this.locationsById.has(demo.id)) throw new RangeError(`extraLocations: location ${demo.id} is already a location of the shop`);
       const location: LocationRecord = { id: demo.id, legacyId: legacyIdOf(demo.id), name: demo.name, isActive: true };
       this.locationsById.set(location.id, location);
@@ -629,8 +635,13 @@ export class SimulatorStore {
     }
     this.sortedLocations.sort((a, b) => a.legacyId - b.legacyId);
 
-    for (const demo of demoProducts(options.productCount ?? 1200)) {
-      if (!isListedInShopify(demo)) continue;
+    const listed =
+      options.catalog === undefined
+        ? demoProducts(options.productCount ?? 1200)
+            .filter(isListedInShopify)
+            .map((demo) => ({ erpId: demo.erpId, sku: demo.sku, name: demo.name, price: demoShopifyPrice(demo) }))
+        : options.catalog.products.map((product, index) => ({ erpId: index + 1, sku: product.sku, name: product.title, price: product.price }));
+    for (const demo of listed) {
       const product: ProductRecord = { id: `gid://shopify/Product/${PRODUCT_ID_OFFSET + demo.erpId}`, legacyId: PRODUCT_ID_OFFSET + demo.erpId, title: demo.name };
       const itemLegacyId = INVENTORY_ITEM_ID_OFFSET + demo.erpId;
       const item: InventoryItemRecord = { id: `gid://shopify/InventoryItem/${itemLegacyId}`, legacyId: itemLegacyId, sku: demo.sku, tracked: true };
@@ -642,7 +653,7 @@ export class SimulatorStore {
         title: 'Default Title',
         productId: product.id,
         inventoryItemId: item.id,
-        price: demoShopifyPrice(demo),
+        price: demo.price,
         compareAtPrice: null,
       };
       this.productsById.set(product.id, product);
