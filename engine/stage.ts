@@ -14,6 +14,8 @@ export interface StagePageResult {
   /** Changes staged but held by the entity's guard, per target id. Absent when none. */
   heldByTarget?: Record<string, number>;
   quarantined: number;
+  /** The quarantined records by category (e.g. "invalid source row"); absent when none. */
+  quarantinedByCategory?: Record<string, number>;
   adjusted: number;
   /** Records the source marks not for sale (their channel values became 0); absent when none. */
   notForSale?: number;
@@ -51,10 +53,17 @@ export async function stagePage(deps: EngineDeps, engine: EntityEngine, sync: Lo
     changedByTarget,
     ...(Object.keys(heldByTarget).length > 0 ? { heldByTarget } : {}),
     quarantined: plan.quarantine.length,
+    ...(plan.quarantine.length > 0 ? { quarantinedByCategory: countByCategory(plan.quarantine) } : {}),
     adjusted: plan.adjusted,
     ...(plan.notForSale === undefined ? {} : { notForSale: plan.notForSale }),
     nextCursor: plan.nextCursor,
     resumeCursor: plan.resumeCursor,
     ...(plan.nextChangeAt === undefined ? {} : { nextChangeAt: plan.nextChangeAt }),
   };
+}
+
+function countByCategory(records: ReadonlyArray<{ category: string }>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const record of records) counts[record.category || 'uncategorised'] = (counts[record.category || 'uncategorised'] ?? 0) + 1;
+  return counts;
 }

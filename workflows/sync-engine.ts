@@ -93,6 +93,8 @@ export interface SyncProgress {
   itemsAdjusted?: number;
   /** Records the source marks not for sale, set to 0 in every channel (stock). Absent when none. */
   recordsNotForSale?: number;
+  /** Records quarantined while staging, by category (source and mapping problems). Absent when none. */
+  quarantinedByCategory?: Record<string, number>;
   /** Changes the guard held for an operator (prices). */
   itemsHeld?: number;
   /** Held changes an operator rejected, or that lapsed (prices). */
@@ -208,6 +210,9 @@ export async function runSync(entity: string, input: SyncInput): Promise<SyncPro
     // Results recorded before the engine named it recordsRead say skusRead.
     progress.itemsRead += staged.recordsRead ?? (staged as { skusRead?: number }).skusRead ?? 0;
     progress.itemsQuarantined += staged.quarantined;
+    for (const [category, count] of Object.entries(staged.quarantinedByCategory ?? {})) {
+      progress.quarantinedByCategory = { ...progress.quarantinedByCategory, [category]: (progress.quarantinedByCategory?.[category] ?? 0) + count };
+    }
     // `adjusted` is absent from results recorded by older workers (replayed histories).
     progress.itemsAdjusted = (progress.itemsAdjusted ?? 0) + (staged.adjusted ?? 0);
     if (staged.notForSale !== undefined) progress.recordsNotForSale = (progress.recordsNotForSale ?? 0) + staged.notForSale;
@@ -269,6 +274,8 @@ export async function runSync(entity: string, input: SyncInput): Promise<SyncPro
       return continueAsNew<(input: SyncInput) => Promise<SyncProgress>>({ syncName: input.syncName, mode: 'full', followValidity: true });
     }
   }
+  // One line per run for whoever watches the worker's log (not recorded in history: replays keep it out).
+  log.info(runSummary(progress), { syncName: plan.syncName, mode: plan.mode, itemsRead: progress.itemsRead, itemsPushed: progress.itemsPushed, itemsFailed: progress.itemsFailed, itemsQuarantined: progress.itemsQuarantined });
   return progress;
 
   /** Pushes what passed, then waits for a decision on what was held (guarded runs). */
@@ -321,4 +328,23 @@ export async function runSync(entity: string, input: SyncInput): Promise<SyncPro
       ),
     );
   }
+}
+
+/**
+ * A run in one line: `sync erp-stock-to-shopify (delta) done: 120 read, 40 changed, 38 pushed,
+ * 2 failed at targets (quarantined), 3 quarantined while staging (2 × invalid source row, 1 ×
+ * duplicate key in source)`.
+ */
+export function runSummary(progress: SyncProgress): string {
+  const parts = [`${progress.itemsRead} read`, `${progress.itemsChanged} changed`, `${progress.itemsPushed} pushed`];
+  if (progress.itemsFailed > 0) parts.push(`${progress.itemsFailed} failed at targets (quarantined)`);
+  if (progress.itemsHeld !== undefined && progress.itemsHeld > 0) parts.push(`${progress.itemsHeld} held by the guard`);
+  if (progress.recordsNotForSale !== undefined) parts.push(`${progress.recordsNotForSale} not for sale (0 everywhere)`);
+  if (progress.itemsQuarantined > 0) {
+    const byCategory = Object.entries(progress.quarantinedByCategory ?? {})
+      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+      .map(([category, count]) => `${count} × ${category}`);
+    parts.push(`${progress.itemsQuarantined} quarantined while staging${byCategory.length > 0 ? ` (${byCategory.join(', ')})` : ''}`);
+  }
+  return `sync ${progress.syncName} (${progress.mode}) done: ${parts.join(', ')}`;
 }
