@@ -186,7 +186,10 @@ function entityActivities(deps: SyncActivityDeps, entity: EntityName, pruneNowAn
     stage: (input) => typed(() => heartbeating(() => ({ batchId: input.batchId }), () => stagePage(engineDeps, engine, syncOf(input.syncName), input))),
     push: (input) => {
       const progress = { pushed: 0, failed: 0 };
-      return typed(() => heartbeating(() => progress, () => pushBatch(engineDeps, engine, syncOf(input.syncName), input, progress)));
+      // Cancelled (the run was cancelled, or this worker is shutting down past its grace time):
+      // the push stops taking new calls, and what was confirmed stays recorded for the retry.
+      const { cancellationSignal } = Context.current();
+      return typed(() => heartbeating(() => progress, () => pushBatch(engineDeps, engine, syncOf(input.syncName), input, progress, cancellationSignal)));
     },
     commit: (input) => typed(() => store.saveCursor(input.syncName, input.mode, input.cursor)),
     guardRun: (input) =>

@@ -30,7 +30,18 @@ export interface PushBatchResult {
 /** Reason recorded for held items an operator rejected (or that lapsed). */
 export const REJECTED_BY_OPERATOR = 'held by the guard and rejected by an operator; nothing pushed';
 
-export async function pushBatch(deps: EngineDeps, engine: EntityEngine, sync: LoadedSync, input: PushBatchInput, progress: PushBatchResult): Promise<PushBatchResult> {
+/**
+ * `signal`: when it aborts, no new call is started; calls in flight finish and are recorded, and
+ * the push then throws the abort's reason, so the attempt ends and a retry pushes what is left.
+ */
+export async function pushBatch(
+  deps: EngineDeps,
+  engine: EntityEngine,
+  sync: LoadedSync,
+  input: PushBatchInput,
+  progress: PushBatchResult,
+  signal?: AbortSignal,
+): Promise<PushBatchResult> {
   const { store } = deps;
   const entity = engine.spec.entity;
   const scope = { syncName: sync.name, target: input.target, entity };
@@ -84,7 +95,7 @@ export async function pushBatch(deps: EngineDeps, engine: EntityEngine, sync: Lo
   // chunks already confirmed stay recorded for the retry.
   let firstError: unknown;
   const lane = async () => {
-    while (firstError === undefined && next < chunks.length) {
+    while (firstError === undefined && signal?.aborted !== true && next < chunks.length) {
       const chunk = chunks[next++]!;
       try {
         await pushChunk(chunk);
@@ -96,6 +107,7 @@ export async function pushBatch(deps: EngineDeps, engine: EntityEngine, sync: Lo
   await Promise.all(Array.from({ length: Math.min(target.maxConcurrentCalls, chunks.length) }, lane));
   if (synced.length > 0) await store.resolveQuarantinedRecords(sync.name, entity, synced);
   if (firstError !== undefined) throw firstError;
+  signal?.throwIfAborted();
   // An attempt that found no outcome recorded pushed the whole batch itself: its counts are
   // the batch's. Otherwise what the state store holds for the whole batch, not what this
   // attempt did: an attempt after a crash or a lost completion finds little or nothing left.
