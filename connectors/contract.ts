@@ -146,9 +146,10 @@ export interface StockTarget extends StockWriter {
    * requests as its API allows rather than a few in every write call (each lookup request
    * spends rate budget that writes could use). The push then writes through the returned
    * writer, which reuses these resolutions instead of reading them again for every call.
-   * Throws like setStock.
+   * Throws like setStock; when `signal` aborts (the push is cancelled), stops looking up and
+   * throws its reason.
    */
-  preparePush?(skus: readonly string[]): Promise<StockWriter>;
+  preparePush?(skus: readonly string[], signal?: AbortSignal): Promise<StockWriter>;
 }
 
 /**

@@ -70,7 +70,8 @@ export interface TargetWriter {
   /** Calls one push may keep in flight. */
   readonly maxConcurrentCalls: number;
   /** Called once per push with all its items before any write (e.g. SKUs resolved in bulk). */
-  prepare(items: readonly StagedItem[]): Promise<ItemWriter>;
+  /** `signal`: the push was cancelled; a long preparation (e.g. SKU lookups) stops and throws its reason. */
+  prepare(items: readonly StagedItem[], signal?: AbortSignal): Promise<ItemWriter>;
   /** What confirmed items add to the price history (prices), recorded with them in one transaction. */
   priceHistoryOf?(items: readonly StagedItem[], pushedAt: string): PriceHistoryEntry[];
 }

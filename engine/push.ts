@@ -48,7 +48,7 @@ export async function pushBatch(
   const target = engine.writer(deps, sync, input.target);
   const batch = await store.loadPendingBatch(input.batchId, input.target);
   const pending = batch.pending.filter((item) => input.includeHeld === true || item.held === undefined);
-  const writer = await target.prepare(pending);
+  const writer = await target.prepare(pending, signal);
   const chunks: StagedItem[][] = [];
   for (let i = 0; i < pending.length; i += target.batchSize) chunks.push(pending.slice(i, i + target.batchSize));
   // Record keys of the items this push confirmed: their own earlier refusals are resolved.

@@ -121,9 +121,9 @@ export const stockEngine: EntityEngine = {
     return {
       batchSize: writeBatchSize(deps.config.connectors.get(targetId)?.manifest, 'stock.write'),
       maxConcurrentCalls: target.maxConcurrentCalls,
-      async prepare(items) {
+      async prepare(items, signal) {
         if (target.preparePush === undefined || items.length === 0) return stockWriterOf(target);
-        return stockWriterOf(await target.preparePush(items.map((item) => item.key)));
+        return stockWriterOf(await target.preparePush(items.map((item) => item.key), signal));
       },
     };
   },

@@ -43,6 +43,8 @@ export interface SkuResolverOptions<T> {
   lookup(skus: string[]): Promise<Map<string, T[]>>;
   /** Looks every SKU up in Shopify, ignoring what the crosswalk holds (stale references). Default false. */
   skipCache?: boolean;
+  /** When it aborts, no further lookup starts; what was learned is stored, then the abort's reason is thrown. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -68,7 +70,7 @@ export async function resolveSkus<T>(skus: readonly string[], options: SkuResolv
   }
   const learned = new Map<string, string>();
   const stillMissing = new Map<string, string>();
-  for (let start = 0; start < toLookUp.length; start += options.lookupPage) {
+  for (let start = 0; start < toLookUp.length && options.signal?.aborted !== true; start += options.lookupPage) {
     const chunk = toLookUp.slice(start, start + options.lookupPage);
     const found = await options.lookup(chunk);
     for (const sku of chunk) {
@@ -86,6 +88,7 @@ export async function resolveSkus<T>(skus: readonly string[], options: SkuResolv
   }
   if (learned.size > 0) await options.crosswalk.put(options.kind, learned);
   if (stillMissing.size > 0) await options.crosswalk.put(MISSING_SKU_CROSSWALK, stillMissing);
+  options.signal?.throwIfAborted();
   return resolved;
 }
 

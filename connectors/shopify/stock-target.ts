@@ -79,8 +79,8 @@ export class ShopifyStockTarget implements StockTarget {
    * call, the few new SKUs of each call cost a request and its base points every time. The
    * returned writer keeps the resolutions for the push's write calls.
    */
-  async preparePush(skus: readonly string[]): Promise<StockWriter> {
-    const resolved = await this.resolveInventoryItems([...new Set(skus)]);
+  async preparePush(skus: readonly string[], signal?: AbortSignal): Promise<StockWriter> {
+    const resolved = await this.resolveInventoryItems([...new Set(skus)], signal);
     return {
       setStock: async (updates, idempotencyKey) => {
         this.checkCallSize(updates);
@@ -173,8 +173,9 @@ export class ShopifyStockTarget implements StockTarget {
   }
 
   /** SKU → inventory item, from the crosswalk first, then from Shopify for the rest (sku-resolution.ts). */
-  async resolveInventoryItems(skus: string[]): Promise<Map<string, Resolution>> {
+  async resolveInventoryItems(skus: string[], signal?: AbortSignal): Promise<Map<string, Resolution>> {
     const resolutions = await resolveSkus(skus, {
+      ...(signal === undefined ? {} : { signal }),
       crosswalk: this.crosswalk,
       kind: INVENTORY_ITEM_CROSSWALK,
       encode: (id: string) => id,
