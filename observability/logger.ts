@@ -1,9 +1,11 @@
 /**
- * One JSON log stream (pino) for the hub, with secrets removed twice: by field name (redact
- * paths) and by value (every resolved secret from config is replaced wherever it appears, e.g.
- * inside an error message that quotes a connection string).
+ * One log stream (pino) for the hub, with secrets removed twice: by field name (redact paths)
+ * and by value (every resolved secret from config is replaced wherever it appears, e.g. inside
+ * an error message that quotes a connection string). JSON lines for machines; on a terminal, one
+ * readable line per event (pino-pretty), after the same redaction.
  */
 import pino, { type Logger, type LoggerOptions } from 'pino';
+import pinoPretty from 'pino-pretty';
 import type { LogLevel, LogMetadata, Logger as TemporalLogger } from '@temporalio/common';
 import { failureLogFields } from './failures';
 
@@ -33,6 +35,33 @@ export interface LoggerSettings {
   destination?: pino.DestinationStream;
   /** Extra fixed fields, e.g. { component: 'worker' }. */
   base?: Record<string, unknown>;
+  /**
+   * `json` (one object per line) or `pretty` (one readable line per event). Default with a
+   * `destination`: json; to stdout: the environment's LOG_FORMAT, else `pretty` on a terminal
+   * (stdout is a TTY) and `json` otherwise (files, pipes, log collectors).
+   */
+  format?: LogFormat;
+}
+
+export type LogFormat = 'json' | 'pretty';
+
+/** The format a logger writes when its settings do not say: LOG_FORMAT, else pretty on a terminal. */
+export function defaultLogFormat(env: NodeJS.ProcessEnv = process.env, stdoutIsTty = process.stdout.isTTY === true): LogFormat {
+  if (env.LOG_FORMAT === 'json' || env.LOG_FORMAT === 'pretty') return env.LOG_FORMAT;
+  return stdoutIsTty ? 'pretty' : 'json';
+}
+
+/** `HH:MM:ss INFO  message key=value …` in one line; fields every line has are left out. */
+function prettyStream(destination: pino.DestinationStream | undefined, colorize: boolean): pino.DestinationStream {
+  return pinoPretty({
+    ...(destination === undefined ? {} : { destination: destination as NodeJS.WritableStream }),
+    colorize,
+    singleLine: true,
+    translateTime: 'SYS:HH:MM:ss',
+    ignore: 'pid,hostname,service,component,sdkComponent,namespace,taskQueue,runId,workflowType',
+    // Synchronous: the last lines before an exit are not lost in a buffer.
+    sync: true,
+  });
 }
 
 export function createLogger(settings: LoggerSettings): Logger {
@@ -56,6 +85,9 @@ export function createLogger(settings: LoggerSettings): Logger {
       },
     },
   };
+  // A caller that hands over its own destination wants the lines as they are, unless it asks.
+  const format = settings.format ?? (settings.destination === undefined ? defaultLogFormat() : 'json');
+  if (format === 'pretty') return pino(options, prettyStream(settings.destination, settings.destination === undefined && process.stdout.isTTY === true));
   return settings.destination ? pino(options, settings.destination) : pino(options);
 }
 

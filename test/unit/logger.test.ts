@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ActivityFailure, ApplicationFailure, RetryState } from '@temporalio/common';
-import { createLogger, temporalLoggerFor } from '../../observability/logger';
+import { createLogger, defaultLogFormat, temporalLoggerFor } from '../../observability/logger';
 import { describeFailure } from '../../observability/failures';
 import { shopifyManifest } from '../../connectors/shopify';
 
@@ -17,6 +17,30 @@ function capture() {
 }
 
 describe('logger', () => {
+  it('on a terminal, one readable line per event with its fields, secrets scrubbed as in JSON', () => {
+    let text = '';
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        text += chunk.toString();
+        done();
+      },
+    });
+    const logger = createLogger({ level: 'info', destination, format: 'pretty', secretValues: ['shpat_secret_token'] });
+    logger.info({ syncName: 'erp-stock-to-shopify', pushed: 38, config: { accessToken: 'x' } }, 'sync erp-stock-to-shopify (delta) done: token shpat_secret_token');
+    const lines = text.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^\[\d{2}:\d{2}:\d{2}\] INFO: sync erp-stock-to-shopify \(delta\) done: token \[REDACTED\] .*"syncName":"erp-stock-to-shopify".*"pushed":38/);
+    expect(text).not.toContain('shpat_secret_token');
+    expect(text).toContain('"accessToken":"[REDACTED]"');
+  });
+
+  it('writes JSON unless told otherwise: to a destination always, to stdout per LOG_FORMAT or the terminal', () => {
+    expect(defaultLogFormat({ LOG_FORMAT: 'json' }, true)).toBe('json');
+    expect(defaultLogFormat({ LOG_FORMAT: 'pretty' }, false)).toBe('pretty');
+    expect(defaultLogFormat({}, true)).toBe('pretty');
+    expect(defaultLogFormat({}, false)).toBe('json');
+  });
+
   it('redacts secret fields by name, and the secret headers connectors declare', () => {
     const { lines, destination } = capture();
     const logger = createLogger({ level: 'info', destination, secretHeaders: shopifyManifest.secretHeaders });
