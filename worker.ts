@@ -5,7 +5,7 @@
  *
  * Run with `omnisync worker` (or `omnisync dev`, which embeds it).
  */
-import { Runtime, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
+import { bundleWorkflowCode, Runtime, Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { createSyncActivities } from './activities/sync';
@@ -118,7 +118,8 @@ export async function createHubWorkers(options: HubWorkerOptions): Promise<HubWo
         connection,
         namespace,
         taskQueue: config.temporal.taskQueue,
-        ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+        // Bundled here rather than by Worker.create, whose webpack statistics would fill the log.
+        workflowBundle: options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger((line) => logger.warn(line)) })),
         activities,
         shutdownGraceTime: '10 seconds',
         // A workflow task that comes due while its worker is gone (stopped, crashed, being
@@ -168,5 +169,20 @@ export async function createHubWorkers(options: HubWorkerOptions): Promise<HubWo
         if (worker.getState() === 'RUNNING') worker.shutdown();
       }
     },
+  };
+}
+
+/**
+ * A logger for webpack while it bundles the workflows: its statistics (dozens of lines of
+ * modules and sizes) are dropped, its warnings and errors go to `warn`.
+ */
+export function quietBundlerLogger(warn: (line: string) => void) {
+  return {
+    log: (level: string, message: string) => (level === 'WARN' || level === 'ERROR' ? warn(message) : undefined),
+    trace: () => undefined,
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (message: string) => warn(message),
+    error: (message: string) => warn(message),
   };
 }

@@ -9,17 +9,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
-import { WORKFLOWS_PATH } from '../worker';
+import { quietBundlerLogger, WORKFLOWS_PATH } from '../worker';
 
 /** webpack's statistics are noise here; its warnings and errors are not. */
-const quietLogger = {
-  log: (level: string, message: string) => (level === 'WARN' || level === 'ERROR' ? process.stderr.write(`${message}\n`) : undefined),
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => process.stderr.write(`${message}\n`),
-  error: (message: string) => process.stderr.write(`${message}\n`),
-};
+const quietLogger = quietBundlerLogger((line) => process.stderr.write(`${line}\n`));
 
 export const DEFAULT_WORKFLOW_BUNDLE = resolve(__dirname, '..', '.build', 'workflow-bundle.js');
 
