@@ -33,17 +33,6 @@ const IN_LIST_CHUNK = 900;
 /** Rows without a SKU reported per full read (they all share one cause). */
 const NULL_SKU_ROWS_REPORTED = 100;
 
-/** A row of the wrapped query as the page queries alias it. */
-interface QueryStockRow {
-  sku: unknown;
-  location_code: unknown;
-  on_hand: unknown;
-  reserved: unknown;
-  modified_at: unknown;
-  modified_at_raw: unknown;
-  not_for_sale: unknown;
-}
-
 export class ErpQueryStockSource implements StockSource {
   /** The query's columns in table form, for mapStockRow's messages. */
   private readonly labels: ErpTables;
@@ -90,7 +79,7 @@ export class ErpQueryStockSource implements StockSource {
       last === undefined
         ? []
         : await this.client.rows(
-            sql<QueryStockRow>`
+            sql<ErpStockRow>`
               select ${this.rowColumns()}
               from ${this.source()}
               where ${afterSku === null ? sql`${sku} is not null` : sql`${sku} > ${afterSku}`} and ${sku} <= ${last.sku}
@@ -126,11 +115,11 @@ export class ErpQueryStockSource implements StockSource {
     const last = changed.at(-1);
     if (last === undefined) return { levels: [], skus: [], rejected: [], nextCursor: null, resumeCursor: null };
     const skus = [...new Set(changed.map((row) => row.sku))];
-    const rows: QueryStockRow[] = [];
+    const rows: ErpStockRow[] = [];
     for (let start = 0; start < skus.length; start += IN_LIST_CHUNK) {
       rows.push(
         ...(await this.client.rows(
-          sql<QueryStockRow>`
+          sql<ErpStockRow>`
             select ${this.rowColumns()}
             from ${this.source()}
             where ${sku} in (${sql.join(skus.slice(start, start + IN_LIST_CHUNK))})
@@ -162,9 +151,18 @@ export class ErpQueryStockSource implements StockSource {
 
   private rowColumns(): RawBuilder<unknown> {
     const { notForSale, columns } = this.query;
+    // Aliased as the table source's rows (ErpStockRow), so both map through mapStockRow as read:
+    // the row's key is (sku, location), and every row of a query has its product and location.
+    const [sku, location] = [this.column('sku'), this.column('location')];
     return sql.join([
-      sql`${this.column('sku')} as sku`,
-      sql`${this.column('location')} as location_code`,
+      sql`${sku} as stock_key_0`,
+      sql`${location} as stock_key_1`,
+      sql`${sku} as product_id`,
+      sql`${location} as location_id`,
+      sql`1 as product_found`,
+      sql`1 as location_found`,
+      sql`${sku} as sku`,
+      sql`${location} as location_code`,
       sql`${this.column('onHand')} as on_hand`,
       sql`${this.column('reserved')} as reserved`,
       ...(columns.modifiedAt === undefined
@@ -180,7 +178,7 @@ export class ErpQueryStockSource implements StockSource {
    * Maps rows (ordered by SKU, then location) to levels. A SKU whose rows are bad, or whose
    * (SKU, location) appears twice, is left out of the page with its rows quarantined.
    */
-  private mapRows(rows: readonly QueryStockRow[], caseInsensitive: boolean, observedAt: string): Omit<StockPage, 'nextCursor' | 'resumeCursor'> & { rejected: RejectedRecord[] } {
+  private mapRows(rows: readonly ErpStockRow[], caseInsensitive: boolean, observedAt: string): Omit<StockPage, 'nextCursor' | 'resumeCursor'> & { rejected: RejectedRecord[] } {
     const levels: StockLevel[] = [];
     const rejected: RejectedRecord[] = [];
     const incomplete = new Set<string>();
@@ -188,7 +186,7 @@ export class ErpQueryStockSource implements StockSource {
     const skus = new Set<string>();
     const seen = new Map<string, string>();
     for (const row of rows) {
-      const result = mapStockRow(this.asStockRow(row), this.labels, observedAt);
+      const result = mapStockRow(row, this.labels, observedAt);
       if (!result.ok) {
         rejected.push(result.rejection);
         if (result.sku !== undefined) incomplete.add(result.sku);
@@ -224,28 +222,10 @@ export class ErpQueryStockSource implements StockSource {
     };
   }
 
-  private asStockRow(row: QueryStockRow): ErpStockRow {
-    return {
-      stock_key_0: row.sku,
-      stock_key_1: row.location_code,
-      product_id: row.sku,
-      location_id: row.location_code,
-      product_found: 1,
-      location_found: 1,
-      sku: row.sku,
-      location_code: row.location_code,
-      on_hand: row.on_hand,
-      reserved: row.reserved,
-      modified_at: row.modified_at,
-      modified_at_raw: row.modified_at_raw,
-      not_for_sale: row.not_for_sale,
-    };
-  }
-
   /** Rows the query returns without a SKU, as rejections (a full read's last page reports them). */
   private async rowsWithoutSku(): Promise<RejectedRecord[]> {
     const rows = await this.client.rows(
-      sql<QueryStockRow>`select ${this.rowColumns()} from ${this.source()} where ${this.column('sku')} is null ${this.client.anyRows(NULL_SKU_ROWS_REPORTED)}`,
+      sql<ErpStockRow>`select ${this.rowColumns()} from ${this.source()} where ${this.column('sku')} is null ${this.client.anyRows(NULL_SKU_ROWS_REPORTED)}`,
       { purpose: 'full read (rows of queries.stock without a SKU)' },
     );
     return rows.map((row) => ({
