@@ -519,7 +519,11 @@ export class KyselyStateStore implements StateStore {
     const openRows = (await open.execute()) as Array<{ id: number | string } & Record<typeof column, string>>;
     if (openRows.length <= values.length) {
       const idsByValue = new Map<string, number[]>();
-      for (const row of openRows) idsByValue.set(row[column], [...(idsByValue.get(row[column]) ?? []), Number(row.id)]);
+      for (const row of openRows) {
+        const ids = idsByValue.get(row[column]);
+        if (ids === undefined) idsByValue.set(row[column], [Number(row.id)]);
+        else ids.push(Number(row.id));
+      }
       const ids: number[] = [];
       if (idsByValue.size > 0) for (const value of values) ids.push(...(idsByValue.get(value) ?? []));
       return this.resolveQuarantine(ids);
