@@ -1,19 +1,10 @@
 /**
  * A real, throw-away PostgreSQL server for tests (DESIGN.md §6: "Databases and SFTP are real
- * servers, not simulators").
- *
- * Uses the Debian packages' `initdb`/`pg_ctl` (installing the `postgresql` package when missing,
- * which works as root on CI). Each call gets its own data directory and TCP port on loopback, so
- * test files running in parallel never share a server. PostgreSQL refuses to run as root: when
- * the tests run as root, the server runs as the `postgres` OS user.
+ * servers, not simulators"): the shared loopback server of sandbox/postgres-server.ts (Debian's
+ * packages, its own data directory and port per call) with the tests' database created in it.
  */
-import { APT_INSTALL_LOCK, chownToUser, findFreePort, withMachineLock } from '../../sandbox/local-machine';
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, writeFile, access } from 'node:fs/promises';
-import { constants as fsConstants, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import pg from 'pg';
+import { startLocalPostgres } from '../../sandbox/postgres-server';
 
 export interface PostgresTestServer {
   /** `postgresql://postgres@127.0.0.1:<port>/omnisync_test` (trust auth, no password). */
@@ -23,81 +14,16 @@ export interface PostgresTestServer {
 }
 
 const DATABASE_NAME = 'omnisync_test';
-const DEBIAN_POSTGRES_ROOT = '/usr/lib/postgresql';
-/** A port picked as free can be taken by a parallel test file before the server binds it. */
-const START_ATTEMPTS = 3;
-
-/** Servers still running in this process: stopped synchronously if the process exits without stop(). */
-const runningServers = new Map<string, { pgCtl: string; dataDir: string; runAs: string[] }>();
-let exitHookInstalled = false;
 
 export async function startPostgresTestServer(): Promise<PostgresTestServer> {
-  const binDir = await findOrInstallPostgres();
-  const runAs = process.getuid?.() === 0 ? ['runuser', '-u', 'postgres', '--'] : [];
-  const baseDir = await mkdtemp(join(tmpdir(), 'omnisync-pg-'));
-  const dataDir = join(baseDir, 'data');
-  const logFile = join(baseDir, 'server.log');
+  const server = await startLocalPostgres();
   try {
-    if (runAs.length > 0) await chownToUser(baseDir, 'postgres');
-    await run(runAs, join(binDir, 'initdb'), [
-      '-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync',
-    ]);
-    // Test settings: durability off (a crashed test server is thrown away anyway), socket in
-    // the private directory instead of /var/run/postgresql (which may not exist or be shared).
-    await writeFile(join(dataDir, 'postgresql.auto.conf'), [
-      "listen_addresses = '127.0.0.1'",
-      `unix_socket_directories = '${baseDir}'`,
-      'fsync = off',
-      'synchronous_commit = off',
-      'full_page_writes = off',
-      '',
-    ].join('\n'));
-    if (runAs.length > 0) await chownToUser(join(dataDir, 'postgresql.auto.conf'), 'postgres');
-
-    const pgCtl = join(binDir, 'pg_ctl');
-    const port = await startOnFreePort(runAs, pgCtl, dataDir, logFile);
-    runningServers.set(dataDir, { pgCtl, dataDir, runAs });
-    installExitHook();
-
-    const connectionString = `postgresql://postgres@127.0.0.1:${port}/${DATABASE_NAME}`;
-    await createDatabase(`postgresql://postgres@127.0.0.1:${port}/postgres`);
-
-    let stopped = false;
-    return {
-      connectionString,
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        runningServers.delete(dataDir);
-        try {
-          await run(runAs, pgCtl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '30']);
-        } finally {
-          await rm(baseDir, { recursive: true, force: true });
-        }
-      },
-    };
+    await createDatabase(server.adminConnectionString);
   } catch (err) {
-    const running = runningServers.get(dataDir);
-    if (running) stopSync(running);
-    runningServers.delete(dataDir);
-    await rm(baseDir, { recursive: true, force: true });
+    await server.stop();
     throw err;
   }
-}
-
-async function startOnFreePort(runAs: string[], pgCtl: string, dataDir: string, logFile: string): Promise<number> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await findFreePort();
-    try {
-      await run(runAs, pgCtl, ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port}`]);
-      return port;
-    } catch (err) {
-      const log = await readFile(logFile, 'utf8').catch(() => '');
-      const portTaken = /could not bind|address already in use/i.test(log);
-      if (portTaken && attempt < START_ATTEMPTS) continue;
-      throw new Error(`PostgreSQL test server did not start on port ${port}: ${(err as Error).message}\nserver log:\n${log.trim()}`);
-    }
-  }
+  return { connectionString: `postgresql://postgres@127.0.0.1:${server.port}/${DATABASE_NAME}`, stop: () => server.stop() };
 }
 
 async function createDatabase(adminConnectionString: string): Promise<void> {
@@ -110,71 +36,4 @@ async function createDatabase(adminConnectionString: string): Promise<void> {
   } finally {
     await client.end().catch(() => undefined);
   }
-}
-
-/** The newest PostgreSQL under /usr/lib/postgresql/<major>/bin, installed with apt when absent. */
-async function findOrInstallPostgres(): Promise<string> {
-  const found = await findPostgresBinDir();
-  if (found) return found;
-  await withMachineLock(APT_INSTALL_LOCK, async () => {
-    if (await findPostgresBinDir()) return; // another test file installed it meanwhile
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    await run([], 'apt-get', ['update', '-qq'], env);
-    await run([], 'apt-get', ['install', '-y', '-qq', 'postgresql'], env);
-  });
-  const installed = await findPostgresBinDir();
-  if (!installed) throw new Error(`PostgreSQL test server: apt-get installed "postgresql" but no initdb/pg_ctl under ${DEBIAN_POSTGRES_ROOT}/*/bin`);
-  return installed;
-}
-
-async function findPostgresBinDir(): Promise<string | undefined> {
-  const majors = await readdir(DEBIAN_POSTGRES_ROOT).catch(() => [] as string[]);
-  const newestFirst = majors.filter((name) => /^\d+(\.\d+)?$/.test(name)).sort((a, b) => Number(b) - Number(a));
-  for (const major of newestFirst) {
-    const binDir = join(DEBIAN_POSTGRES_ROOT, major, 'bin');
-    const usable = await Promise.all(['initdb', 'pg_ctl'].map((tool) => access(join(binDir, tool), fsConstants.X_OK).then(() => true, () => false)));
-    if (usable.every(Boolean)) return binDir;
-  }
-  return undefined;
-}
-
-
-
-
-/** Runs a command (optionally as another user); rejects with the command line and its stderr. */
-function run(runAs: string[], command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  const commandLine = [...runAs, command, ...args];
-  const file = commandLine[0] ?? command;
-  const fileArgs = commandLine.slice(1);
-  return new Promise((resolve, reject) => {
-    // cwd: the postgres user may not be allowed into the test's working directory.
-    execFile(file, fileArgs, { env: env ?? process.env, cwd: tmpdir(), maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) {
-        reject(new Error(`\`${[file, ...fileArgs].join(' ')}\` failed (${err.code ?? err.signal ?? 'error'}): ${String(stderr).trim() || err.message}`));
-      } else {
-        resolve(String(stdout));
-      }
-    });
-  });
-}
-
-function stopSync(server: { pgCtl: string; dataDir: string; runAs: string[] }): void {
-  const commandLine = [...server.runAs, server.pgCtl, 'stop', '-D', server.dataDir, '-m', 'immediate', '-w'];
-  try {
-    execFileSync(commandLine[0] ?? server.pgCtl, commandLine.slice(1), { stdio: 'ignore', cwd: tmpdir() });
-  } catch {
-    // Already stopped or never started: nothing to clean up.
-  }
-}
-
-/** A test process that dies without calling stop() must not leave servers running. */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const server of runningServers.values()) {
-      stopSync(server);
-      rmSync(dirname(server.dataDir), { recursive: true, force: true });
-    }
-  });
 }
