@@ -17,6 +17,7 @@ import type { LoadedConfig } from './config/load';
 import { openStateStore } from './state/kysely-store';
 import type { StateStore } from './state/store';
 import { temporalLoggerFor } from './observability/logger';
+import { dataConverterOf } from './temporal/payload-codec';
 
 export interface HubWorkerOptions {
   config: LoadedConfig;
@@ -108,6 +109,9 @@ export async function createHubWorkers(options: HubWorkerOptions): Promise<HubWo
   const pool = new ConnectorPool(config, store, logger);
   const activities = createSyncActivities({ config, store, connectors: pool, logger });
   const namespace = config.temporal.namespace;
+  // Payload encryption (temporal.encryption): every payload of every queue, workflows and activities.
+  const dataConverter = dataConverterOf(config.temporal);
+  const encryption = dataConverter === undefined ? {} : { dataConverter };
 
   const served = servedTaskQueues(config, options.serve);
   const workers = new Map<string, Worker>();
@@ -117,6 +121,7 @@ export async function createHubWorkers(options: HubWorkerOptions): Promise<HubWo
       await Worker.create({
         connection,
         namespace,
+        ...encryption,
         taskQueue: config.temporal.taskQueue,
         // Bundled here rather than by Worker.create, whose webpack statistics would fill the log.
         workflowBundle: options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger((line) => logger.warn(line)) })),
@@ -145,6 +150,7 @@ export async function createHubWorkers(options: HubWorkerOptions): Promise<HubWo
       await Worker.create({
         connection,
         namespace,
+        ...encryption,
         taskQueue,
         activities,
         maxConcurrentActivityTaskExecutions: 8,

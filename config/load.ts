@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { ConnectorEntry, OmnisyncConfig, SyncConfig } from './schema';
 import { joinPath, resolveReferences, resolveString, valueAtPath, type ReferenceContext } from './references';
-import { TOP_LEVEL_SECRETS, inlineSecretProblem, secretFormOf, secretParts, type SecretForm } from './secrets';
+import { TOP_LEVEL_SECRETS, inlineSecretProblem, secretFormOf, secretParts, type SecretField, type SecretForm } from './secrets';
 import type { StockMapping } from '../core/stock-mapping';
 import type { PriceMapping } from '../core/entities/price';
 import { ENTITIES, entitySpec, type EntityName } from '../core/entities';
@@ -170,7 +170,8 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
   const secretValues: string[] = [];
 
   // Secrets are checked on the text as written (before resolution): a literal secret is refused.
-  for (const secret of TOP_LEVEL_SECRETS) {
+  const topLevelSecrets = [...TOP_LEVEL_SECRETS, ...encryptionSecrets(raw)];
+  for (const secret of topLevelSecrets) {
     const problem = inlineSecretProblem(valueAtPath(raw, secret.path), secret.path, secret.form);
     if (problem !== undefined) report(problem);
   }
@@ -248,14 +249,14 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
     top.stateStore.driver === 'sqlite'
       ? { driver: 'sqlite', file: absolutePath(top.stateStore.file) }
       : { driver: 'postgres', connectionString: top.stateStore.connectionString, schema: top.stateStore.schema };
-  for (const secret of TOP_LEVEL_SECRETS) {
+  for (const secret of topLevelSecrets) {
     secretValues.push(...resolvedSecretValues(valueAtPath(raw, secret.path), valueAtPath(top, secret.path), secret.form, context));
   }
   return {
     file: display,
     baseDir,
     dataDir: absolutePath(top.dataDir),
-    temporal: top.temporal,
+    temporal: withTlsFilesResolved(top.temporal, absolutePath),
     stateStore,
     logging: top.logging,
     sandbox: top.sandbox
@@ -272,6 +273,26 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
 function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
+/** The temporal section with its TLS files relative to the config file's folder, as ${file:…} is. */
+function withTlsFilesResolved(temporal: LoadedConfig['temporal'], absolutePath: (path: string) => string): LoadedConfig['temporal'] {
+  if (temporal.tls === undefined) return temporal;
+  const tls = { ...temporal.tls };
+  for (const key of ['serverRootCaCertFile', 'clientCertFile', 'clientKeyFile'] as const) {
+    const file = tls[key];
+    if (file !== undefined) tls[key] = absolutePath(file);
+  }
+  return { ...temporal, tls };
+}
+
+/** The payload keys and the codec endpoint's token (temporal.encryption): secrets, by reference only. */
+function encryptionSecrets(raw: unknown): SecretField[] {
+  const keys = valueAtPath(raw, 'temporal.encryption.keys');
+  return [
+    ...(isRecord(keys) ? Object.keys(keys).map((id) => ({ path: `temporal.encryption.keys.${id}`, form: 'whole' as const })) : []),
+    { path: 'temporal.encryption.codecServer.token', form: 'whole' },
+  ];
+}
+
 
 /** A sync's field when it passes its own schema (defaults applied), else undefined. */
 function fieldOf<K extends keyof typeof SyncConfig.shape>(sync: Record<string, unknown>, key: K): z.output<(typeof SyncConfig.shape)[K]> | undefined {

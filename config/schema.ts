@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { cronProblem } from './cron';
+import { containsReference } from './references';
 import { ENTITY_NAMES, type EntityName } from '../core/entities';
 
 /** A 5-field cron expression or macro, checked completely as Temporal will read it (config/cron.ts). */
@@ -60,20 +61,109 @@ export const ConnectorEntry = z.strictObject({
   config: z.unknown(),
 });
 
+/** A payload key's id, as payloads carry it in their `encryption-key-id` metadata. */
+const PAYLOAD_KEY_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const PAYLOAD_KEY_ID_MESSAGE = 'expected a key id of letters, digits, "_" and "-" (e.g. 2026-01)';
+
+/** Bytes of an AES-256 key. */
+export const PAYLOAD_KEY_BYTES = 32;
+
+/**
+ * A payload key as written (resolved): 64 hex digits, or standard base64 of 32 bytes (44
+ * characters with its "=", as `openssl rand -base64 32` prints it). Undefined when it is neither.
+ */
+export function decodePayloadKey(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  if (/^[A-Za-z0-9+/]{43}=?$/.test(trimmed)) {
+    const key = Buffer.from(trimmed, 'base64');
+    if (key.length === PAYLOAD_KEY_BYTES) return key;
+  }
+  return undefined;
+}
+
+/** Why a payload key as written is not a 32-byte key; never quotes the key. */
+export function payloadKeyProblem(text: string): string | undefined {
+  if (decodePayloadKey(text) !== undefined) return undefined;
+  const trimmed = text.trim();
+  const what = /^[0-9a-fA-F]+$/.test(trimmed) && trimmed.length % 2 === 0
+    ? `it is ${trimmed.length} hex digits (${trimmed.length / 2} bytes)`
+    : /^[A-Za-z0-9+/]+={0,2}$/.test(trimmed)
+      ? `it is base64 of ${Buffer.from(trimmed, 'base64').length} bytes`
+      : `it is ${trimmed.length} characters, neither hex nor base64`;
+  return `expected a ${PAYLOAD_KEY_BYTES}-byte key (AES-256), written as 64 hex digits or as 44 base64 characters (e.g. from \`openssl rand -base64 32\`); ${what}`;
+}
+
 export const TemporalConfig = z.strictObject({
   /** host:port of the Temporal frontend. Default 127.0.0.1:7233. */
   address: z.string().min(1).default('127.0.0.1:7233'),
   namespace: z.string().min(1).default('default'),
   /** Task queue of the hub's workflows and hub activities. Default "omnisync". */
   taskQueue: z.string().min(1).default('omnisync'),
-  /** Temporal Cloud API key (secret: by reference only). */
+  /** Temporal Cloud API key (secret: by reference only). Turns TLS on. */
   apiKey: z.string().optional(),
+  /**
+   * TLS to the frontend (PEM files, relative to the config file). Present (even empty): TLS,
+   * the server checked against the system's CAs or `serverRootCaCertFile`.
+   */
   tls: z
     .strictObject({
-      /** Client certificate and key for mTLS (PEM files). */
-      clientCertFile: z.string().optional(),
-      clientKeyFile: z.string().optional(),
-      serverNameOverride: z.string().optional(),
+      /** The CA that signed the server's certificate (a private CA); default: the system's CAs. */
+      serverRootCaCertFile: z.string().min(1).optional(),
+      /** Client certificate and key for mTLS; both or neither. */
+      clientCertFile: z.string().min(1).optional(),
+      clientKeyFile: z.string().min(1).optional(),
+      /** The name the server's certificate is checked against, when not the address's host. */
+      serverNameOverride: z.string().min(1).optional(),
+    })
+    .superRefine((tls, ctx) => {
+      if ((tls.clientCertFile === undefined) !== (tls.clientKeyFile === undefined)) {
+        const missing = tls.clientCertFile === undefined ? 'clientCertFile' : 'clientKeyFile';
+        ctx.addIssue({ code: 'custom', path: [missing], message: 'mTLS needs both clientCertFile and clientKeyFile; only one is set', input: undefined });
+      }
+    })
+    .optional(),
+  /**
+   * Accept a connection without TLS (and without an API key) to an address that is not
+   * loopback. Default false: the namespace's workflow data would cross the network in the clear.
+   */
+  allowPlaintext: z.boolean().default(false),
+  /** Encryption of every workflow and activity payload (temporal/payload-codec.ts). */
+  encryption: z
+    .strictObject({
+      /** The key new payloads are encrypted with. */
+      activeKeyId: z.string().regex(PAYLOAD_KEY_ID, PAYLOAD_KEY_ID_MESSAGE),
+      /** Key id → key (secret: by reference only): 32 bytes as 64 hex digits or base64. Old keys stay for decoding. */
+      keys: z.record(z.string().regex(PAYLOAD_KEY_ID, PAYLOAD_KEY_ID_MESSAGE), z.string().min(1)),
+      /** The remote codec endpoint for the Temporal Web UI (`omnisync codec-server`, `omnisync dev`). */
+      codecServer: z
+        .strictObject({
+          /** Interface to listen on. Default 127.0.0.1. */
+          host: z.string().min(1).default('127.0.0.1'),
+          /** Default 8234; 0 picks a free port. */
+          port: z.number().int().min(0).max(65535).default(8234),
+          /** Bearer token a caller must present (secret: by reference only). */
+          token: z.string().min(1),
+          /** Origins of the Web UIs allowed to call it from a browser (CORS), e.g. https://temporal.example.com. */
+          corsOrigins: z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'expected an origin such as https://temporal.example.com (scheme, host and port, no path)')).default([]),
+        })
+        .optional(),
+    })
+    .superRefine((encryption, ctx) => {
+      for (const [id, text] of Object.entries(encryption.keys)) {
+        // An unresolved reference is reported by the loader already.
+        if (containsReference(text)) continue;
+        const problem = payloadKeyProblem(text);
+        if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['keys', id], message: problem, input: undefined });
+      }
+      if (!Object.hasOwn(encryption.keys, encryption.activeKeyId)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['activeKeyId'],
+          message: `"${encryption.activeKeyId}" is not one of temporal.encryption.keys (${Object.keys(encryption.keys).join(', ') || 'none'})`,
+          input: undefined,
+        });
+      }
     })
     .optional(),
   /** The embedded dev server used by `omnisync dev`. */
