@@ -14,6 +14,7 @@ import type { CrosswalkStore, RejectedRecord, StockCursor, StockLevel, StockRead
 import type { StockWriteLimits } from '../core/stock-limits';
 import type { Money } from '../core/money';
 import type { PriceListEntry } from '../core/price-rules';
+import type { ConnectorMetrics } from '../observability/metrics';
 
 export type { RejectedRecord, StockCursor, StockReadMode, StockUpdate, StockUpdateKey } from '../core/model';
 
@@ -217,6 +218,8 @@ export interface ConnectorDeps {
   crosswalk: CrosswalkStore;
   /** Resolves relative file paths in config (e.g. a SQLite file) against the config's folder. */
   baseDir: string;
+  /** Where the instance reports its API cost and rate-limit waits (the worker's metrics). Optional. */
+  metrics?: ConnectorMetrics;
 }
 
 /**

@@ -7,6 +7,7 @@ import type { Capability, ConnectorInstance, OperationTypes } from './contract';
 import type { LoadedConfig } from '../config/load';
 import type { StateStore } from '../state/store';
 import { configError } from '../core/errors';
+import { NO_METRICS, type OmnisyncMetrics } from '../observability/metrics';
 
 export class ConnectorPool {
   private readonly instances = new Map<string, ConnectorInstance>();
@@ -15,6 +16,7 @@ export class ConnectorPool {
     private readonly config: Pick<LoadedConfig, 'connectors' | 'baseDir'>,
     private readonly store: StateStore,
     private readonly logger: Logger,
+    private readonly metrics: OmnisyncMetrics = NO_METRICS,
   ) {}
 
   get(id: string): ConnectorInstance {
@@ -27,6 +29,7 @@ export class ConnectorPool {
       logger: this.logger.child({ connector: id }),
       crosswalk: this.store.crosswalk(id),
       baseDir: this.config.baseDir,
+      metrics: this.metrics.connector(id),
     });
     this.instances.set(id, instance);
     return instance;

@@ -18,7 +18,8 @@ import {
   transientError,
   validationError,
 } from '../../core/errors';
-import { CostPacer, type PacerClock, systemClock } from './cost-pacer';
+import { CostPacer, clockReportingWaits, type PacerClock, systemClock } from './cost-pacer';
+import type { ConnectorMetrics } from '../../observability/metrics';
 
 const ThrottleStatusSchema = z.object({
   maximumAvailable: z.number(),
@@ -63,6 +64,8 @@ export interface ShopifyClientOptions {
   /** Quick in-activity retries of a transient failure before Temporal's retry takes over. Default 2. */
   transientRetries?: number;
   clock?: PacerClock;
+  /** Where points charged, the bucket's state and rate-limit waits are reported. Optional. */
+  metrics?: ConnectorMetrics;
 }
 
 export class ShopifyGraphqlClient {
@@ -72,7 +75,9 @@ export class ShopifyGraphqlClient {
 
   constructor(private readonly options: ShopifyClientOptions) {
     this.clock = options.clock ?? systemClock;
-    this.pacer = new CostPacer({ restoreRate: options.restoreRate, bucketSize: options.bucketSize }, this.clock);
+    const { metrics } = options;
+    const pacerClock = metrics === undefined ? this.clock : clockReportingWaits(this.clock, (ms) => metrics.rateLimitWait('pacer', ms));
+    this.pacer = new CostPacer({ restoreRate: options.restoreRate, bucketSize: options.bucketSize }, pacerClock);
     this.http = axios.create({
       baseURL: `${options.shopUrl.replace(/\/$/, '')}/admin/api/${options.apiVersion}`,
       timeout: options.timeoutMs,
@@ -116,6 +121,8 @@ export class ShopifyGraphqlClient {
       if (cost) {
         this.pacer.refund(requestedCost - (cost.actualQueryCost ?? 0));
         this.pacer.observe(cost.throttleStatus);
+        const { currentlyAvailable, maximumAvailable, restoreRate } = cost.throttleStatus;
+        this.options.metrics?.costCharged(cost.actualQueryCost ?? 0, { available: currentlyAvailable, capacity: maximumAvailable, restorePerSecond: restoreRate });
       }
       const errors = Array.isArray(body.errors) ? body.errors : [];
       const throttled = errors.find((e) => e.extensions?.code === 'THROTTLED');
@@ -124,6 +131,7 @@ export class ShopifyGraphqlClient {
         if (throttledWaits >= maxWaits) {
           throw rateLimitedError(`shopify ${this.options.connectorId}: ${operation} throttled ${throttledWaits + 1} times in a row`, waitMs);
         }
+        this.options.metrics?.rateLimitWait('throttled', waitMs);
         this.options.logger.debug({ connector: this.options.connectorId, operation, waitMs }, 'shopify throttled, waiting for the bucket');
         await this.clock.sleep(waitMs);
         continue;
@@ -162,7 +170,11 @@ export class ShopifyGraphqlClient {
       const detail = typeof response.data === 'string' ? response.data.slice(0, 200) : JSON.stringify(response.data ?? '').slice(0, 200);
       const kind = kindForHttpStatus(status);
       const message = `${label} failed with HTTP ${status}: ${detail}`;
-      if (kind === 'rate-limited') throw rateLimitedError(message, parseRetryAfter(response.headers['retry-after'] as string | undefined) ?? 1000, status);
+      if (kind === 'rate-limited') {
+        const retryAfterMs = parseRetryAfter(response.headers['retry-after'] as string | undefined) ?? 1000;
+        this.options.metrics?.rateLimitWait('http_429', retryAfterMs);
+        throw rateLimitedError(message, retryAfterMs, status);
+      }
       if (kind === 'auth') throw authError(`${label} was refused (HTTP ${status}): check the access token and its scopes`, status);
       throw new OmnisyncError(kind, message, { status });
     }

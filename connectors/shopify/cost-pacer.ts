@@ -25,6 +25,24 @@ export const systemClock: PacerClock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+/**
+ * The clock a pacer waits on, telling `waited` how long each of its waits lasted (metrics): the
+ * pacer's only waits are for points, so every one is time a call was held back by our own model.
+ */
+export function clockReportingWaits(clock: PacerClock, waited: (ms: number) => void): PacerClock {
+  return {
+    now: () => clock.now(),
+    sleep: async (...args: Parameters<PacerClock['sleep']>) => {
+      const started = clock.now();
+      try {
+        await clock.sleep(...args);
+      } finally {
+        waited(Math.max(0, clock.now() - started));
+      }
+    },
+  };
+}
+
 export class CostPacer {
   private available: number;
   private updatedAt: number;

@@ -82,6 +82,7 @@ export const shopifyManifest = defineConnector({
       bucketSize: bucketSizeOf(config),
       timeoutMs: config.timeoutMs,
       logger: deps.logger,
+      ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
     }),
   async check(client) {
     const data = await client.request('check', SHOP_QUERY, {}, SHOP_QUERY_COST, CheckData);
