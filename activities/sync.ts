@@ -8,6 +8,7 @@
  * so the Temporal UI says what each one does and recorded stock histories keep their names.
  */
 import { Context } from '@temporalio/activity';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { Logger } from 'pino';
 import { toApplicationFailure } from '../core/errors';
 import { connectorTaskQueue } from '../core/task-queues';
@@ -17,9 +18,10 @@ import type { LoadedConfig, LoadedSync } from '../config/load';
 import type { StateStore } from '../state/store';
 import { engineOf, findSyncOf, type EngineDeps } from '../engine';
 import { stagePage, type StagePageResult } from '../engine/stage';
-import { pushBatch, rejectHeldItems, type PushBatchInput, type PushBatchResult } from '../engine/push';
+import { pushBatch, rejectHeldItems, type PushBatchInput, type PushBatchResult, type PushProgress } from '../engine/push';
 import { guardPriceRun, type RunGuardInput, type RunGuardResult } from '../engine/guard';
 import { nextCronTime } from '../config/cron';
+import { NO_METRICS, type OmnisyncMetrics } from '../observability/metrics';
 
 export type { StagePageResult } from '../engine/stage';
 export type { PushBatchInput, PushBatchResult } from '../engine/push';
@@ -35,6 +37,8 @@ export interface SyncActivityDeps {
    * pruned. Default STAGED_BATCH_RETENTION_MS.
    */
   stagedBatchRetentionMs?: number;
+  /** Where the activities record what they did (observability/metrics.ts). Default: nowhere. */
+  metrics?: OmnisyncMetrics;
 }
 
 /** Finished staged batches are kept a week: long enough to investigate a week-old push. */
@@ -123,11 +127,12 @@ async function heartbeating<T>(details: () => unknown, body: () => Promise<T>): 
   }
 }
 
-/** Runs an activity body, converting errors to typed ApplicationFailures. */
-async function typed<T>(body: () => Promise<T>): Promise<T> {
+/** Runs an activity body, converting errors to typed ApplicationFailures; `failed` sees the error first. */
+async function typed<T>(body: () => Promise<T>, failed?: (err: unknown) => void): Promise<T> {
   try {
     return await body();
   } catch (err) {
+    failed?.(err);
     throw toApplicationFailure(err);
   }
 }
@@ -155,10 +160,14 @@ function entityActivities(deps: SyncActivityDeps, entity: EntityName, pruneNowAn
   const engine = engineOf(entity);
   const engineDeps: EngineDeps = deps;
   const syncOf = (name: string): LoadedSync => findSyncOf(config, name, entity);
+  const metrics = deps.metrics ?? NO_METRICS;
+  /** Counts a failed attempt of `activity` (a role) working on `connector` ('' for the hub's own). */
+  const failed = (activity: string, syncName: string, connector: string) => (err: unknown) => metrics.activityFailed({ sync: syncName, entity, activity, connector }, err);
   return {
     plan: (input) =>
       typed(async () => {
         const sync = syncOf(input.syncName);
+        if (metrics.recordsScheduleLag) await recordScheduleLag(metrics, sync, input.mode, deps.logger);
         await pruneNowAndThen();
         // Rows of a store upgraded from the stock-only snapshot (migration 0005) become this sync's.
         const adopted = await store.adoptLegacySnapshot(sync.name, entity, sync.targets);
@@ -182,23 +191,71 @@ function entityActivities(deps: SyncActivityDeps, entity: EntityName, pruneNowAn
           plan.nextScheduledRunAt = cron === undefined ? null : (nextCronTime(cron, new Date())?.toISOString() ?? null);
         }
         return plan;
-      }),
-    stage: (input) => typed(() => heartbeating(() => ({ batchId: input.batchId }), () => stagePage(engineDeps, engine, syncOf(input.syncName), input))),
+      }, failed('plan', input.syncName, '')),
+    stage: (input) => {
+      const source = config.syncs.get(input.syncName)?.source ?? '';
+      return typed(
+        () =>
+          heartbeating(
+            () => ({ batchId: input.batchId }),
+            async () => {
+              const sync = syncOf(input.syncName);
+              const result = await stagePage(engineDeps, engine, sync, input);
+              metrics.pageStaged({ sync: sync.name, entity, source: sync.source }, result);
+              return result;
+            },
+          ),
+        failed('stage', input.syncName, source),
+      );
+    },
     push: (input) => {
-      const progress = { pushed: 0, failed: 0 };
+      const progress: PushProgress = { pushed: 0, failed: 0 };
       // Cancelled (the run was cancelled, or this worker is shutting down past its grace time):
       // the push stops taking new calls, and what was confirmed stays recorded for the retry.
       const { cancellationSignal } = Context.current();
-      return typed(() => heartbeating(() => progress, () => pushBatch(engineDeps, engine, syncOf(input.syncName), input, progress, cancellationSignal)));
+      // What this attempt did is counted however it ends: a failed attempt's confirmed items
+      // were written, and its retry pushes (and counts) only what is left.
+      const counted = () => metrics.pushAttempted({ sync: input.syncName, entity, target: input.target }, progress);
+      return typed(
+        () => heartbeating(() => progress, () => pushBatch(engineDeps, engine, syncOf(input.syncName), input, progress, cancellationSignal)).finally(counted),
+        failed('push', input.syncName, input.target),
+      );
     },
-    commit: (input) => typed(() => store.saveCursor(input.syncName, input.mode, input.cursor)),
+    commit: (input) => typed(() => store.saveCursor(input.syncName, input.mode, input.cursor), failed('commit', input.syncName, '')),
     guardRun: (input) =>
       typed(async () => {
         const sync = syncOf(input.syncName);
         return sync.entity === 'price' ? guardPriceRun(engineDeps, sync, input) : {};
-      }),
-    rejectHeld: (input) => typed(() => rejectHeldItems(engineDeps, input)),
+      }, failed('guardRun', input.syncName, '')),
+    rejectHeld: (input) => typed(() => rejectHeldItems(engineDeps, input), failed('rejectHeld', input.syncName, input.target)),
   };
+}
+
+/** Set by Temporal on the runs a schedule starts: the time the schedule meant the run to start. */
+const TEMPORAL_SCHEDULED_START_TIME = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
+
+/**
+ * Records how late a run a schedule started took its first step: from the time the schedule
+ * meant it to start (Temporal's TemporalScheduledStartTime) to when the run scheduled this plan
+ * activity, so a run that waited for a worker counts as late too. Runs started by hand have no
+ * scheduled time; a run that continued as new (a price run waking for a promotion) carries its
+ * chain's and is not the schedule's start. Looked up once per run (the plan's first attempt); a
+ * failed lookup costs the run nothing but the sample.
+ */
+async function recordScheduleLag(metrics: OmnisyncMetrics, sync: LoadedSync, mode: SyncMode, logger: Logger): Promise<void> {
+  try {
+    const { info, client } = Context.current();
+    if (info.attempt !== 1 || info.workflowExecution === undefined) return;
+    const { workflowId, runId } = info.workflowExecution;
+    const description = await client.workflow.getHandle(workflowId, runId).describe();
+    const scheduledAt = description.typedSearchAttributes.get(TEMPORAL_SCHEDULED_START_TIME);
+    if (scheduledAt === undefined) return;
+    const firstRunId = description.raw.workflowExecutionInfo?.firstRunId;
+    if (firstRunId && firstRunId !== runId) return;
+    metrics.scheduleLag({ sync: sync.name, entity: sync.entity, mode }, (info.scheduledTimestampMs - scheduledAt.getTime()) / 1000);
+  } catch (err) {
+    logger.debug({ syncName: sync.name, err: (err as Error).message }, 'schedule lag not recorded');
+  }
 }
 
 /**

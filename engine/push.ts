@@ -27,6 +27,11 @@ export interface PushBatchResult {
   failed: number;
 }
 
+/** What a push attempt did so far (heartbeat details, metrics): also its failures by quarantine category. */
+export interface PushProgress extends PushBatchResult {
+  failedByCategory?: Record<string, number>;
+}
+
 /** Reason recorded for held items an operator rejected (or that lapsed). */
 export const REJECTED_BY_OPERATOR = 'held by the guard and rejected by an operator; nothing pushed';
 
@@ -39,7 +44,7 @@ export async function pushBatch(
   engine: EntityEngine,
   sync: LoadedSync,
   input: PushBatchInput,
-  progress: PushBatchResult,
+  progress: PushProgress,
   signal?: AbortSignal,
 ): Promise<PushBatchResult> {
   const { store } = deps;
@@ -79,7 +84,7 @@ export async function pushBatch(
           recordKey: engine.recordKey(item, input.target),
           reason: message,
           kind,
-          category: kind === 'unmappable' ? QUARANTINE_CATEGORY.unknownToTarget : QUARANTINE_CATEGORY.refusedByTarget,
+          category: quarantineCategoryOf(kind),
           subject: item.key,
           target: input.target,
           payload: engine.payloadOf(item, input.target),
@@ -90,6 +95,10 @@ export async function pushBatch(
     for (const item of ok) synced.push(engine.recordKey(item, input.target));
     progress.pushed += ok.length;
     progress.failed += bad.length;
+    for (const { kind } of bad) {
+      const category = quarantineCategoryOf(kind);
+      progress.failedByCategory = { ...progress.failedByCategory, [category]: (progress.failedByCategory?.[category] ?? 0) + 1 };
+    }
   };
   // A small pool of lanes; the first failure stops lanes from taking new chunks, and the
   // chunks already confirmed stay recorded for the retry.
@@ -113,6 +122,11 @@ export async function pushBatch(
   // attempt did: an attempt after a crash or a lost completion finds little or nothing left.
   if (batch.recorded === 0) return { pushed: progress.pushed, failed: progress.failed };
   return store.batchOutcomeCounts(input.batchId, input.target);
+}
+
+/** The quarantine category of an item the target refused, by the kind of its failure. */
+function quarantineCategoryOf(kind: string): string {
+  return kind === 'unmappable' ? QUARANTINE_CATEGORY.unknownToTarget : QUARANTINE_CATEGORY.refusedByTarget;
 }
 
 /** Reason recorded for the pending items of a run the guard held as a whole and an operator rejected. */

@@ -11,6 +11,11 @@ export interface StagePageResult {
   recordsRead: number;
   /** Changes staged, per target id (held ones included). */
   changedByTarget: Record<string, number>;
+  /**
+   * Records whose values at each target equal the last pushed ones, per target id (metrics).
+   * Absent in results recorded before it.
+   */
+  unchangedByTarget?: Record<string, number>;
   /** Changes staged but held by the entity's guard, per target id. Absent when none. */
   heldByTarget?: Record<string, number>;
   quarantined: number;
@@ -48,9 +53,12 @@ export async function stagePage(deps: EngineDeps, engine: EntityEngine, sync: Lo
     const held = items.filter((item) => item.held !== undefined).length;
     if (held > 0) heldByTarget[target] = held;
   }
+  const unchangedByTarget: Record<string, number> = {};
+  for (const target of plan.changesByTarget.keys()) unchangedByTarget[target] = plan.cleanSubjects.get(target)?.length ?? 0;
   return {
     recordsRead: plan.recordsRead,
     changedByTarget,
+    unchangedByTarget,
     ...(Object.keys(heldByTarget).length > 0 ? { heldByTarget } : {}),
     quarantined: plan.quarantine.length,
     ...(plan.quarantine.length > 0 ? { quarantinedByCategory: countByCategory(plan.quarantine) } : {}),
