@@ -17,6 +17,8 @@ import type { LoadedConfig } from './config/load';
 import { openStateStore } from './state/kysely-store';
 import type { StateStore } from './state/store';
 import { temporalLoggerFor } from './observability/logger';
+import { createMetrics, NO_METRICS, type OmnisyncMetrics } from './observability/metrics';
+import { freeLoopbackPort, startMetricsEndpoint, type MetricsEndpoint } from './observability/metrics-server';
 import { dataConverterOf } from './temporal/payload-codec';
 
 export interface HubWorkerOptions {
@@ -32,6 +34,8 @@ export interface HubWorkerOptions {
    * connector ids. Default: everything the config uses.
    */
   serve?: readonly string[];
+  /** Where activities and connectors record metrics (see startWorkerMetrics). Default: nowhere. */
+  metrics?: OmnisyncMetrics;
 }
 
 /** What `--serve` calls the hub's own task queue (workflows and hub activities). */
@@ -73,16 +77,58 @@ const SERVER_RATE_HEADROOM = 1.5;
 
 let runtimeInstalled = false;
 
-/** Routes the Temporal SDK's logs (runtime, workflow, activity) into our logger. Once per process. */
-export function installTemporalRuntime(logger: Logger): void {
-  if (runtimeInstalled) return;
+/**
+ * Routes the Temporal SDK's logs (runtime, workflow, activity) into our logger. Once per process.
+ * With `sdkMetricsAddress` (host:port), the SDK's native core also exports its metrics there in
+ * Prometheus format. Returns whether this call installed the runtime (and so the exporter).
+ */
+export function installTemporalRuntime(logger: Logger, sdkMetricsAddress?: string): boolean {
+  if (runtimeInstalled) return false;
   runtimeInstalled = true;
   try {
-    Runtime.install({ logger: temporalLoggerFor(logger), telemetryOptions: { logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} } } });
+    Runtime.install({
+      logger: temporalLoggerFor(logger),
+      telemetryOptions: {
+        logging: { filter: { core: 'WARN', other: 'WARN' }, forward: {} },
+        ...(sdkMetricsAddress === undefined ? {} : { metrics: { prometheus: { bindAddress: sdkMetricsAddress } } }),
+      },
+    });
+    return true;
   } catch (err) {
     // A test harness may have installed the runtime already; its logger then stays in place.
     logger.debug({ err: (err as Error).message }, 'temporal runtime already installed');
+    return false;
   }
+}
+
+/** The worker's metrics and the endpoint serving them (config `metrics:`). */
+export interface WorkerMetrics {
+  metrics: OmnisyncMetrics;
+  endpoint: MetricsEndpoint;
+}
+
+/**
+ * Installs the Temporal runtime with its Prometheus exporter on a free loopback port, and starts
+ * omnisync's endpoint, whose /metrics serves a registry of this worker's own followed by the
+ * SDK's. Call instead of installTemporalRuntime, before the first connection. A runtime that was
+ * installed already (a test harness) has no exporter: the endpoint then serves omnisync's alone.
+ */
+export async function startWorkerMetrics(settings: { host: string; port: number; anyPortIfTaken?: boolean }, logger: Logger): Promise<WorkerMetrics> {
+  const sdkAddress = `127.0.0.1:${await freeLoopbackPort()}`;
+  const sdkExporting = installTemporalRuntime(logger, sdkAddress);
+  const metrics = createMetrics();
+  const start = (port: number) =>
+    startMetricsEndpoint({ host: settings.host, port, registry: metrics.registry, ...(sdkExporting ? { sdkMetricsUrl: `http://${sdkAddress}/metrics` } : {}), logger });
+  let endpoint: MetricsEndpoint;
+  try {
+    endpoint = await start(settings.port);
+  } catch (err) {
+    // `omnisync dev`'s default port may be taken (a second checkout, another exporter): any port then.
+    if (settings.anyPortIfTaken !== true || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    endpoint = await start(0);
+  }
+  logger.info({ url: endpoint.url, temporalSdkMetrics: sdkExporting }, 'metrics endpoint');
+  return { metrics, endpoint };
 }
 
 /** Remote calls one activity of this connector makes at most, over every sync that uses it. */
@@ -106,8 +152,9 @@ export async function createHubWorkers(options: HubWorkerOptions): Promise<HubWo
   const store = options.store ?? openStateStore(config.stateStore);
   const ownsStore = options.store === undefined;
   await store.migrate();
-  const pool = new ConnectorPool(config, store, logger);
-  const activities = createSyncActivities({ config, store, connectors: pool, logger });
+  const metrics = options.metrics ?? NO_METRICS;
+  const pool = new ConnectorPool(config, store, logger, metrics);
+  const activities = createSyncActivities({ config, store, connectors: pool, logger, metrics });
   const namespace = config.temporal.namespace;
   // Payload encryption (temporal.encryption): every payload of every queue, workflows and activities.
   const dataConverter = dataConverterOf(config.temporal);
@@ -144,6 +191,7 @@ export async function createHubWorkers(options: HubWorkerOptions): Promise<HubWo
     // the remote system's own status) governs the actual rate.
     const rate = exact === undefined ? undefined : exact * SERVER_RATE_HEADROOM;
     const taskQueue = connectorTaskQueue(config.temporal.taskQueue, id);
+    metrics.connectorBudget(id, entry.manifest.rateBudget(entry.config));
     logger.info({ connector: id, taskQueue, maxTaskQueueActivitiesPerSecond: rate ?? 'unlimited' }, 'connector worker');
     workers.set(
       taskQueue,

@@ -15,7 +15,7 @@ import YAML from 'yaml';
 import { connectClient, connectWorkerConnection } from '../temporal/connection';
 import { startTemporalDevServer } from '../temporal/dev-server';
 import { applySchedules, scheduleId, SYNC_MODES } from '../temporal/sync-starts';
-import { createHubWorkers, installTemporalRuntime } from '../worker';
+import { createHubWorkers, startWorkerMetrics } from '../worker';
 import { SANDBOX_SHOPIFY_TOKEN, sandboxSftpConnector, startSandbox } from '../sandbox';
 import { prepareSandboxSftpIdentity } from '../sandbox/sftp/server';
 import type { LoadedConfig } from '../config/load';
@@ -79,11 +79,13 @@ export async function runDev(configFile: string): Promise<void> {
       }
 
       startStep('worker');
-      installTemporalRuntime(logger);
+      // Metrics are on in dev: the config's endpoint, else DEV_METRICS_PORT (any port if taken).
+      const observed = await startWorkerMetrics(config.metrics ?? { host: '127.0.0.1', port: DEV_METRICS_PORT, anyPortIfTaken: true }, logger);
+      stopping.push({ name: 'the metrics endpoint to close', stop: () => observed.endpoint.close() });
       const target = { address: server.address, namespace: config.temporal.namespace };
       const nativeConnection = await connectWorkerConnection(target);
       stopping.push({ name: 'the worker connection to close', stop: () => nativeConnection.close() });
-      const workers = await createHubWorkers({ config, logger, connection: nativeConnection });
+      const workers = await createHubWorkers({ config, logger, connection: nativeConnection, metrics: observed.metrics });
       const running = workers.run();
       stopping.push({
         name: 'the worker to drain (activities in flight finish)',
@@ -116,6 +118,7 @@ export async function runDev(configFile: string): Promise<void> {
           `  Temporal Web UI   ${server.uiUrl}  (Schedules: ${syncs.flatMap((s) => SYNC_MODES.filter((mode) => s.schedule[mode] !== undefined).map((mode) => scheduleId(s, mode))).join(', ')})`,
           `  find runs         ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows?query=${encodeURIComponent(`OmnisyncSyncName="${syncs[0]?.name ?? ''}"`)}`,
           `  Temporal address  ${server.address}`,
+          `  metrics           ${observed.endpoint.url}  (Prometheus; Grafana dashboard: docs/grafana/omnisync-dashboard.json)`,
           `  sandbox Shopify   ${sandbox.shopifyUrl}/_sandbox/inventory  (header X-Shopify-Access-Token: ${SANDBOX_SHOPIFY_TOKEN})`,
           ...(sandbox.sftp?.running
             ? [
@@ -145,6 +148,9 @@ export async function runDev(configFile: string): Promise<void> {
   stopper.afterStart(starting);
   await starting;
 }
+
+/** The metrics endpoint of `omnisync dev` when the config has no `metrics:` (Prometheus exporters' customary port). */
+export const DEV_METRICS_PORT = 9464;
 
 /** What stops `omnisync dev`: Ctrl-C, a service manager's (or kill's) TERM, the terminal closing. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;

@@ -67,6 +67,8 @@ export interface LoadedConfig {
   stateStore: StateStoreConfig;
   logging: z.infer<typeof OmnisyncConfig>['logging'];
   sandbox: z.infer<typeof OmnisyncConfig>['sandbox'];
+  /** The worker's metrics endpoint; absent: off. */
+  metrics?: z.infer<typeof OmnisyncConfig>['metrics'];
   connectors: Map<string, LoadedConnector>;
   syncs: Map<string, LoadedSync>;
   /** Resolved secret values, for log redaction. */
@@ -259,6 +261,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
     temporal: withTlsFilesResolved(top.temporal, absolutePath),
     stateStore,
     logging: top.logging,
+    ...(top.metrics === undefined ? {} : { metrics: top.metrics }),
     sandbox: top.sandbox
       ? { ...top.sandbox, erpFile: absolutePath(top.sandbox.erpFile), ...(top.sandbox.shopCatalog === undefined ? {} : { shopCatalog: absolutePath(top.sandbox.shopCatalog) }) }
       : undefined,

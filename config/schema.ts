@@ -204,6 +204,17 @@ export const SandboxConfig = z.strictObject({
   shopCatalog: z.string().min(1).optional(),
 });
 
+/**
+ * The worker's Prometheus endpoint (docs/operations.md, "Metrics"): omnisync's metrics and the
+ * Temporal SDK's on one `/metrics`. Off when absent; `omnisync dev` turns it on at port 9464.
+ */
+export const MetricsConfig = z.strictObject({
+  /** Port of the endpoint. Default 9464; 0 takes a free one (the worker logs its URL). */
+  port: z.number().int().min(0).max(65535).default(9464),
+  /** Address it listens on. Default 127.0.0.1 (this machine only); 0.0.0.0 for a scraper elsewhere. */
+  host: z.string().min(1).default('127.0.0.1'),
+});
+
 export const OmnisyncConfig = z.strictObject({
   /** Folder for runtime data (Temporal db, state store, sandbox). Default ./data. */
   dataDir: z.string().default('./data'),
@@ -213,6 +224,7 @@ export const OmnisyncConfig = z.strictObject({
     .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
     .default({ level: 'info' }),
   sandbox: SandboxConfig.optional(),
+  metrics: MetricsConfig.optional(),
   connectors: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a connector id of lowercase letters, digits and dashes'), ConnectorEntry),
   syncs: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a sync name of lowercase letters, digits and dashes'), SyncConfig).default({}),
 });

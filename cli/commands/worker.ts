@@ -1,7 +1,7 @@
 /** `omnisync worker`: runs the worker until SIGINT/SIGTERM, then drains and exits. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createHubWorkers, installTemporalRuntime, servedTaskQueues } from '../../worker';
+import { createHubWorkers, installTemporalRuntime, servedTaskQueues, startWorkerMetrics } from '../../worker';
 import { connectWorkerConnection } from '../../temporal/connection';
 import { temporalTargetFromConfig } from '../../temporal/target';
 import { cliLogger, loadCliConfig } from '../context';
@@ -37,13 +37,16 @@ export async function runWorkerCommand(configFile: string, options: { workflowBu
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
-  installTemporalRuntime(logger);
+  // The metrics endpoint installs the runtime itself, with the SDK's metrics exporter.
+  const observed = config.metrics === undefined ? undefined : await startWorkerMetrics(config.metrics, logger);
+  if (observed === undefined) installTemporalRuntime(logger);
   const connection = await connectWorkerConnection(temporalTargetFromConfig(config.temporal));
   const workers = await createHubWorkers({
     config,
     logger,
     connection,
     ...(serve ? { serve } : {}),
+    ...(observed === undefined ? {} : { metrics: observed.metrics }),
     ...(workflowBundle ? { workflowBundle: { codePath: workflowBundle } } : {}),
   });
   const stop = () => {
@@ -55,5 +58,6 @@ export async function runWorkerCommand(configFile: string, options: { workflowBu
   logger.info({ taskQueues: [...workers.workers.keys()], temporal: config.temporal.address, workflowBundle: workflowBundle ?? 'bundled at start' }, 'worker running');
   await workers.run();
   await connection.close();
+  await observed?.endpoint.close();
   logger.info('worker stopped');
 }
