@@ -197,9 +197,12 @@ export interface PriceUpdate {
   lowestPrior30Days?: Money;
 }
 
-/** Writes prices. Returns one result per update; throws only when the whole call failed. */
+/**
+ * Writes prices. Returns one result per update; throws only when the whole call failed, or with
+ * the reason of `signal` when it aborts (the push is cancelled) before every update was sent.
+ */
 export interface PriceTarget {
-  setPrices(updates: readonly PriceUpdate[], idempotencyKey: string): Promise<ItemResult<{ sku: string }>[]>;
+  setPrices(updates: readonly PriceUpdate[], idempotencyKey: string, signal?: AbortSignal): Promise<ItemResult<{ sku: string }>[]>;
 }
 
 export interface ConnectorInstance {

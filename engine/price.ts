@@ -128,7 +128,7 @@ export const priceEngine: EntityEngine = {
       batchSize: writeBatchSize(deps.config.connectors.get(targetId)?.manifest, 'price.write'),
       // The target spreads one call over its own calls (Shopify: one per product) and paces them.
       maxConcurrentCalls: 1,
-      prepare: async () => ({ write: (items, key) => target.setPrices(items.map(toPriceUpdate), key) }),
+      prepare: async (_items, signal) => ({ write: (items, key) => target.setPrices(items.map(toPriceUpdate), key, signal) }),
       priceHistoryOf: (items, since) =>
         items.map((item) => {
           const update = toPriceUpdate(item);

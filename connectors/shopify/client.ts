@@ -94,10 +94,13 @@ export class ShopifyGraphqlClient {
 
   /**
    * Sends one GraphQL document and returns `data` validated by `schema`.
-   * `requestedCost` is charged to the pacer before sending.
+   * `requestedCost` is charged to the pacer before sending. When `signal` aborts, waits (for the
+   * bucket, after THROTTLED, before a retry) end with its reason; a request already sent is
+   * not aborted, because its effect must be known to be recorded.
    */
-  async request<T>(operation: string, query: string, variables: Record<string, unknown>, requestedCost: number, schema: z.ZodType<T>): Promise<T> {
-    return pRetry(() => this.requestOnce(operation, query, variables, requestedCost, schema), {
+  async request<T>(operation: string, query: string, variables: Record<string, unknown>, requestedCost: number, schema: z.ZodType<T>, signal?: AbortSignal): Promise<T> {
+    return pRetry(() => this.requestOnce(operation, query, variables, requestedCost, schema, signal), {
+      ...(signal === undefined ? {} : { signal }),
       retries: this.options.transientRetries ?? 2,
       minTimeout: 250,
       factor: 2,
@@ -107,15 +110,15 @@ export class ShopifyGraphqlClient {
       onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
         if (retriesLeft === 0 || !(error instanceof OmnisyncError) || !error.retryable) return;
         this.options.logger.warn({ connector: this.options.connectorId, operation, attempt: attemptNumber, err: error.message }, 'shopify call failed, retrying');
-        if (error.retryAfterMs !== undefined && error.retryAfterMs > 0) await this.clock.sleep(error.retryAfterMs);
+        if (error.retryAfterMs !== undefined && error.retryAfterMs > 0) await this.clock.sleep(error.retryAfterMs, signal);
       },
     });
   }
 
-  private async requestOnce<T>(operation: string, query: string, variables: Record<string, unknown>, requestedCost: number, schema: z.ZodType<T>): Promise<T> {
+  private async requestOnce<T>(operation: string, query: string, variables: Record<string, unknown>, requestedCost: number, schema: z.ZodType<T>, signal: AbortSignal | undefined): Promise<T> {
     const maxWaits = this.options.maxThrottledWaits ?? 5;
     for (let throttledWaits = 0; ; throttledWaits++) {
-      await this.pacer.acquire(requestedCost);
+      await this.pacer.acquire(requestedCost, signal);
       const body = await this.post(operation, query, variables, requestedCost);
       const cost = body.extensions?.cost;
       if (cost) {
@@ -133,7 +136,7 @@ export class ShopifyGraphqlClient {
         }
         this.options.metrics?.rateLimitWait('throttled', waitMs);
         this.options.logger.debug({ connector: this.options.connectorId, operation, waitMs }, 'shopify throttled, waiting for the bucket');
-        await this.clock.sleep(waitMs);
+        await this.clock.sleep(waitMs, signal);
         continue;
       }
       if (body.errors !== undefined && (!Array.isArray(body.errors) || body.errors.length > 0)) {

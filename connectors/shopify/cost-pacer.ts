@@ -7,6 +7,7 @@
  * (`extensions.cost.throttleStatus`) whenever that is lower, which is how it learns about other
  * workers spending from the same shop's bucket.
  */
+import { setTimeout as sleepFor } from 'node:timers/promises';
 import { configError } from '../../core/errors';
 
 export interface ThrottleStatus {
@@ -17,12 +18,15 @@ export interface ThrottleStatus {
 
 export interface PacerClock {
   now(): number;
-  sleep(ms: number): Promise<void>;
+  /** Resolves after `ms`; rejects with the signal's reason as soon as `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 export const systemClock: PacerClock = {
   now: () => Date.now(),
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  sleep: async (ms, signal) => {
+    await sleepFor(ms, undefined, signal === undefined ? undefined : { signal });
+  },
 };
 
 /**
@@ -68,19 +72,22 @@ export class CostPacer {
   /**
    * Waits until `cost` points are available and takes them. A cost larger than the bucket can
    * never be paid: it is refused at once rather than sent to be THROTTLED for ever.
+   * When `signal` aborts (a cancelled push, a worker shutting down) the wait ends at once with
+   * the signal's reason and nothing is taken: a call not yet sent is the cheapest to give up.
    */
-  async acquire(cost: number): Promise<void> {
+  async acquire(cost: number, signal?: AbortSignal): Promise<void> {
     if (cost > this.bucketSize) {
       throw configError(`a Shopify call costing ${cost} points can never run: the shop's bucket holds ${this.bucketSize} points`);
     }
     for (;;) {
+      signal?.throwIfAborted();
       this.refill();
       if (this.available >= cost) {
         this.available -= cost;
         return;
       }
       const waitMs = Math.ceil(((cost - this.available) / this.restoreRate) * 1000);
-      await this.clock.sleep(Math.max(1, waitMs));
+      await this.clock.sleep(Math.max(1, waitMs), signal);
     }
   }
 

@@ -116,12 +116,14 @@ export class ShopifyPriceTarget implements PriceTarget {
   /**
    * Sets the prices of up to 250 SKUs: one `productVariantsBulkUpdate` per product. Prices are
    * absolute, so sending one again is harmless: the idempotency key is not needed.
+   * When `signal` aborts, no further product call starts, calls in flight finish, and the call
+   * throws the signal's reason: the retry sends the batch again.
    */
-  async setPrices(updates: readonly PriceUpdate[], _idempotencyKey: string): Promise<PriceResult[]> {
+  async setPrices(updates: readonly PriceUpdate[], _idempotencyKey: string, signal?: AbortSignal): Promise<PriceResult[]> {
     if (updates.length > SHOPIFY_MAX_INPUT_ITEMS) {
       throw validationError(`shopify ${this.connectorId}: ${updates.length} price updates in one call, at most ${SHOPIFY_MAX_INPUT_ITEMS}`);
     }
-    const resolved = await this.resolveVariants([...new Set(updates.map((update) => update.sku))]);
+    const resolved = await this.resolveVariants([...new Set(updates.map((update) => update.sku))], false, signal);
     const results = new Map<number, PriceResult>();
     /** Per product, the indexes of its updates, in input order. */
     const byProduct = new Map<string, number[]>();
@@ -144,11 +146,11 @@ export class ShopifyPriceTarget implements PriceTarget {
 
     /** Updates whose cached reference Shopify refused: looked up again below. */
     const stale = new Set<number>();
-    await this.writeProducts(byProduct, updates, resolved, results, stale);
+    await this.writeProducts(byProduct, updates, resolved, results, stale, signal);
 
     const staleSkus = [...new Set([...stale].filter((index) => isCached(resolved.get(updates[index]!.sku))).map((index) => updates[index]!.sku))];
     if (staleSkus.length > 0) {
-      const fresh = await this.resolveVariants(staleSkus, true);
+      const fresh = await this.resolveVariants(staleSkus, true, signal);
       const again = new Map<string, number[]>();
       for (const index of stale) {
         const update = updates[index]!;
@@ -163,7 +165,7 @@ export class ShopifyPriceTarget implements PriceTarget {
           again.set(now.value.productId, indexes);
         }
       }
-      await this.writeProducts(again, updates, fresh, results, new Set());
+      await this.writeProducts(again, updates, fresh, results, new Set(), signal);
     }
     return updates.map((update, index) => results.get(index) ?? fail(update, 'validation', 'not sent'));
   }
@@ -175,16 +177,18 @@ export class ShopifyPriceTarget implements PriceTarget {
     resolved: ReadonlyMap<string, SkuResolution<VariantRef>>,
     results: Map<number, PriceResult>,
     stale: Set<number>,
+    signal: AbortSignal | undefined,
   ): Promise<void> {
     const products = [...byProduct];
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < products.length) {
+      while (signal?.aborted !== true && next < products.length) {
         const [productId, indexes] = products[next++]!;
-        for (const [index, result] of await this.writeProduct(productId, indexes, updates, resolved, stale)) results.set(index, result);
+        for (const [index, result] of await this.writeProduct(productId, indexes, updates, resolved, stale, signal)) results.set(index, result);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.maxConcurrentCalls, products.length) }, worker));
+    signal?.throwIfAborted();
   }
 
   /** One product's updates: sent, and once more without the variants Shopify refused. */
@@ -195,11 +199,12 @@ export class ShopifyPriceTarget implements PriceTarget {
     resolved: ReadonlyMap<string, SkuResolution<VariantRef>>,
     /** Collects the updates refused for a wrong variant or product reference. */
     stale: Set<number>,
+    signal: AbortSignal | undefined,
   ): Promise<Map<number, PriceResult>> {
     const results = new Map<number, PriceResult>();
     let attempt = [...indexes];
     for (let round = 0; attempt.length > 0 && round < 2; round++) {
-      const userErrors = await this.sendPrices(productId, attempt.map((index) => variantInput(updates[index]!, resolved)));
+      const userErrors = await this.sendPrices(productId, attempt.map((index) => variantInput(updates[index]!, resolved)), signal);
       if (userErrors.length === 0) {
         for (const index of attempt) results.set(index, { key: { sku: updates[index]!.sku }, ok: true });
         return results;
@@ -235,8 +240,8 @@ export class ShopifyPriceTarget implements PriceTarget {
     return results;
   }
 
-  private async sendPrices(productId: string, variants: VariantPriceInput[]): Promise<UserError[]> {
-    const data = await this.client.request('productVariantsBulkUpdate', PRICE_UPDATE_MUTATION, { productId, variants }, PRICE_UPDATE_COST, PriceUpdateData);
+  private async sendPrices(productId: string, variants: VariantPriceInput[], signal: AbortSignal | undefined): Promise<UserError[]> {
+    const data = await this.client.request('productVariantsBulkUpdate', PRICE_UPDATE_MUTATION, { productId, variants }, PRICE_UPDATE_COST, PriceUpdateData, signal);
     if (data.productVariantsBulkUpdate === null) {
       throw validationError(`shopify ${this.connectorId}: productVariantsBulkUpdate returned null`);
     }
@@ -244,9 +249,10 @@ export class ShopifyPriceTarget implements PriceTarget {
   }
 
   /** SKU → variant and product, from the crosswalk first, then from Shopify for the rest. */
-  resolveVariants(skus: string[], skipCache = false): Promise<Map<string, SkuResolution<VariantRef>>> {
+  resolveVariants(skus: string[], skipCache = false, signal?: AbortSignal): Promise<Map<string, SkuResolution<VariantRef>>> {
     return resolveSkus(skus, {
       skipCache,
+      ...(signal === undefined ? {} : { signal }),
       crosswalk: this.crosswalk,
       kind: VARIANT_PRODUCT_CROSSWALK,
       encode: encodeVariantRef,
@@ -254,15 +260,15 @@ export class ShopifyPriceTarget implements PriceTarget {
       missingSkuRecheckMs: this.missingSkuRecheckMs,
       lookupPage: this.lookupPage,
       now: this.now,
-      lookup: (chunk) => this.lookupVariants(chunk),
+      lookup: (chunk, lookupSignal) => this.lookupVariants(chunk, lookupSignal),
     });
   }
 
-  private lookupVariants(skus: string[]): Promise<Map<string, VariantRef[]>> {
+  private lookupVariants(skus: string[], signal?: AbortSignal): Promise<Map<string, VariantRef[]>> {
     return lookupSkuPages(this.client, this.connectorId, skus, this.lookupPage, VARIANT_PRODUCTS_BY_SKU_QUERY, VariantProductsPage, (node) => ({
       key: node.id,
       value: { variantId: node.id, productId: node.product.id },
-    }));
+    }), signal);
   }
 
 }

@@ -39,8 +39,8 @@ export interface SkuResolverOptions<T> {
   /** SKUs per lookup request. */
   lookupPage: number;
   now: () => number;
-  /** Every distinct reference Shopify has for each SKU asked for (exact matches only). */
-  lookup(skus: string[]): Promise<Map<string, T[]>>;
+  /** Every distinct reference Shopify has for each SKU asked for (exact matches only); `signal` ends its waits for the bucket. */
+  lookup(skus: string[], signal?: AbortSignal): Promise<Map<string, T[]>>;
   /** Looks every SKU up in Shopify, ignoring what the crosswalk holds (stale references). Default false. */
   skipCache?: boolean;
   /** When it aborts, no further lookup starts; what was learned is stored, then the abort's reason is thrown. */
@@ -72,7 +72,14 @@ export async function resolveSkus<T>(skus: readonly string[], options: SkuResolv
   const stillMissing = new Map<string, string>();
   for (let start = 0; start < toLookUp.length && options.signal?.aborted !== true; start += options.lookupPage) {
     const chunk = toLookUp.slice(start, start + options.lookupPage);
-    const found = await options.lookup(chunk);
+    let found: Map<string, T[]>;
+    try {
+      found = await options.lookup(chunk, options.signal);
+    } catch (err) {
+      // Aborted while waiting for the bucket: what earlier pages learned is still stored below.
+      if (wasAborted(options.signal)) break;
+      throw err;
+    }
     for (const sku of chunk) {
       const matches = found.get(sku) ?? [];
       if (matches.length === 1) {
@@ -93,6 +100,11 @@ export async function resolveSkus<T>(skus: readonly string[], options: SkuResolv
 }
 
 
+/** A function, not an inline test, so the compiler does not assume the loop condition's narrowing still holds after an await. */
+function wasAborted(signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true;
+}
+
 /** A page of `productVariants` as the lookup queries return it. */
 interface VariantNodes<N> {
   productVariants: { nodes: N[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
@@ -112,13 +124,14 @@ export async function lookupSkuPages<N extends { sku: string | null }, T>(
   query: string,
   schema: z.ZodType<VariantNodes<N>>,
   toRef: (node: N) => { key: string; value: T },
+  signal?: AbortSignal,
 ): Promise<Map<string, T[]>> {
   const bySku = new Map<string, { keys: Set<string>; values: T[] }>();
   const wanted = new Set(skus);
   const first = Math.min(lookupPage, skus.length);
   let after: string | null = null;
   for (let page = 0; page < MAX_LOOKUP_PAGES; page++) {
-    const data: VariantNodes<N> = await client.request('productVariants', query, { query: skuSearchQuery(skus), first, after }, variantLookupCost(first), schema);
+    const data: VariantNodes<N> = await client.request('productVariants', query, { query: skuSearchQuery(skus), first, after }, variantLookupCost(first), schema, signal);
     for (const node of data.productVariants.nodes) {
       if (node.sku === null || !wanted.has(node.sku)) continue;
       const ref = toRef(node);

@@ -86,8 +86,8 @@ export class ShopifyStockTarget implements StockTarget {
         this.checkCallSize(updates);
         // A SKU the push did not announce is resolved now, as setStock would.
         const unannounced = [...new Set(updates.map((u) => u.sku).filter((sku) => !resolved.has(sku)))];
-        if (unannounced.length > 0) for (const [sku, resolution] of await this.resolveInventoryItems(unannounced)) resolved.set(sku, resolution);
-        return this.writeResolved(updates, idempotencyKey, resolved);
+        if (unannounced.length > 0) for (const [sku, resolution] of await this.resolveInventoryItems(unannounced, signal)) resolved.set(sku, resolution);
+        return this.writeResolved(updates, idempotencyKey, resolved, signal);
       },
     };
   }
@@ -103,8 +103,13 @@ export class ShopifyStockTarget implements StockTarget {
     }
   }
 
-  /** One write call with every SKU of `updates` already resolved. */
-  private async writeResolved(updates: StockUpdate[], idempotencyKey: string, itemIds: ReadonlyMap<string, Resolution>): Promise<ItemResult<StockUpdateKey>[]> {
+  /** One write call with every SKU of `updates` already resolved; `signal` ends its waits for the bucket. */
+  private async writeResolved(
+    updates: StockUpdate[],
+    idempotencyKey: string,
+    itemIds: ReadonlyMap<string, Resolution>,
+    signal?: AbortSignal,
+  ): Promise<ItemResult<StockUpdateKey>[]> {
     const results = new Map<number, ItemResult<StockUpdateKey>>();
     const sendable: number[] = [];
     updates.forEach((update, index) => {
@@ -121,7 +126,7 @@ export class ShopifyStockTarget implements StockTarget {
     let attempt = sendable;
     for (let round = 0; attempt.length > 0 && round < 2; round++) {
       const key = round === 0 ? idempotencyKey : `${idempotencyKey}:r${round}`;
-      const userErrors = await this.sendQuantities(attempt.map((i) => updates[i]!), itemIds, key);
+      const userErrors = await this.sendQuantities(attempt.map((i) => updates[i]!), itemIds, key, signal);
       if (userErrors.length === 0) {
         for (const index of attempt) results.set(index, { key: keyOf(updates[index]!), ok: true });
         attempt = [];
@@ -150,6 +155,7 @@ export class ShopifyStockTarget implements StockTarget {
     updates: StockUpdate[],
     itemIds: ReadonlyMap<string, Resolution>,
     idempotencyKey: string,
+    signal: AbortSignal | undefined,
   ): Promise<UserError[]> {
     const ids = new Map<string, string>();
     for (const { sku } of updates) {
@@ -165,6 +171,7 @@ export class ShopifyStockTarget implements StockTarget {
       },
       SET_QUANTITIES_COST,
       SetQuantitiesData,
+      signal,
     );
     if (data.inventorySetQuantities === null) {
       throw validationError(`shopify ${this.connectorId}: inventorySetQuantities returned null`);
@@ -183,8 +190,8 @@ export class ShopifyStockTarget implements StockTarget {
       missingSkuRecheckMs: this.missingSkuRecheckMs,
       lookupPage: this.lookupPage,
       now: this.now,
-      lookup: (chunk) =>
-        lookupSkuPages(this.client, this.connectorId, chunk, this.lookupPage, VARIANTS_BY_SKU_QUERY, VariantsPage, (node) => ({ key: node.inventoryItem.id, value: node.inventoryItem.id })),
+      lookup: (chunk, signal) =>
+        lookupSkuPages(this.client, this.connectorId, chunk, this.lookupPage, VARIANTS_BY_SKU_QUERY, VariantsPage, (node) => ({ key: node.inventoryItem.id, value: node.inventoryItem.id }), signal),
     });
     const resolved = new Map<string, Resolution>();
     for (const [sku, resolution] of resolutions) {

@@ -235,6 +235,21 @@ describe('shopify price writes against the simulator', () => {
     expect(elapsedMs).toBeGreaterThanOrEqual(1_500);
     expect(elapsedMs).toBeLessThan(15_000);
   });
+
+  it('stops at once when its push is cancelled: calls waiting for the bucket are not sent, and it throws', async () => {
+    const sim = await simulator({ restoreRate: 10, bucketSize: 100 });
+    const shop = connector(sim, { restoreRate: 10, bucketSize: 100 });
+    const updates = Array.from({ length: 30 }, (_, i) => ({ sku: sku(i + 101), price: pln(`${i + 1}.75`) }));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('worker shutting down')), 1_500);
+    const started = performance.now();
+    // 300 mutation points through a 100-point bucket at 10/s would take about 30 s.
+    await expect(target(shop).setPrices(updates, 'cancelled', controller.signal)).rejects.toThrow();
+    expect(performance.now() - started).toBeLessThan(4_000);
+    const written = sim.store.stats().mutationsApplied;
+    expect(written).toBeGreaterThan(0);
+    expect(written).toBeLessThan(30);
+  });
 });
 
 describe('shopify price writes: calls per product', () => {

@@ -28,6 +28,22 @@ describe('CostPacer', () => {
     expect(clock.slept).toEqual([100]);
   });
 
+  it('ends a wait for the bucket as soon as the signal aborts, taking nothing', async () => {
+    const pacer = new CostPacer({ restoreRate: 1, bucketSize: 100 });
+    await pacer.acquire(100);
+    const controller = new AbortController();
+    const started = performance.now();
+    const waiting = pacer.acquire(50, controller.signal);
+    setTimeout(() => controller.abort(new Error('worker shutting down')), 20);
+    await expect(waiting).rejects.toThrow();
+    // The wait was 50 s at 1 point/s; the abort ended it at once.
+    expect(performance.now() - started).toBeLessThan(2_000);
+    expect(pacer.estimate()).toBeLessThan(50);
+    const aborted = new AbortController();
+    aborted.abort(new Error('already cancelled'));
+    await expect(pacer.acquire(1, aborted.signal)).rejects.toThrow('already cancelled');
+  });
+
   it('adopts a lower server figure and refunds unspent points', async () => {
     const clock = fakeClock();
     const pacer = new CostPacer({ restoreRate: 50, bucketSize: 1000 }, clock);
