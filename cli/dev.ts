@@ -14,6 +14,8 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import YAML from 'yaml';
 import { connectClient, connectWorkerConnection } from '../temporal/connection';
 import { startTemporalDevServer } from '../temporal/dev-server';
+import { startDevCodecServer } from '../temporal/codec-server';
+import { dataConverterOf } from '../temporal/payload-codec';
 import { applySchedules, scheduleId, SYNC_MODES } from '../temporal/sync-starts';
 import { createHubWorkers, startWorkerMetrics } from '../worker';
 import { SANDBOX_SHOPIFY_TOKEN, sandboxSftpConnector, startSandbox } from '../sandbox';
@@ -52,8 +54,13 @@ export async function runDev(configFile: string): Promise<void> {
 
   const starting = (async () => {
     try {
+      // Encrypted payloads: the Web UI decodes them through this endpoint (docs/operations.md).
+      const codecServer = await startDevCodecServer(config.temporal, { uiPort: config.temporal.devServer.uiPort, logger: logger.child({ component: 'codec-server' }) });
+      if (codecServer !== undefined) stopping.push({ name: 'the codec endpoint to close', stop: () => codecServer.close() });
+
       startStep('Temporal dev server');
       const server = await startTemporalDevServer({
+        ...(codecServer === undefined ? {} : { uiCodecEndpoint: codecServer.uiEndpoint }),
         dataDir: config.dataDir,
         port: config.temporal.devServer.port,
         uiPort: config.temporal.devServer.uiPort,
@@ -82,7 +89,8 @@ export async function runDev(configFile: string): Promise<void> {
       // Metrics are on in dev: the config's endpoint, else DEV_METRICS_PORT (any port if taken).
       const observed = await startWorkerMetrics(config.metrics ?? { host: '127.0.0.1', port: DEV_METRICS_PORT, anyPortIfTaken: true }, logger);
       stopping.push({ name: 'the metrics endpoint to close', stop: () => observed.endpoint.close() });
-      const target = { address: server.address, namespace: config.temporal.namespace };
+      const dataConverter = dataConverterOf(config.temporal);
+      const target = { address: server.address, namespace: config.temporal.namespace, ...(dataConverter === undefined ? {} : { dataConverter }) };
       const nativeConnection = await connectWorkerConnection(target);
       stopping.push({ name: 'the worker connection to close', stop: () => nativeConnection.close() });
       const workers = await createHubWorkers({ config, logger, connection: nativeConnection, metrics: observed.metrics });
@@ -118,6 +126,7 @@ export async function runDev(configFile: string): Promise<void> {
           `  Temporal Web UI   ${server.uiUrl}  (Schedules: ${syncs.flatMap((s) => SYNC_MODES.filter((mode) => s.schedule[mode] !== undefined).map((mode) => scheduleId(s, mode))).join(', ')})`,
           `  find runs         ${server.uiUrl}/namespaces/${config.temporal.namespace}/workflows?query=${encodeURIComponent(`OmnisyncSyncName="${syncs[0]?.name ?? ''}"`)}`,
           `  Temporal address  ${server.address}`,
+          ...(codecServer === undefined ? [] : [`  codec endpoint    ${codecServer.url}  (payloads are encrypted; the Web UI decodes them through it)`]),
           `  metrics           ${observed.endpoint.url}  (Prometheus; Grafana dashboard: docs/grafana/omnisync-dashboard.json)`,
           `  sandbox Shopify   ${sandbox.shopifyUrl}/_sandbox/inventory  (header X-Shopify-Access-Token: ${SANDBOX_SHOPIFY_TOKEN})`,
           ...(sandbox.sftp?.running

@@ -14,6 +14,7 @@ import { runSync } from './commands/sync-run';
 import { applySchedulesCommand } from './commands/schedules-apply';
 import { listQuarantine } from './commands/quarantine-list';
 import { runWorkerCommand } from './commands/worker';
+import { runCodecServerCommand } from './commands/codec-server';
 import { decideHeldPrices, listHeldPrices, PRICE_HISTORY_DEFAULT_LIMIT, showPriceHistory } from './commands/prices';
 
 const program = new Command()
@@ -36,6 +37,11 @@ program
   .option('--workflow-bundle <file>', 'a prebuilt workflow bundle (npm run build:workflows); default: bundle at start')
   .option('--serve <list>', 'serve only these task queues: "hub" (workflows) and/or connector ids, comma-separated; default: all')
   .action((options: { workflowBundle?: string; serve?: string }) => runWorkerCommand(configFile(), options));
+
+program
+  .command('codec-server')
+  .description('serve the remote codec endpoint of the Temporal Web UI for the encrypted payloads (temporal.encryption.codecServer)')
+  .action(() => runCodecServerCommand(configFile()));
 
 const config = program.command('config').description('configuration');
 config

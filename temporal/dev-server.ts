@@ -39,6 +39,11 @@ export interface TemporalDevServerOptions {
   cliPath?: string;
   /** How long to wait for the frontend and the UI to answer. Default 60 s. */
   readyTimeoutMs?: number;
+  /**
+   * The remote codec endpoint the Web UI decodes payloads through (`--ui-codec-endpoint`,
+   * temporal/codec-server.ts). It may hold a token: it is never logged.
+   */
+  uiCodecEndpoint?: string;
 }
 
 export interface TemporalDevServer {
@@ -107,6 +112,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     '--log-level', 'warn',
     '--namespace', namespace,
     ...searchAttributeArgs(),
+    ...(options.uiCodecEndpoint === undefined ? [] : ['--ui-codec-endpoint', options.uiCodecEndpoint]),
   ];
   const [command, commandArgs] = await dieWithParent(cliPath, args);
   // Not unref()'d: the parent's event loop waits for it, as stop() does.
@@ -188,8 +194,9 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   if (failure !== undefined) {
     abort.abort();
     await stop();
+    const shownArgs = commandArgs.map((arg) => (arg === options.uiCodecEndpoint ? '<codec endpoint>' : arg));
     throw new Error(
-      `Temporal dev server ${failure} (${command} ${commandArgs.join(' ')}). Last output:\n${tail.join('\n')}`,
+      `Temporal dev server ${failure} (${command} ${shownArgs.join(' ')}). Last output:\n${tail.join('\n')}`,
     );
   }
   ready = true;
