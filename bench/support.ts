@@ -177,7 +177,8 @@ export function startBenchWorker(
   cleanups.push(
     () =>
       new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
+        // A worker a benchmark or test killed has a signalCode and no exitCode: already gone.
+        if (child.exitCode !== null || child.signalCode !== null) return done();
         child.once('exit', () => done());
         child.kill('SIGTERM');
       }),
@@ -188,13 +189,13 @@ export function startBenchWorker(
 /**
  * What a shop's first sync leaves behind: SKU → inventory item for every product the simulator
  * lists, in the hub's state store (resolving 100,000 SKUs through productVariants would cost
- * ~200,000 points, minutes, once).
+ * ~200,000 points, minutes, once). `connectorId`: the shop's connector in the config.
  */
-export async function preloadShopifyCrosswalk(stateStore: Parameters<typeof openStateStore>[0], simulatorUrl: string, token: string): Promise<void> {
+export async function preloadShopifyCrosswalk(stateStore: Parameters<typeof openStateStore>[0], simulatorUrl: string, token: string, connectorId = 'shopify'): Promise<void> {
   const response = await fetch(`${simulatorUrl}/_sandbox/inventory`, { headers: { 'X-Shopify-Access-Token': token } });
   const { items } = (await response.json()) as { items: Array<{ sku: string; inventoryItemId: string }> };
   const store = openStateStore(stateStore);
   await store.migrate();
-  await store.crosswalk('shopify').put(INVENTORY_ITEM_CROSSWALK, new Map(items.map((i) => [i.sku, i.inventoryItemId])));
+  await store.crosswalk(connectorId).put(INVENTORY_ITEM_CROSSWALK, new Map(items.map((i) => [i.sku, i.inventoryItemId])));
   await store.close();
 }

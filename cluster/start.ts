@@ -22,7 +22,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -78,6 +78,8 @@ export async function startTemporalCluster(options: TemporalClusterOptions = {})
   const temporalCli = await ensureTemporalCli({ logger: log });
   const dir = mkdtempSync(join(tmpdir(), 'omnisync-cluster-'));
   const services = new Map<TemporalServiceName, ChildProcess>();
+  /** Processes stopped on purpose (a restart): their exit is not reported as a crash. */
+  const stopping = new WeakSet<ChildProcess>();
   let postgres: LocalPostgres | undefined;
   let stopped = false;
 
@@ -137,12 +139,17 @@ export async function startTemporalCluster(options: TemporalClusterOptions = {})
       closeSync(logFd);
       services.set(name, child);
       child.once('exit', (code, signal) => {
-        if (!stopped && services.get(name) === child && signal !== 'SIGTERM') {
+        if (!stopped && services.get(name) === child && !stopping.has(child)) {
           log(`Temporal ${name} exited unexpectedly (${signal ?? `code ${code}`}); the end of its log (${join(dir, `${name}.log`)}):\n${logTail(join(dir, `${name}.log`))}`);
         }
       });
     };
-    for (const name of TEMPORAL_SERVICES) await startService(name);
+    // History first, alone: on an empty database every service writes the cluster's metadata at
+    // start, and the ones that lose that race exit ("failed to initialize current cluster
+    // metadata"). Its gRPC port opens once the metadata is written; the rest then only read it.
+    await startService('history');
+    await waitUntil('history listens', () => portAccepts(ports.history.grpc), READY_TIMEOUT_MS, () => servicesProblem(services, dir));
+    for (const name of TEMPORAL_SERVICES) if (name !== 'history') await startService(name);
     log(`Temporal ${TEMPORAL_SERVICES.join(', ')} started as four processes; frontend ${address}; config and logs in ${dir}`);
 
     await waitUntil('the frontend answers', () => frontendAnswers(address), READY_TIMEOUT_MS, () => servicesProblem(services, dir));
@@ -162,7 +169,10 @@ export async function startTemporalCluster(options: TemporalClusterOptions = {})
       },
       async restartService(service) {
         const child = services.get(service);
-        if (child) await stopProcess(child);
+        if (child) {
+          stopping.add(child);
+          await stopProcess(child);
+        }
         await startService(service);
         await waitUntil(`${service} serves again`, () => clusterServes(address), READY_TIMEOUT_MS, () => servicesProblem(services, dir));
       },
@@ -197,6 +207,17 @@ async function createNamespace(temporalCli: string, address: string, log: (line:
     await run(temporalCli, ['operator', 'search-attribute', 'create', ...target, '--name', name, '--type', type]);
   }
   log(`Namespace ${CLUSTER_NAMESPACE} and ${pairs.length} search attributes created with the Temporal CLI`);
+}
+
+function portAccepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: LOOPBACK, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 async function frontendAnswers(address: string): Promise<boolean> {
