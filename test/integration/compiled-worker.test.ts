@@ -97,7 +97,9 @@ describe('the compiled worker (npm run build, node dist/cli/main.js) as a non-ro
 
   it('dist/ holds the prebuilt workflow bundle and no code that needs tsx or .ts files', () => {
     expect(existsSync(join(app!, 'dist', 'workflow-bundle.js'))).toBe(true);
+    // Tests and benchmarks stay out (a runtime file importing them would pull them in).
     expect(existsSync(join(app!, 'dist', 'test'))).toBe(false);
+    expect(existsSync(join(app!, 'dist', 'bench'))).toBe(false);
     const offenders: string[] = [];
     const scan = (dir: string): void => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
