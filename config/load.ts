@@ -273,9 +273,6 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
   };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 /** The temporal section with its TLS files relative to the config file's folder, as ${file:…} is. */
 function withTlsFilesResolved(temporal: LoadedConfig['temporal'], absolutePath: (path: string) => string): LoadedConfig['temporal'] {
   if (temporal.tls === undefined) return temporal;
@@ -296,6 +293,9 @@ function encryptionSecrets(raw: unknown): SecretField[] {
   ];
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
 
 /** A sync's field when it passes its own schema (defaults applied), else undefined. */
 function fieldOf<K extends keyof typeof SyncConfig.shape>(sync: Record<string, unknown>, key: K): z.output<(typeof SyncConfig.shape)[K]> | undefined {
