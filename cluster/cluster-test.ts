@@ -198,7 +198,8 @@ function priceMappingForTheTest(): string {
 
 /**
  * Workers on several machines share one state store: the fixture's SQLite file is replaced by a
- * database on the cluster's PostgreSQL, migrated once here, before three workers open it at once.
+ * database on the cluster's PostgreSQL, migrated here (the workers' own migrations, serialised
+ * by the store's lock table, then find nothing to do).
  */
 async function useStateStoreOnPostgres(hub: HubFixture, postgresPort: number): Promise<void> {
   const admin = new pg.Client({ connectionString: `postgresql://postgres@127.0.0.1:${postgresPort}/postgres` });
