@@ -23,6 +23,7 @@ import { prepareSandboxSftpIdentity } from '../sandbox/sftp/server';
 import type { LoadedConfig } from '../config/load';
 import type { Logger } from '../observability/logger';
 import { cliLogger, loadCliConfig } from './context';
+import { settingsInUse } from './dev-banner';
 
 export async function runDev(configFile: string): Promise<void> {
   // The sandbox store accepts a fixed token; a real shop's token comes from the environment.
@@ -141,6 +142,7 @@ export async function runDev(configFile: string): Promise<void> {
               ]
             : []),
           `  data              ${config.dataDir}`,
+          ...settingsInUse(config),
           '  Ctrl-C stops everything; npm start again resumes.',
           '',
         ].join('\n'),
