@@ -20,17 +20,17 @@
  *
  * Run as a script (`tsx cluster/server-binary.ts [--no-build]`) it prints both paths.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { constants as fsConstants } from 'node:fs';
 import { access, mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { forEachLine, PROJECT_TOOLS_BIN } from '../temporal/cli-binary';
+import { PROJECT_TOOLS_BIN } from '../temporal/cli-binary';
+import { goInstall } from '../temporal/go-install';
 
 /** The server's Go module version: binaries and schema directories come from it. */
 export const TEMPORAL_SERVER_VERSION = 'v1.32.1';
 const SERVER_PACKAGE = `go.temporal.io/server/cmd/server@${TEMPORAL_SERVER_VERSION}`;
 const SQL_TOOL_PACKAGE = `go.temporal.io/server/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}`;
-const BUILD_HEARTBEAT_MS = 30_000;
 
 export interface TemporalServerBinaries {
   /** `temporal-server`: `--config-file <yaml> --allow-no-auth start --service <name>`. */
@@ -106,9 +106,8 @@ export async function temporalSchemaDir(kind: 'temporal' | 'visibility', env: No
 }
 
 /**
- * One `go install` of both packages into a scratch GOBIN, then the binaries moved to their
- * names. Go's `go: downloading <module>` lines (hundreds on a cold module cache) are counted and
- * summarised in one line; everything else is logged, and the last lines are kept for an error.
+ * One `go install` of both packages into a scratch GOBIN (output summarised, go-install.ts), then
+ * the binaries moved to their names: `go install` names each after its folder (server, sql).
  */
 async function buildTemporalServer(options: EnsureTemporalServerOptions): Promise<void> {
   const env = options.env ?? process.env;
@@ -118,38 +117,11 @@ async function buildTemporalServer(options: EnsureTemporalServerOptions): Promis
   await mkdir(toolsDir, { recursive: true });
   await rm(scratchBin, { recursive: true, force: true });
   log(`Building the Temporal server ${TEMPORAL_SERVER_VERSION} and its SQL tool: go install ${SERVER_PACKAGE} ${SQL_TOOL_PACKAGE} (minutes on a cold Go build cache)`);
-  const started = Date.now();
-  let downloads = 0;
-  const tail: string[] = [];
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const child = spawn('go', ['install', SERVER_PACKAGE, SQL_TOOL_PACKAGE], { env: { ...env, GOBIN: scratchBin }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const onLine = (line: string): void => {
-      if (line.trim() === '') return;
-      tail.push(line);
-      if (tail.length > 30) tail.shift();
-      if (line.startsWith('go: downloading ')) downloads++;
-      else log(line);
-    };
-    forEachLine(child.stdout, onLine);
-    forEachLine(child.stderr, onLine);
-    const heartbeat = setInterval(() => log(`Still building the Temporal server (${Math.round((Date.now() - started) / 1000)} s, ${downloads} modules downloaded so far)...`), BUILD_HEARTBEAT_MS);
-    child.on('error', (err) => {
-      clearInterval(heartbeat);
-      reject(new Error(`could not run go (is Go installed?): ${err.message}`, { cause: err }));
-    });
-    child.on('close', (exitCode) => {
-      clearInterval(heartbeat);
-      resolve(exitCode);
-    });
-  });
-  log(`go: downloaded ${downloads} modules`);
-  if (code !== 0) {
-    throw new Error(`Building the Temporal server failed: go install exited with code ${code}. Last output:\n${tail.join('\n')}`);
-  }
+  const built = await goInstall({ packages: [SERVER_PACKAGE, SQL_TOOL_PACKAGE], gobin: scratchBin, label: 'the Temporal server', env, log });
   await rename(path.join(scratchBin, 'server'), path.join(toolsDir, 'temporal-server'));
   await rename(path.join(scratchBin, 'sql'), path.join(toolsDir, 'temporal-sql-tool'));
   await rm(scratchBin, { recursive: true, force: true });
-  log(`Built temporal-server and temporal-sql-tool in ${Math.round((Date.now() - started) / 1000)} s into ${toolsDir}`);
+  log(`Built temporal-server and temporal-sql-tool in ${built.seconds} s (${built.modulesDownloaded} Go modules downloaded) into ${toolsDir}`);
 }
 
 async function isExecutable(file: string): Promise<boolean> {

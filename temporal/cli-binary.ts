@@ -256,9 +256,6 @@ async function buildTemporalCli(options: EnsureTemporalCliOptions): Promise<stri
   return bin;
 }
 
-/** Kept for callers that read a child's output line by line from here. */
-export { forEachLine } from './output-lines';
-
 function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeout: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(file, args, { env, timeout, maxBuffer: 1024 * 1024 }, (err, stdout, stderr) => {

@@ -12,7 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection } from '@temporalio/client';
 import { SearchAttributeType } from '@temporalio/common';
 import { OMNISYNC_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
-import { ensureTemporalCli, forEachLine } from './cli-binary';
+import { ensureTemporalCli } from './cli-binary';
+import { forEachLine } from './output-lines';
 
 /** The subset of a pino logger used here; a pino logger fits as is. */
 export interface DevServerLogger {
