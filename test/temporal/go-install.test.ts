@@ -27,7 +27,7 @@ describe('goInstall', () => {
   it('counts the per-module lines of a cold build and passes on everything else', async () => {
     const bin = fakeGo(
       'i=0; while [ $i -lt 240 ]; do echo "go: downloading example.com/m$i v1.0.$i" >&2; i=$((i+1)); done\n' +
-        'echo "go: extracting example.com/big v1.2.3" >&2\necho "# example.com/pkg" >&2\necho "warning: something worth reading" >&2\necho "GOBIN=$GOBIN args=$*"',
+        'echo "go: extracting example.com/big v1.2.3" >&2\necho "# example.com/pkg" >&2\necho "warning: something worth reading" >&2\necho "GOBIN=$GOBIN args=$*" >&2',
     );
     const lines: string[] = [];
     const result = await goInstall({ packages: ['example.com/cmd/tool@v1.0.0'], gobin: '/opt/tools', label: 'the tool', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, log: (line) => lines.push(line) });
