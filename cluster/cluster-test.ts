@@ -31,7 +31,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
 import pg from 'pg';
 import YAML from 'yaml';
 import { connectClient } from '../temporal/connection';
@@ -40,9 +39,8 @@ import { writeWorkflowBundle } from '../temporal/workflow-bundle';
 import { openStateStore } from '../state/kysely-store';
 import { stockSync } from '../workflows/stock-sync';
 import { priceSync } from '../workflows/price-sync';
-import { DEMO_UNLISTED_EVERY } from '../sandbox/demo-catalog';
 import { cpuSeconds, startBenchWorker, waitForPollers } from '../bench/support';
-import { createHubFixture, stockMismatches, TEST_SHOPIFY_TOKEN, type HubFixture } from '../test/support/hub-fixture';
+import { createHubFixture, expectedDemoPrices, priceMismatches, shopPrices, stockMismatches, TEST_SHOPIFY_TOKEN, type HubFixture } from '../test/support/hub-fixture';
 import { waitFor } from '../test/support/worker-process';
 import { TEMPORAL_SERVICES, type TemporalServiceName } from './config';
 import { CLUSTER_NAMESPACE, startTemporalCluster } from './start';
@@ -55,7 +53,6 @@ const TASK_QUEUE = 'omnisync-cluster-test';
 const WORKERS = 3;
 const RUN_TIMEOUT_MS = 10 * 60_000;
 
-type Prices = Map<string, { price: string; compareAt: string | null }>;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -105,7 +102,7 @@ async function main(): Promise<void> {
     say(`  ${WORKERS} workers polling (pids ${workers.map((w) => w.pid).join(', ')}), ${elapsed()}`);
 
     const listedStockItems = hub.actualShopifyStock().size;
-    const expectedPricesBefore = expectedPrices(hub.erpFile);
+    const expectedPricesBefore = expectedDemoPrices(hub.erpFile, new Date());
     const stockWrites = () => sum(Object.values(hub.shopify.store.stats().writesBySku));
     const priceWrites = () => sum(Object.values(hub.shopify.store.stats().priceWritesBySku));
     const progress = () => `stock ${stockWrites()}/${listedStockItems} items, prices ${priceWrites()}/${expectedPricesBefore.size} SKUs written`;
@@ -144,7 +141,7 @@ async function main(): Promise<void> {
 
     // Convergence: what the shop holds against what the ERP says.
     const stockWrong = stockMismatches(hub.expectedShopifyStock(), hub.actualShopifyStock());
-    const expected = expectedPrices(hub.erpFile);
+    const expected = expectedDemoPrices(hub.erpFile, new Date());
     const priceWrong = priceMismatches(expected, shopPrices(hub));
 
     // Applied twice: quantity writes beyond one per listed location, price changes beyond one.
@@ -216,53 +213,6 @@ async function useStateStoreOnPostgres(hub: HubFixture, postgresPort: number): P
   const config = YAML.parse(readFileSync(hub.configFile, 'utf8')) as Record<string, unknown>;
   config.stateStore = stateStore;
   writeFileSync(hub.configFile, YAML.stringify(config));
-}
-
-/** The price each listed SKU should show now, straight from the ERP's DETAL and PROMO lists. */
-function expectedPrices(erpFile: string): Prices {
-  const db = new Database(erpFile, { readonly: true });
-  try {
-    const rows = db
-      .prepare(
-        `select t.id as id, t.indeks as sku, l.symbol as list, c.brutto as gross, c.data_od as validFrom, c.data_do as validTo
-         from ceny c join towary t on t.id = c.towar_id join cenniki l on l.id = c.cennik_id`,
-      )
-      .all() as Array<{ id: number; sku: string; list: string; gross: string; validFrom: string | null; validTo: string | null }>;
-    const now = Date.now();
-    const regular = new Map<string, string>();
-    const promotion = new Map<string, string>();
-    for (const row of rows) {
-      if (row.id % DEMO_UNLISTED_EVERY === 0) continue;
-      const valid = (row.validFrom === null || Date.parse(row.validFrom) <= now) && (row.validTo === null || now < Date.parse(row.validTo));
-      if (valid) (row.list === 'DETAL' ? regular : promotion).set(row.sku, Number(row.gross).toFixed(2));
-    }
-    const expected: Prices = new Map();
-    for (const [sku, price] of regular) {
-      const promo = promotion.get(sku);
-      expected.set(sku, promo !== undefined && Number(promo) < Number(price) ? { price: promo, compareAt: price } : { price, compareAt: null });
-    }
-    return expected;
-  } finally {
-    db.close();
-  }
-}
-
-function shopPrices(hub: HubFixture): Prices {
-  const prices: Prices = new Map();
-  for (const item of hub.shopify.store.priceSnapshot()) if (item.sku !== null) prices.set(item.sku, { price: item.price, compareAt: item.compareAtPrice });
-  return prices;
-}
-
-function priceMismatches(expected: Prices, actual: Prices): string[] {
-  const wrong: string[] = [];
-  const amount = (value: string | null) => (value === null ? null : Number(value));
-  for (const [sku, want] of expected) {
-    const got = actual.get(sku);
-    if (got === undefined || amount(got.price) !== amount(want.price) || amount(got.compareAt) !== amount(want.compareAt)) {
-      wrong.push(`${sku}: expected ${JSON.stringify(want)}, shop has ${JSON.stringify(got)}`);
-    }
-  }
-  return wrong;
 }
 
 const sum = (values: number[]): number => values.reduce((a, b) => a + b, 0);

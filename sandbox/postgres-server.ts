@@ -1,6 +1,6 @@
 /**
- * A throw-away PostgreSQL server on loopback, for the tests (DESIGN.md §6: "Databases and SFTP
- * are real servers, not simulators") and for the local Temporal cluster (`npm run cluster`,
+ * A throw-away PostgreSQL server on loopback, for the tests (databases are real servers in
+ * tests, never simulators) and for the local Temporal cluster (`npm run cluster`,
  * cluster/start.ts), which keeps its persistence in one.
  *
  * Uses the Debian packages' `initdb`/`pg_ctl` (installing the `postgresql` package when missing,

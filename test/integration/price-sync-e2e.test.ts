@@ -20,7 +20,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
 import type { WorkflowHandle } from '@temporalio/client';
 import { createTestEnvironment } from '../support/temporal';
-import { createHubFixture, type HubFixture } from '../support/hub-fixture';
+import { createHubFixture, expectedDemoPrices, priceMismatches, shopPrices } from '../support/hub-fixture';
 import { WORKFLOWS_PATH, createHubWorkers, type HubWorkers } from '../../worker';
 import { createLogger, temporalLoggerFor } from '../../observability/logger';
 import { syncStartOptions, syncWorkflowId } from '../../temporal/sync-starts';
@@ -48,53 +48,6 @@ function demoMappingWith(guard: Record<string, unknown>): string {
   return YAML.stringify(mapping);
 }
 const logger = createLogger({ level: 'warn' });
-
-/** The price the shop should show for each listed SKU at `at`, straight from the ERP tables. */
-function expectedPrices(erpFile: string, at: Date): Map<string, { price: string; compareAt: string | null }> {
-  const db = new Database(erpFile, { readonly: true });
-  try {
-    const rows = db
-      .prepare(
-        `select t.id as id, t.indeks as sku, l.symbol as list, c.brutto as gross, c.data_od as validFrom, c.data_do as validTo
-         from ceny c join towary t on t.id = c.towar_id join cenniki l on l.id = c.cennik_id`,
-      )
-      .all() as Array<{ id: number; sku: string; list: string; gross: string; validFrom: string | null; validTo: string | null }>;
-    const regular = new Map<string, string>();
-    const promotion = new Map<string, string>();
-    const atMs = at.getTime();
-    for (const row of rows) {
-      if (row.id % DEMO_UNLISTED_EVERY === 0) continue;
-      const valid = (row.validFrom === null || Date.parse(row.validFrom) <= atMs) && (row.validTo === null || atMs < Date.parse(row.validTo));
-      if (!valid) continue;
-      (row.list === 'DETAL' ? regular : promotion).set(row.sku, Number(row.gross).toFixed(2));
-    }
-    const expected = new Map<string, { price: string; compareAt: string | null }>();
-    for (const [sku, price] of regular) {
-      const promo = promotion.get(sku);
-      expected.set(sku, promo !== undefined && Number(promo) < Number(price) ? { price: promo, compareAt: price } : { price, compareAt: null });
-    }
-    return expected;
-  } finally {
-    db.close();
-  }
-}
-
-function shopPrices(hub: HubFixture): Map<string, { price: string; compareAt: string | null }> {
-  const prices = new Map<string, { price: string; compareAt: string | null }>();
-  for (const item of hub.shopify.store.priceSnapshot()) if (item.sku !== null) prices.set(item.sku, { price: item.price, compareAt: item.compareAtPrice });
-  return prices;
-}
-
-function mismatches(expected: Map<string, { price: string; compareAt: string | null }>, actual: Map<string, { price: string; compareAt: string | null }>): string[] {
-  const wrong: string[] = [];
-  for (const [sku, want] of expected) {
-    const got = actual.get(sku);
-    if (got === undefined || Number(got.price) !== Number(want.price) || (got.compareAt === null ? null : Number(got.compareAt)) !== (want.compareAt === null ? null : Number(want.compareAt))) {
-      wrong.push(`${sku}: expected ${JSON.stringify(want)}, shop has ${JSON.stringify(got)}`);
-    }
-  }
-  return wrong;
-}
 
 /** Sets DETAL prices (gross and net at the row's VAT) of some products to `factor` × their price. */
 function repriceRegular(erpFile: string, factor: number, where: string): number {
@@ -189,14 +142,14 @@ describe('priceSync end to end', () => {
       const first = await (await h.start()).result();
       const listed = PRODUCTS_10K - Math.floor(PRODUCTS_10K / DEMO_UNLISTED_EVERY);
       expect(first.itemsPushed).toBe(listed);
-      expect(mismatches(expectedPrices(h.hub.erpFile, new Date()), shopPrices(h.hub))).toEqual([]);
+      expect(priceMismatches(expectedDemoPrices(h.hub.erpFile, new Date()), shopPrices(h.hub))).toEqual([]);
 
       expect(repriceRegular(h.hub.erpFile, 1.05, '1 = 1')).toBe(PRODUCTS_10K);
       const second = await (await h.start()).result();
-      const promoted = expectedPrices(h.hub.erpFile, new Date());
+      const promoted = expectedDemoPrices(h.hub.erpFile, new Date());
       expect(second.itemsHeld ?? 0).toBe(0);
       expect(second.itemsPushed).toBeGreaterThan(listed * 0.99);
-      const wrong = mismatches(promoted, shopPrices(h.hub));
+      const wrong = priceMismatches(promoted, shopPrices(h.hub));
       expect(wrong, wrong.slice(0, 5).join('\n')).toEqual([]);
       expect(promoted.size).toBe(listed);
     }, 240_000);
@@ -241,13 +194,13 @@ describe('priceSync end to end', () => {
       // While it waits: the held prices are untouched, the other change is live.
       const during = shopPrices(h.hub);
       for (const id of [11, 12, 13, 14, 15]) expect(during.get(skuOf(id))).toEqual(before.get(skuOf(id)));
-      expect(during.get(skuOf(21))).toEqual(expectedPrices(h.hub.erpFile, new Date()).get(skuOf(21)));
+      expect(during.get(skuOf(21))).toEqual(expectedDemoPrices(h.hub.erpFile, new Date()).get(skuOf(21)));
 
       await handle.executeUpdate(decideHeldChangesUpdate, { args: [{ approve: true, by: 'test' }] });
       const result = await handle.result();
       expect(result.itemsHeld).toBe(5);
       expect(result.itemsRejected ?? 0).toBe(0);
-      expect(mismatches(expectedPrices(h.hub.erpFile, new Date()), shopPrices(h.hub))).toEqual([]);
+      expect(priceMismatches(expectedDemoPrices(h.hub.erpFile, new Date()), shopPrices(h.hub))).toEqual([]);
       expect((await handle.describe()).typedSearchAttributes.get(SA_WAITING_FOR)).toBeUndefined();
     });
 
@@ -279,7 +232,7 @@ describe('priceSync end to end', () => {
       // As an operator would: `omnisync prices approve <run>`.
       expect(await decideHeldPrices(h.hub.config, handle.workflowId, true)).toBe(0);
       await handle.result();
-      expect(mismatches(expectedPrices(h.hub.erpFile, new Date()), shopPrices(h.hub))).toEqual([]);
+      expect(priceMismatches(expectedDemoPrices(h.hub.erpFile, new Date()), shopPrices(h.hub))).toEqual([]);
     });
   });
 
@@ -297,7 +250,7 @@ describe('priceSync end to end', () => {
     /** A listed promoted SKU and its regular and promotion prices. */
     const watched = () => {
       const sku = promoted.find((candidate) => !candidate.endsWith('250'))!;
-      const regular = expectedPrices(h.hub.erpFile, new Date(0)).get(sku)!.price;
+      const regular = expectedDemoPrices(h.hub.erpFile, new Date(0)).get(sku)!.price;
       return { sku, regular };
     };
     /** When the shop's price of `sku` became `price` (ms), from the simulator's change log. */
@@ -331,7 +284,7 @@ describe('priceSync end to end', () => {
       expect(Math.abs(reverted! - window.endsAt)).toBeLessThanOrEqual(2_000);
       // After the promotion, the lowest price of the last 30 days is the promotion's.
       expect(omnibusOf()).toEqual({ amount: promo, currency_code: 'PLN' });
-      expect(mismatches(expectedPrices(h.hub.erpFile, new Date()), shopPrices(h.hub))).toEqual([]);
+      expect(priceMismatches(expectedDemoPrices(h.hub.erpFile, new Date()), shopPrices(h.hub))).toEqual([]);
     }, 60_000);
 
     it('applies at once on restart a promotion whose start passed while the worker was down', async () => {

@@ -14,7 +14,7 @@ import { parseConfig, type LoadedConfig } from '../../config/load';
 import { builtInConnectors } from '../../connectors/registry';
 import { seedDemoErp } from '../../sandbox/erp/seed';
 import { startShopifySimulator, type FaultConfig, type ShopifySimulator } from '../../sandbox/shopify/server';
-import { DEMO_SHOPIFY_LOCATIONS } from '../../sandbox/demo-catalog';
+import { DEMO_SHOPIFY_LOCATIONS, DEMO_UNLISTED_EVERY } from '../../sandbox/demo-catalog';
 import { demoHubConfigYaml } from '../../sandbox/demo-hub-config';
 
 const REPO = resolve(__dirname, '../..');
@@ -152,4 +152,61 @@ export function stockMismatches(expected: Map<string, number>, actual: Map<strin
     if (found !== quantity) mismatches.push(`${key}: expected ${quantity}, Shopify has ${found}`);
   }
   return mismatches;
+}
+
+/** SKU → the price and compare-at price a shop shows. */
+export type ShopPrices = Map<string, { price: string; compareAt: string | null }>;
+
+/**
+ * The price each SKU the demo shop lists should show at `at`, straight from the demo ERP's
+ * tables: the regular (DETAL) price, or a lower promotion (PROMO) price valid then with the
+ * regular one as compare-at.
+ */
+export function expectedDemoPrices(erpFile: string, at: Date): ShopPrices {
+  const db = new Database(erpFile, { readonly: true });
+  try {
+    const rows = db
+      .prepare(
+        `select t.id as id, t.indeks as sku, l.symbol as list, c.brutto as gross, c.data_od as validFrom, c.data_do as validTo
+         from ceny c join towary t on t.id = c.towar_id join cenniki l on l.id = c.cennik_id`,
+      )
+      .all() as Array<{ id: number; sku: string; list: string; gross: string; validFrom: string | null; validTo: string | null }>;
+    const regular = new Map<string, string>();
+    const promotion = new Map<string, string>();
+    const atMs = at.getTime();
+    for (const row of rows) {
+      if (row.id % DEMO_UNLISTED_EVERY === 0) continue;
+      const valid = (row.validFrom === null || Date.parse(row.validFrom) <= atMs) && (row.validTo === null || atMs < Date.parse(row.validTo));
+      if (!valid) continue;
+      (row.list === 'DETAL' ? regular : promotion).set(row.sku, Number(row.gross).toFixed(2));
+    }
+    const expected: ShopPrices = new Map();
+    for (const [sku, price] of regular) {
+      const promo = promotion.get(sku);
+      expected.set(sku, promo !== undefined && Number(promo) < Number(price) ? { price: promo, compareAt: price } : { price, compareAt: null });
+    }
+    return expected;
+  } finally {
+    db.close();
+  }
+}
+
+/** What the hub's sandbox shop shows for each SKU now. */
+export function shopPrices(hub: Pick<HubFixture, 'shopify'>): ShopPrices {
+  const prices: ShopPrices = new Map();
+  for (const item of hub.shopify.store.priceSnapshot()) if (item.sku !== null) prices.set(item.sku, { price: item.price, compareAt: item.compareAtPrice });
+  return prices;
+}
+
+/** Entries of `expected` that `actual` lacks or shows otherwise (amounts compared as numbers): the mismatches. */
+export function priceMismatches(expected: ShopPrices, actual: ShopPrices): string[] {
+  const amount = (value: string | null) => (value === null ? null : Number(value));
+  const wrong: string[] = [];
+  for (const [sku, want] of expected) {
+    const got = actual.get(sku);
+    if (got === undefined || amount(got.price) !== amount(want.price) || amount(got.compareAt) !== amount(want.compareAt)) {
+      wrong.push(`${sku}: expected ${JSON.stringify(want)}, shop has ${JSON.stringify(got)}`);
+    }
+  }
+  return wrong;
 }
