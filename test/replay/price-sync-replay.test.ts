@@ -1,5 +1,5 @@
 /**
- * Determinism guard (DESIGN.md §8) for priceSync: the current workflow code must replay every
+ * Determinism guard (docs/architecture.md, "Temporal") for priceSync: the current workflow code must replay every
  * recorded priceSync history in test/histories/ (see test/histories/README.md):
  *
  * - `price-sync-held-<n>.json`: the guarded path with a hold: every page staged, guardPriceRun,

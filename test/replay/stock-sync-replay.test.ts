@@ -1,5 +1,5 @@
 /**
- * Determinism guard (DESIGN.md §8): the current workflow code must replay every recorded
+ * Determinism guard (docs/architecture.md, "Temporal"): the current workflow code must replay every recorded
  * stockSync history in test/histories/ (full and delta runs, each execution of their
  * continue-as-new chains; the priceSync ones: price-sync-replay.test.ts). A failure here means
  * a change would break running executions: put it behind patched(), or, if breaking old

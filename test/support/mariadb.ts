@@ -1,6 +1,6 @@
 /**
- * A real, throw-away MariaDB server for tests (DESIGN.md §6: "Databases and SFTP are real
- * servers, not simulators"), standing for MySQL and MariaDB (the erp-sql `mysql` driver).
+ * A real, throw-away MariaDB server for tests (databases and SFTP are real servers in
+ * tests, never simulators), standing for MySQL and MariaDB (the erp-sql `mysql` driver).
  *
  * Uses the Debian package's `mariadb-install-db` and `mariadbd` (installing `mariadb-server`
  * with apt when missing, which works as root on CI). Each call gets its own data directory, TCP

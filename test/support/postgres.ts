@@ -1,6 +1,6 @@
 /**
- * A real, throw-away PostgreSQL server for tests (DESIGN.md §6: "Databases and SFTP are real
- * servers, not simulators"): the shared loopback server of sandbox/postgres-server.ts (Debian's
+ * A real, throw-away PostgreSQL server for tests (databases and SFTP are real servers in
+ * tests, never simulators): the shared loopback server of sandbox/postgres-server.ts (Debian's
  * packages, its own data directory and port per call) with the tests' database created in it.
  */
 import pg from 'pg';

@@ -1,6 +1,6 @@
 /**
- * A real, throw-away OpenSSH SFTP server for tests (DESIGN.md §6: "Databases and SFTP are real
- * servers, not simulators"): sandbox/sftp/server.ts, the server the demo runs, started on a
+ * A real, throw-away OpenSSH SFTP server for tests (databases and SFTP are real servers in
+ * tests, never simulators): sandbox/sftp/server.ts, the server the demo runs, started on a
  * free 127.0.0.1 port with its own generated keys and its own temp root holding the drop
  * folders. The `openssh-server` package is installed with apt when `sshd` is missing (works as
  * root on CI), as test/support/postgres.ts installs PostgreSQL.
