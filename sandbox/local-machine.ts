@@ -54,3 +54,32 @@ export async function chownToUser(path: string, user: string): Promise<void> {
   const id = async (flag: '-u' | '-g') => Number((await promisify(execFile)('id', [flag, user])).stdout.trim());
   await chown(path, await id('-u'), await id('-g'));
 }
+
+/**
+ * Runs a command with the temp folder as working directory (a service user such as `postgres`
+ * may not be allowed into the caller's); resolves with its stdout, rejects with the command line
+ * and its stderr. `input` is written to its stdin.
+ */
+export function runCommand(command: string, args: string[], env?: NodeJS.ProcessEnv, input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(command, args, { env: env ?? process.env, cwd: tmpdir(), maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`\`${[command, ...args].join(' ')}\` failed (${err.code ?? err.signal ?? 'error'}): ${String(stderr).trim() || err.message}`));
+      else resolve(String(stdout));
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+/**
+ * Installs a Debian package unless `isPresent` says it is there, holding APT_INSTALL_LOCK and
+ * asking again under it (another process may have installed it meanwhile). Needs root.
+ */
+export async function installWithApt(packageArgs: string[], isPresent: () => Promise<boolean>): Promise<void> {
+  if (await isPresent()) return;
+  await withMachineLock(APT_INSTALL_LOCK, async () => {
+    if (await isPresent()) return;
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    await runCommand('apt-get', ['update', '-qq'], env);
+    await runCommand('apt-get', ['install', '-y', '-qq', ...packageArgs], env);
+  });
+}

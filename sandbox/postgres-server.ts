@@ -9,8 +9,8 @@
  * the caller runs as root, the server runs as the `postgres` OS user. Durability is off: a server
  * that crashed is thrown away anyway.
  */
-import { APT_INSTALL_LOCK, chownToUser, findFreePort, withMachineLock } from './local-machine';
-import { execFile, execFileSync } from 'node:child_process';
+import { chownToUser, findFreePort, installWithApt, runCommand } from './local-machine';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile, access } from 'node:fs/promises';
 import { constants as fsConstants, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,7 +46,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
   const logFile = join(baseDir, 'server.log');
   try {
     if (runAs.length > 0) await chownToUser(baseDir, 'postgres');
-    await run(runAs, join(binDir, 'initdb'), [
+    await runAsServerUser(runAs, join(binDir, 'initdb'), [
       '-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync',
     ]);
     // Durability off (a crashed server is thrown away anyway), socket in the private directory
@@ -76,7 +76,7 @@ export async function startLocalPostgres(options: LocalPostgresOptions = {}): Pr
         stopped = true;
         runningServers.delete(dataDir);
         try {
-          await run(runAs, pgCtl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '30']);
+          await runAsServerUser(runAs, pgCtl, ['stop', '-D', dataDir, '-m', 'fast', '-w', '-t', '30']);
         } finally {
           await rm(baseDir, { recursive: true, force: true });
         }
@@ -95,7 +95,7 @@ async function startOnFreePort(runAs: string[], pgCtl: string, dataDir: string, 
   for (let attempt = 1; ; attempt++) {
     const port = await findFreePort();
     try {
-      await run(runAs, pgCtl, ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port}`]);
+      await runAsServerUser(runAs, pgCtl, ['start', '-D', dataDir, '-l', logFile, '-w', '-t', '60', '-o', `-p ${port}`]);
       return port;
     } catch (err) {
       const log = await readFile(logFile, 'utf8').catch(() => '');
@@ -110,12 +110,7 @@ async function startOnFreePort(runAs: string[], pgCtl: string, dataDir: string, 
 async function findOrInstallPostgres(): Promise<string> {
   const found = await findPostgresBinDir();
   if (found) return found;
-  await withMachineLock(APT_INSTALL_LOCK, async () => {
-    if (await findPostgresBinDir()) return; // another process installed it meanwhile
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    await run([], 'apt-get', ['update', '-qq'], env);
-    await run([], 'apt-get', ['install', '-y', '-qq', 'postgresql'], env);
-  });
+  await installWithApt(['postgresql'], async () => (await findPostgresBinDir()) !== undefined);
   const installed = await findPostgresBinDir();
   if (!installed) throw new Error(`apt-get installed "postgresql" but no initdb/pg_ctl under ${DEBIAN_POSTGRES_ROOT}/*/bin`);
   return installed;
@@ -133,20 +128,11 @@ async function findPostgresBinDir(): Promise<string | undefined> {
 }
 
 /** Runs a command (optionally as another user); rejects with the command line and its stderr. */
-function run(runAs: string[], command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  const commandLine = [...runAs, command, ...args];
-  const file = commandLine[0] ?? command;
-  const fileArgs = commandLine.slice(1);
-  return new Promise((resolve, reject) => {
-    // cwd: the postgres user may not be allowed into the caller's working directory.
-    execFile(file, fileArgs, { env: env ?? process.env, cwd: tmpdir(), maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) {
-        reject(new Error(`\`${[file, ...fileArgs].join(' ')}\` failed (${err.code ?? err.signal ?? 'error'}): ${String(stderr).trim() || err.message}`));
-      } else {
-        resolve(String(stdout));
-      }
-    });
-  });
+
+/** `command` run through the `runAs` prefix (`runuser -u postgres --` as root, nothing otherwise). */
+function runAsServerUser(runAs: readonly string[], command: string, args: string[]): Promise<string> {
+  const [file, ...rest] = [...runAs, command, ...args];
+  return runCommand(file ?? command, rest);
 }
 
 function stopSync(server: { pgCtl: string; dataDir: string; runAs: string[] }): void {

@@ -13,12 +13,12 @@
  * the SFTP session starts (`internal-sftp -d`), so the config names them relative
  * (`inbox`, …) and holds no path of this machine.
  */
-import { APT_INSTALL_LOCK, findFreePort, withMachineLock } from '../local-machine';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { findFreePort, installWithApt } from '../local-machine';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
 import { createConnection } from 'node:net';
-import { tmpdir, userInfo } from 'node:os';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { ensureSshKeyPair } from './keys';
 import { dieWithParent } from '../../temporal/dev-server';
@@ -191,27 +191,10 @@ export async function findSshd(): Promise<string | undefined> {
 export async function findOrInstallSshd(): Promise<string> {
   const found = await findSshd();
   if (found) return found;
-  await withMachineLock(APT_INSTALL_LOCK, async () => {
-    if (await findSshd()) return; // another process installed it meanwhile
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    await runCommand('apt-get', ['update', '-qq'], env);
-    await runCommand('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'openssh-server'], env);
-  });
+  await installWithApt(['--no-install-recommends', 'openssh-server'], async () => (await findSshd()) !== undefined);
   const installed = await findSshd();
   if (!installed) throw new Error(`apt-get installed "openssh-server" but there is no sshd at ${SSHD_CANDIDATES.join(' or ')}`);
   return installed;
-}
-
-
-/** Runs a command; resolves with its stdout, rejects with the command line and its stderr. */
-export function runCommand(command: string, args: string[], env?: NodeJS.ProcessEnv, input?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(command, args, { env: env ?? process.env, cwd: tmpdir(), maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`\`${[command, ...args].join(' ')}\` failed (${err.code ?? err.signal ?? 'error'}): ${String(stderr).trim() || err.message}`));
-      else resolve(String(stdout));
-    });
-    if (input !== undefined) child.stdin?.end(input);
-  });
 }
 
 

@@ -8,8 +8,8 @@
  * never share a server. mariadbd refuses to run as root: when the tests run as root, the server
  * runs as the `mysql` OS user.
  */
-import { APT_INSTALL_LOCK, chownToUser, findFreePort, withMachineLock } from '../../sandbox/local-machine';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chownToUser, findFreePort, installWithApt, runCommand } from '../../sandbox/local-machine';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { constants as fsConstants, rmSync } from 'node:fs';
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -49,7 +49,7 @@ export async function startMariaDbTestServer(): Promise<MariaDbTestServer> {
   let server: ChildProcess | undefined;
   try {
     if (asRoot) await chownToUser(baseDir, 'mysql');
-    await run(INSTALL_DB, [
+    await runCommand(INSTALL_DB, [
       '--no-defaults', `--datadir=${dataDir}`, ...(asRoot ? ['--user=mysql'] : []),
       '--auth-root-authentication-method=normal', '--skip-test-db', '--skip-name-resolve',
     ]);
@@ -171,13 +171,7 @@ async function terminate(server: ChildProcess): Promise<void> {
 }
 
 async function findOrInstallMariaDb(): Promise<void> {
-  if (await isInstalled()) return;
-  await withMachineLock(APT_INSTALL_LOCK, async () => {
-    if (await isInstalled()) return; // another test file installed it meanwhile
-    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-    await run('apt-get', ['update', '-qq'], env);
-    await run('apt-get', ['install', '-y', '-qq', 'mariadb-server'], env);
-  });
+  await installWithApt(['mariadb-server'], isInstalled);
   if (!(await isInstalled())) throw new Error(`MariaDB test server: apt-get installed "mariadb-server" but ${MARIADBD} or ${INSTALL_DB} is missing`);
 }
 
@@ -189,19 +183,6 @@ async function isInstalled(): Promise<boolean> {
 
 
 
-/** Runs a command; rejects with the command line and its stderr. */
-function run(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // cwd: the mysql user may not be allowed into the test's working directory.
-    execFile(command, args, { env: env ?? process.env, cwd: tmpdir(), maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) {
-        reject(new Error(`\`${[command, ...args].join(' ')}\` failed (${err.code ?? err.signal ?? 'error'}): ${String(stderr).trim() || err.message}`));
-      } else {
-        resolve(String(stdout));
-      }
-    });
-  });
-}
 
 /** A test process that dies without calling stop() must not leave servers running. */
 function installExitHook(): void {

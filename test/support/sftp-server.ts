@@ -16,8 +16,8 @@ import { rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { generateSshKeyPair } from '../../sandbox/sftp/keys';
-import { withMachineLock } from '../../sandbox/local-machine';
-import { findOrInstallSshd, runCommand, startSftpServer } from '../../sandbox/sftp/server';
+import { findOrInstallSshd, startSftpServer } from '../../sandbox/sftp/server';
+import { runCommand, withMachineLock } from '../../sandbox/local-machine';
 
 /** The OS user the server lets in when the tests run as root. */
 export const SFTP_TEST_USER = 'omnisync-sftp';
