@@ -95,9 +95,12 @@ export async function pushBatch(
     for (const item of ok) synced.push(engine.recordKey(item, input.target));
     progress.pushed += ok.length;
     progress.failed += bad.length;
-    for (const { kind } of bad) {
-      const category = quarantineCategoryOf(kind);
-      progress.failedByCategory = { ...progress.failedByCategory, [category]: (progress.failedByCategory?.[category] ?? 0) + 1 };
+    if (bad.length > 0) {
+      const byCategory = (progress.failedByCategory ??= {});
+      for (const { kind } of bad) {
+        const category = quarantineCategoryOf(kind);
+        byCategory[category] = (byCategory[category] ?? 0) + 1;
+      }
     }
   };
   // A small pool of lanes; the first failure stops lanes from taking new chunks, and the
