@@ -26,7 +26,7 @@ export default tseslint.config(
         paths: nodeBuiltins.map((name) => ({ name, message: 'Workflow code must not use Node built-ins (not deterministic).' })),
         patterns: [
           { group: ['../activities/*', '../activities'], allowTypeImports: true, message: 'Import activities in workflows only as types (import type).' },
-          { group: ['axios', 'pino', 'better-sqlite3', 'pg', 'kysely', '../connectors/*/*', '../state/*'], message: 'Workflow code must not do I/O.' },
+          { group: ['axios', 'pino', '@photostructure/sqlite', 'pg', 'kysely', '../connectors/*/*', '../state/*'], message: 'Workflow code must not do I/O.' },
         ],
       }],
     },

@@ -20,7 +20,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from '@photostructure/sqlite';
 import YAML from 'yaml';
 import { connectClient } from '../temporal/connection';
 import { parseConfig } from '../config/load';
@@ -122,7 +122,7 @@ async function main(): Promise<void> {
 
 /** The baseline read: every stock row with its SKU and location code, in one query. */
 function readAllStockOnce(erpFile: string): { rows: number; seconds: number; cpuSeconds: number } {
-  const erp = new Database(erpFile, { readonly: true });
+  const erp = new DatabaseSync(erpFile, { readOnly: true, timeout: 5000 });
   try {
     const cpuBefore = process.cpuUsage();
     const started = process.hrtime.bigint();

@@ -18,7 +18,7 @@
  * not counted either). Any user error fails the script: the benchmark's prices are all valid.
  */
 import { readFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from '@photostructure/sqlite';
 import { directPushArgs, sendPacedCalls } from './direct-shopify';
 import { PRICE_UPDATE_COST, PRICE_UPDATE_MUTATION } from '../connectors/shopify/operations';
 
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
   const now = new Date().toISOString();
-  const erp = new Database(erpFile, { readonly: true });
+  const erp = new DatabaseSync(erpFile, { readOnly: true, timeout: 5000 });
   const rows = erp
     .prepare(
       `select t.indeks as sku, c.brutto as gross

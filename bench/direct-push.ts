@@ -14,7 +14,7 @@
  * not counted either).
  */
 import { readFileSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from '@photostructure/sqlite';
 import YAML from 'yaml';
 import { directPushArgs, sendPacedCalls } from './direct-shopify';
 import { SET_QUANTITIES_COST, SET_QUANTITIES_MUTATION } from '../connectors/shopify/operations';
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
 
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
-  const erp = new Database(erpFile, { readonly: true });
+  const erp = new DatabaseSync(erpFile, { readOnly: true, timeout: 5000 });
   const skus = (erp.prepare('select indeks as sku from towary order by id').all() as Array<{ sku: string }>).map((row) => row.sku);
   const levels = (
     erp

@@ -39,7 +39,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from '@photostructure/sqlite';
 import YAML from 'yaml';
 import { connectClient } from '../temporal/connection';
 import { parseConfig } from '../config/load';
@@ -239,7 +239,7 @@ async function preloadCrosswalk(stateStore: Parameters<typeof openStateStore>[0]
  * the new gross at the row's VAT rate, half up (as the seed computes them), so both agree.
  */
 function raiseRegularPrices(erpFile: string, percent: number): number {
-  const db = new Database(erpFile);
+  const db = new DatabaseSync(erpFile, { timeout: 5000 });
   try {
     const result = db
       .prepare(
@@ -305,7 +305,7 @@ const READ_BACK_COST = 2 + READ_BACK_PAGE * 2;
 
 /** The price each ERP SKU should show now, in grosze, straight from the ERP tables (DETAL, or a lower PROMO entry valid now). */
 function expectedPrices(erpFile: string, at: number): Map<string, { price: number; compareAt: number | null }> {
-  const db = new Database(erpFile, { readonly: true });
+  const db = new DatabaseSync(erpFile, { readOnly: true, timeout: 5000 });
   try {
     const rows = db
       .prepare(`select t.indeks as sku, l.symbol as list, c.brutto as gross, c.data_od as validFrom, c.data_do as validTo from ceny c join towary t on t.id = c.towar_id join cenniki l on l.id = c.cennik_id`)

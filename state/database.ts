@@ -2,11 +2,8 @@
  * The state store's database: table types and the Kysely instance for either dialect.
  *
  * Column types are chosen so that one code path works on both dialects: timestamps are ISO-8601
- * UTC strings (TEXT), flags are integers 0/1 (better-sqlite3 cannot bind booleans), JSON is TEXT.
+ * UTC strings (TEXT), flags are integers 0/1 (SQLite drivers do not bind booleans), JSON is TEXT.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
 import {
   CompiledQuery,
   Kysely,
@@ -20,7 +17,7 @@ import {
   type SqliteDialectConfig,
 } from 'kysely';
 import pg from 'pg';
-import { StatementCachingDatabase } from './sqlite-statement-cache';
+import { openSqliteFile } from './sqlite-connection';
 
 export type StateStoreConfig =
   | {
@@ -150,21 +147,23 @@ export interface StateDatabase {
 export function openStateDatabase(config: StateStoreConfig): Kysely<StateDatabase> {
   if (config.driver === 'sqlite') {
     const dialect = new WriterSqliteDialect({
-      database: async () => {
-        mkdirSync(dirname(config.file), { recursive: true });
-        const database = new Database(config.file);
-        // WAL lets readers (CLI, reports) run while a worker writes. synchronous=NORMAL is
-        // durable across process crashes in WAL mode (only an OS crash may lose the last
-        // commits), which is what a worker killed with -9 needs.
-        database.pragma('journal_mode = WAL');
-        database.pragma('synchronous = NORMAL');
-        // Several worker processes may share the file: wait for a writer instead of failing.
-        database.pragma('busy_timeout = 10000');
-        // Checkpoint every ~40 MB of WAL instead of SQLite's 4 MB: a stock push rewrites the same
-        // index pages in every confirmation, and a rarer checkpoint copies each of them once.
-        database.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
-        return new StatementCachingDatabase(database);
-      },
+      database: async () =>
+        openSqliteFile(config.file, {
+          create: true,
+          pragmas: [
+            // Several worker processes may share the file: wait for a writer instead of failing
+            // (first, so that switching to WAL waits too).
+            'busy_timeout = 10000',
+            // WAL lets readers (CLI, reports) run while a worker writes. synchronous=NORMAL is
+            // durable across process crashes in WAL mode (only an OS crash may lose the last
+            // commits), which is what a worker killed with -9 needs.
+            'journal_mode = WAL',
+            'synchronous = NORMAL',
+            // Checkpoint every ~40 MB of WAL instead of SQLite's 4 MB: a stock push rewrites the
+            // same index pages in every confirmation, and a rarer checkpoint copies each once.
+            `wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`,
+          ],
+        }),
     });
     const db = new Kysely<StateDatabase>({ dialect });
     return db;

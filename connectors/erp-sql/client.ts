@@ -11,13 +11,13 @@
  * be granted SELECT (docs/configuration.md), and `readOnlyIntent` routes reads to a readable
  * secondary where there is one.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { CompiledQuery, Kysely, MssqlDialect, MysqlDialect, PostgresDialect, SqliteDialect, sql, type DatabaseConnection, type RawBuilder } from 'kysely';
 import mysql from 'mysql2';
 import pg from 'pg';
 import * as Tedious from 'tedious';
+import { openSqliteFile } from '../../state/sqlite-connection';
 import { authError, configError, isTransientNetworkCode, OmnisyncError, transientError, validationError } from '../../core/errors';
 import { columnLabel, stockQueryTables, type ErpDatabaseConfig, type ErpDialect, type ErpMssqlDatabase, type ErpMysqlDatabase, type ErpSqlConfig, type ErpTables } from './config';
 
@@ -44,12 +44,8 @@ export function openErpDatabase(database: ErpDatabaseConfig, options: { baseDir:
             // Opening would fail less clearly (or, writable, create an empty ERP).
             throw configError(`erp-sql: SQLite file "${file}" does not exist (configured at database.file)`);
           }
-          if (!options.readOnly) mkdirSync(dirname(file), { recursive: true });
-          const connection = new Database(file, { fileMustExist: options.readOnly });
           // The ERP may be writing: wait for its write lock instead of failing at once.
-          connection.pragma('busy_timeout = 5000');
-          if (options.readOnly) connection.pragma('query_only = ON');
-          return connection;
+          return openSqliteFile(file, { create: !options.readOnly, pragmas: ['busy_timeout = 5000', ...(options.readOnly ? ['query_only = ON'] : [])] });
         },
       }),
     });

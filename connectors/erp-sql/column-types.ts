@@ -512,6 +512,6 @@ async function timeProblem(client: ErpSqlClient, table: RawBuilder<unknown>, col
 /** A value as SQLite holds it: text quoted, a blob as a hex literal (first 16 bytes). */
 function sqliteValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
-  if (Buffer.isBuffer(value)) return `x'${value.subarray(0, 16).toString('hex')}'${value.length > 16 ? '...' : ''}`;
+  if (value instanceof Uint8Array) return `x'${Buffer.from(value.buffer, value.byteOffset, Math.min(value.byteLength, 16)).toString('hex')}'${value.byteLength > 16 ? '...' : ''}`;
   return String(value);
 }

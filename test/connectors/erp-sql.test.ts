@@ -192,6 +192,8 @@ describe.each(DEMO_ERP_TEST_DRIVERS)('erp-sql connector on %s', (driver) => {
       // SQLite stores what it is given: text in a numeric column, and (with references not
       // enforced, as in many legacy databases) a row pointing at no warehouse.
       await sql`update stany set ilosc = 'abc' where towar_id = 13 and magazyn_id = 1`.execute(erpDb);
+      // An integer beyond 2^53: the driver reads it exactly (as a bigint) instead of failing the page.
+      await sql`update stany set ilosc = 9007199254740993 where towar_id = 16 and magazyn_id = 1`.execute(erpDb);
       await sql`pragma foreign_keys = off`.execute(erpDb);
       await sql`insert into stany (id, towar_id, magazyn_id, ilosc, zarezerwowano, zmodyfikowano) values (900001, 14, 99, 5, 0, '2025-05-30T00:00:00.000Z')`.execute(erpDb);
     }
@@ -203,6 +205,7 @@ describe.each(DEMO_ERP_TEST_DRIVERS)('erp-sql connector on %s', (driver) => {
         ? [
             { recordKey: 'PL-000013|MAG-WAW', reason: expect.stringMatching(/^ilosc is not a number \("abc"\) in stany row \d+$/) },
             { recordKey: 'stany#900001', reason: 'magazyn_id 99 matches no row in magazyny in stany row 900001' },
+            { recordKey: 'PL-000016|MAG-WAW', reason: expect.stringMatching(/^ilosc is out of range \(9007199254740993\) in stany row \d+$/) },
           ]
         : []),
     ];
@@ -210,7 +213,7 @@ describe.each(DEMO_ERP_TEST_DRIVERS)('erp-sql connector on %s', (driver) => {
     expect(page.rejected[0]!.payload).toMatchObject({ 'towary.indeks': 'PL-000011', 'magazyny.symbol': 'MAG-WAW' });
     // The rest of the page is intact; SKUs with a bad row are left out whole (a partial sum
     // would understate their availability), so the channels keep their last quantity.
-    const incomplete = driver === 'sqlite' ? ['PL-000011', 'PL-000012', 'PL-000013', 'PL-000014'] : ['PL-000011', 'PL-000012'];
+    const incomplete = driver === 'sqlite' ? ['PL-000011', 'PL-000012', 'PL-000013', 'PL-000014', 'PL-000016'] : ['PL-000011', 'PL-000012'];
     expect(page.skus).toEqual(ALL_SKUS.slice(10, 20).filter((sku) => !incomplete.includes(sku)));
     expect(page.levels.filter((level) => incomplete.includes(level.sku))).toEqual([]);
     expect(page.levels.filter((level) => level.sku === 'PL-000015' && level.location === 'MAG-WAW')).toHaveLength(1);

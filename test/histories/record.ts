@@ -28,7 +28,7 @@ import * as proto from '@temporalio/proto';
 import { patchProtobufRoot } from '@temporalio/proto/lib/patch-protobuf-root';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from '@photostructure/sqlite';
 import YAML from 'yaml';
 import { createHubFixture } from '../support/hub-fixture';
 import { WORKFLOWS_PATH, createHubWorkers, installTemporalRuntime } from '../../worker';
@@ -224,7 +224,7 @@ function priceMappingWithoutFloors(): string {
 
 /** Sets the regular (DETAL) gross and net prices of some products to `factor` × their price. */
 function repriceRegular(erpFile: string, factor: number, productIds: readonly number[]): number {
-  const db = new Database(erpFile);
+  const db = new DatabaseSync(erpFile, { timeout: 5000 });
   try {
     const result = db
       .prepare(

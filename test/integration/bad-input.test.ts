@@ -12,7 +12,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from '@photostructure/sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
@@ -49,7 +49,7 @@ const BAD: Record<string, string> = {
 };
 
 function seedBadRows(erpFile: string): void {
-  const db = new Database(erpFile);
+  const db = new DatabaseSync(erpFile, { timeout: 5000 });
   try {
     db.exec(`
       update stany set ilosc = 1000000000000 where towar_id = 11 and magazyn_id = 1;
@@ -70,7 +70,7 @@ function seedBadRows(erpFile: string): void {
 
 /** Runs SQL on the ERP as its users would (the connector itself only reads). */
 function erpExec(erpFile: string, statements: string): void {
-  const db = new Database(erpFile);
+  const db = new DatabaseSync(erpFile, { timeout: 5000 });
   try {
     db.exec(statements);
   } finally {

@@ -3,7 +3,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from '@photostructure/sqlite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHubFixture, TEST_SHOPIFY_TOKEN, type HubFixture } from '../support/hub-fixture';
 import { omnisync } from '../support/cli';
@@ -148,7 +148,7 @@ describe('omnisync CLI', () => {
     expect(run.stdout.trim().split('\n').at(-1)).toBe(
       'dry run erp-stock-to-shopify (full): 300 SKUs read in 4 pages, 600 quantities would change, 0 records would be quarantined, 0 levels counted as zero; nothing was written',
     );
-    const state = new Database(join(hub.dir, 'state.sqlite'), { readonly: true });
+    const state = new DatabaseSync(join(hub.dir, 'state.sqlite'), { readOnly: true, timeout: 5000 });
     try {
       for (const table of ['omnisync_snapshot', 'omnisync_push_batch', 'omnisync_push_outcome', 'omnisync_price_history', 'omnisync_quarantine', 'omnisync_sync_cursor', 'omnisync_crosswalk']) {
         expect((state.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n, table).toBe(0);

@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from '@photostructure/sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { SANDBOX_SHOPIFY_TOKEN } from '../../sandbox';
@@ -146,9 +146,9 @@ async function expectCleanStop(run: DevRun, descendants: Array<{ pid: number; co
   // A clean stop of the dev server leaves temporal.db alone: no rollback journal or WAL beside it.
   expect(readdirSync(dataDir).filter((name) => name.startsWith('temporal.db')).sort()).toEqual(['temporal.db']);
   for (const file of ['temporal.db', 'erp.sqlite']) {
-    const db = new Database(join(dataDir, file), { readonly: true, fileMustExist: true });
+    const db = new DatabaseSync(join(dataDir, file), { readOnly: true, timeout: 5000 });
     try {
-      expect(db.pragma('integrity_check', { simple: true }), file).toBe('ok');
+      expect(db.prepare('pragma integrity_check').get(), file).toEqual({ integrity_check: 'ok' });
     } finally {
       db.close();
     }

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from '@photostructure/sqlite';
 import { chromium } from 'playwright-core';
 import type { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, type NativeConnection, type WorkflowBundle } from '@temporalio/worker';
@@ -184,7 +184,7 @@ describe('payload encryption end to end', () => {
     fixture = await createHubFixture({ temporalAddress: server.address, products: 60, pageSize: 50, priceSync: { name: PRICE_SYNC } });
     closeLater.push(() => fixture.close());
     // The ERP's data carries the canaries too: they pass through the runs' activities.
-    const erp = new Database(fixture.erpFile);
+    const erp = new DatabaseSync(fixture.erpFile, { timeout: 5000 });
     erp.prepare('update towary set nazwa = ? where indeks = ?').run(CANARY.productName, 'PL-000007');
     erp.prepare('update ceny set brutto = ? where towar_id = (select id from towary where indeks = ?) and cennik_id = 1').run(CANARY.price, 'PL-000007');
     erp.close();

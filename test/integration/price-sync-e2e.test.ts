@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from '@photostructure/sqlite';
 import YAML from 'yaml';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, type WorkflowBundle } from '@temporalio/worker';
@@ -51,7 +51,7 @@ const logger = createLogger({ level: 'warn' });
 
 /** Sets DETAL prices (gross and net at the row's VAT) of some products to `factor` × their price. */
 function repriceRegular(erpFile: string, factor: number, where: string): number {
-  const db = new Database(erpFile);
+  const db = new DatabaseSync(erpFile, { timeout: 5000 });
   try {
     const list = `(select id from cenniki where symbol = 'DETAL')`;
     const result = db

@@ -1,7 +1,7 @@
 /**
  * Housekeeping done by the stock sync activities themselves, against a real SQLite state store.
  */
-import Database from 'better-sqlite3';
+import { DatabaseSync } from '@photostructure/sqlite';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStockSyncActivities } from '../../activities/sync';
@@ -25,7 +25,7 @@ afterAll(async () => {
 
 function stagedBatches(): string[] {
   const file = (hub.config.stateStore as { file: string }).file;
-  const db = new Database(file, { readonly: true });
+  const db = new DatabaseSync(file, { readOnly: true, timeout: 5000 });
   try {
     return (db.prepare('select batch_id from omnisync_push_batch order by batch_id').all() as Array<{ batch_id: string }>).map((row) => row.batch_id);
   } finally {

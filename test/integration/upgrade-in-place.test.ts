@@ -9,7 +9,7 @@
  * removed, so the worker meets exactly the store an earlier version left behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from '@photostructure/sqlite';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { createTestEnvironment } from '../support/temporal';
@@ -25,21 +25,22 @@ const logger = createLogger({ level: 'warn' });
 
 /** Rewrites a current state store into the shape schema 0004 had, keeping every stock snapshot row. */
 function downgradeTo0004(file: string): number {
-  const db = new Database(file);
+  const db = new DatabaseSync(file, { timeout: 5000 });
   try {
-    return db.transaction(() => {
-      db.exec(`create table omnisync_stock_snapshot (target text not null, sku text not null, location text not null, quantity integer not null, pushed_at text not null,
-               constraint omnisync_stock_snapshot_pk primary key (target, sku, location))`);
-      const copied = db
-        .prepare(`insert into omnisync_stock_snapshot select target, record_key, record_part, cast(value as integer), pushed_at from omnisync_snapshot where entity = 'stock'`)
-        .run().changes;
-      db.exec('drop table omnisync_snapshot');
-      db.exec('drop table omnisync_price_history');
-      db.exec('alter table omnisync_push_batch rename to omnisync_stock_push_batch');
-      db.exec('alter table omnisync_push_outcome rename to omnisync_stock_push_outcome');
-      db.prepare(`delete from ${MIGRATION_TABLE} where name = '0005_entity_snapshot'`).run();
-      return copied;
-    })();
+    // One transaction: a failure leaves the store as it was (closing rolls back).
+    db.exec('begin');
+    db.exec(`create table omnisync_stock_snapshot (target text not null, sku text not null, location text not null, quantity integer not null, pushed_at text not null,
+             constraint omnisync_stock_snapshot_pk primary key (target, sku, location))`);
+    const copied = db
+      .prepare(`insert into omnisync_stock_snapshot select target, record_key, record_part, cast(value as integer), pushed_at from omnisync_snapshot where entity = 'stock'`)
+      .run().changes;
+    db.exec('drop table omnisync_snapshot');
+    db.exec('drop table omnisync_price_history');
+    db.exec('alter table omnisync_push_batch rename to omnisync_stock_push_batch');
+    db.exec('alter table omnisync_push_outcome rename to omnisync_stock_push_outcome');
+    db.prepare(`delete from ${MIGRATION_TABLE} where name = '0005_entity_snapshot'`).run();
+    db.exec('commit');
+    return copied;
   } finally {
     db.close();
   }
@@ -85,7 +86,7 @@ describe('upgrade in place', () => {
     expect(hub.shopify.store.stats().mutationsApplied).toBe(0);
     expect(stockMismatches(hub.expectedShopifyStock(), hub.actualShopifyStock())).toEqual([]);
 
-    const db = new Database(stateFile, { readonly: true });
+    const db = new DatabaseSync(stateFile, { readOnly: true, timeout: 5000 });
     try {
       const bySync = db.prepare(`select sync_name as sync, count(*) as n from omnisync_snapshot group by sync_name`).all();
       expect(bySync).toEqual([{ sync: SYNC, n: before.itemsPushed }]);

@@ -9,7 +9,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from '@photostructure/sqlite';
 import { parseConfig, type LoadedConfig } from '../../config/load';
 import { builtInConnectors } from '../../connectors/registry';
 import { seedDemoErp } from '../../sandbox/erp/seed';
@@ -114,7 +114,7 @@ function expectedFromErp(erpFile: string): Map<string, number> {
     'MAG-WAW': { location: DEMO_SHOPIFY_LOCATIONS[0]!.id, buffer: 0 },
     'SKLEP-KRK': { location: DEMO_SHOPIFY_LOCATIONS[1]!.id, buffer: 1 },
   };
-  const db = new Database(erpFile, { readonly: true });
+  const db = new DatabaseSync(erpFile, { readOnly: true, timeout: 5000 });
   try {
     const expected = new Map<string, number>();
     const products = db.prepare('SELECT indeks FROM towary').all() as Array<{ indeks: string }>;
@@ -163,7 +163,7 @@ export type ShopPrices = Map<string, { price: string; compareAt: string | null }
  * regular one as compare-at.
  */
 export function expectedDemoPrices(erpFile: string, at: Date): ShopPrices {
-  const db = new Database(erpFile, { readonly: true });
+  const db = new DatabaseSync(erpFile, { readOnly: true, timeout: 5000 });
   try {
     const rows = db
       .prepare(
