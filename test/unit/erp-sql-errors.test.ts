@@ -2,9 +2,8 @@
  * How erp-sql classifies database errors: a query that can never succeed fails the run at once
  * (config, auth or validation, not retried) naming the config key to fix; a database that cannot
  * serve now is retried; only an unknown error is left to the default (retried) with the driver's
- * text. Errors are built as the drivers report them (SQLite's code name and message, as
- * state/sqlite-connection.ts reports them;
- * node-postgres's SQLSTATE, message and position).
+ * text. Errors are built as the drivers report them (SQLite's code name and message as
+ * state/sqlite-connection.ts gives them; node-postgres's SQLSTATE, message and position).
  */
 import { describe, expect, it } from 'vitest';
 import { columnRefsAt, describeDatabaseError, type DatabaseErrorContext } from '../../connectors/erp-sql/client';
