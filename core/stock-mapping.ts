@@ -2,7 +2,10 @@
  * Stock mapping: from source stock levels (per source location) to the quantity each target
  * location of a channel should show. Declared in mappings/*.yaml, applied by pure functions.
  *
- * available(target location) = max(0, Σ over mapped source locations max(0, onHand − reserved) − safetyBuffer)
+ * available(target location) = Σ over mapped source locations max(0, onHand − reserved), and
+ * the channel lists what core/availability.ts's listedQuantity leaves of it after the safety
+ * buffer (units and/or a percentage; the location's, or the SKU group's) and the maximum listed
+ * quantity (the mapping's, or the SKU group's), never below 0.
  *
  * A reservation above a location's on hand takes that location to zero, never below: it must not
  * eat the stock of another location. Negative on hand and reservations above on hand follow the
@@ -16,6 +19,7 @@ import { z } from 'zod';
 import type { StockLevel } from './model';
 import type { RejectedRecord, StockUpdate } from './model';
 import { QUARANTINE_CATEGORY } from './quarantine-categories';
+import { listedQuantity, NO_SAFETY_BUFFER, SafetyBuffer, type ListingRule } from './availability';
 import { toChannelUnits, UnitFactor, unitRatio, type UnitRatio } from './quantity';
 
 export const StockLocationRule = z.strictObject({
@@ -23,9 +27,31 @@ export const StockLocationRule = z.strictObject({
   target: z.string().min(1),
   /** Source location codes summed into this target location. */
   sources: z.array(z.string().min(1)).min(1),
-  /** Units held back from this channel at this location (default 0). */
-  safetyBuffer: z.number().int().nonnegative().default(0),
+  /**
+   * Held back from this channel at this location: units (`1`), or `{ units, percent }` (default 0).
+   * A SKU group's buffer replaces it for the group's SKUs.
+   */
+  safetyBuffer: SafetyBuffer.default(NO_SAFETY_BUFFER),
 });
+
+/** The most a channel lists at one location (a marketplace that must not show a warehouse's depth). */
+const MaxListed = z.number().int().nonnegative();
+
+/**
+ * SKUs that a channel lists by rules of their own: those named in `skus` and those starting with
+ * one of `skuPrefixes` (source SKUs). A SKU belongs to the first group that names it.
+ */
+export const StockSkuGroup = z
+  .strictObject({
+    name: z.string().min(1),
+    skus: z.array(z.string().min(1)).default([]),
+    skuPrefixes: z.array(z.string().min(1)).default([]),
+    /** Replaces the locations' safety buffers for these SKUs, at every target location. */
+    safetyBuffer: SafetyBuffer.optional(),
+    /** Replaces the mapping's maxListed for these SKUs. */
+    maxListed: MaxListed.optional(),
+  })
+  .refine((group) => group.skus.length > 0 || group.skuPrefixes.length > 0, { message: 'a SKU group needs skus or skuPrefixes' });
 
 /** What to do with quantities that cannot be taken at face value. */
 export const StockQuantityPolicy = z.strictObject({
@@ -67,6 +93,10 @@ export const StockMapping = z.strictObject({
       exclude: z.array(z.string()).default([]),
     })
     .default({ rename: {}, exclude: [] }),
+  /** The most this channel lists at any one location; default: no cap. */
+  maxListed: MaxListed.optional(),
+  /** SKU groups with their own safety buffer or maximum (e.g. fast sellers, expensive items). */
+  groups: z.array(StockSkuGroup).default([]),
   quantities: StockQuantityPolicy.default({ negativeOnHand: 'quarantine', reservedAboveOnHand: 'clamp', rounding: { onHand: 'down', reserved: 'up' } }),
   /**
    * Channel units per source unit, where they differ: `default` for every SKU, `skus` per source
@@ -103,6 +133,11 @@ export function checkStockMapping(mapping: StockMapping): string[] {
   mapping.locations.forEach((rule, index) => {
     if (targets.has(rule.target)) problems.push(`locations[${index}].target: target location "${rule.target}" appears twice`);
     targets.add(rule.target);
+  });
+  const groupNames = new Set<string>();
+  mapping.groups.forEach((group, index) => {
+    if (groupNames.has(group.name)) problems.push(`groups[${index}].name: group "${group.name}" appears twice`);
+    groupNames.add(group.name);
   });
   // Two source SKUs renamed to one channel SKU would overwrite each other's quantity there.
   const renamedFrom = new Map<string, string>();
@@ -164,6 +199,7 @@ export function computeTargetStock(
   const zeroedNotForSale: string[] = [];
   const noLevels: StockLevel[] = [];
   const channelSkuOf = (sku: string) => (Object.hasOwn(mapping.skus.rename, sku) ? mapping.skus.rename[sku]! : sku);
+  const listingRules = listingRulesOf(mapping);
   // One buffer of per-target sums, reset for each SKU: a page maps thousands of SKUs.
   const sums = new Array<number>(mapping.locations.length);
   for (const sku of skus) {
@@ -204,11 +240,35 @@ export function computeTargetStock(
       sums[index]! += Math.max(0, onHand - reserved);
     }
     const channelSku = channelSkuOf(sku);
+    const rules = listingRules(sku);
     for (let index = 0; index < mapping.locations.length; index++) {
-      updates.push({ sku: channelSku, location: mapping.locations[index]!.target, quantity: Math.max(0, sums[index]! - mapping.locations[index]!.safetyBuffer) });
+      updates.push({ sku: channelSku, location: mapping.locations[index]!.target, quantity: listedQuantity(sums[index]!, rules[index]!) });
     }
   }
   return { updates, zeroedNotForSale, rejected, adjusted };
+}
+
+/**
+ * The listing rule of each target location (in the mapping's order) for a source SKU: its
+ * group's buffer and cap where it is in a group, the location's buffer and the mapping's cap
+ * otherwise. Rules are built once per mapping and group, not per SKU.
+ */
+export function listingRulesOf(mapping: StockMapping): (sku: string) => readonly ListingRule[] {
+  const byLocation = mapping.locations.map((rule): ListingRule => ({ buffer: rule.safetyBuffer, maxListed: mapping.maxListed }));
+  if (mapping.groups.length === 0) return () => byLocation;
+  const byGroup = mapping.groups.map((group) =>
+    mapping.locations.map((rule): ListingRule => ({ buffer: group.safetyBuffer ?? rule.safetyBuffer ?? NO_SAFETY_BUFFER, maxListed: group.maxListed ?? mapping.maxListed })),
+  );
+  const groupOfSku = new Map<string, number>();
+  mapping.groups.forEach((group, index) => group.skus.forEach((sku) => groupOfSku.has(sku) || groupOfSku.set(sku, index)));
+  const prefixes = mapping.groups.flatMap((group, index) => group.skuPrefixes.map((prefix) => ({ prefix, index })));
+  return (sku) => {
+    const named = groupOfSku.get(sku);
+    const prefixed = prefixes.find(({ prefix }) => sku.startsWith(prefix))?.index;
+    // The first group that names the SKU, by exact name or by prefix.
+    const group = named === undefined ? prefixed : prefixed === undefined ? named : Math.min(named, prefixed);
+    return group === undefined ? byLocation : byGroup[group]!;
+  };
 }
 
 /** Why the policy quarantines a SKU's levels (at mapped locations only), or undefined. */

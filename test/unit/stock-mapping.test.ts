@@ -137,7 +137,7 @@ describe('computeTargetStock', () => {
             const sellable = levels
               .filter((l) => l.sku === u.sku && rule.sources.includes(l.location))
               .reduce((sum, l) => sum + Math.max(0, Math.max(0, l.onHand) - l.reserved), 0);
-            expect(u.quantity).toBe(Math.max(0, sellable - rule.safetyBuffer));
+            expect(u.quantity).toBe(Math.max(0, sellable - rule.safetyBuffer.units));
           }
         },
       ),
