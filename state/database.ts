@@ -94,6 +94,30 @@ export interface PriceHistoryTable {
   compare_at: string | null;
 }
 
+/** The latest stock count of a SKU at a source's location; quantities as decimal text. */
+export interface LocationCountTable {
+  source: string;
+  location: string;
+  sku: string;
+  on_hand: string;
+  reserved: string;
+  /** The source's time of the count (ISO). */
+  counted_at: string;
+}
+
+/** A stock movement an event reported, once per (source, movement id). */
+export interface StockMovementTable {
+  source: string;
+  movement_id: string;
+  location: string;
+  sku: string;
+  /** Signed change of on hand, decimal text. */
+  delta: string;
+  /** The source's time of the movement (ISO). */
+  occurred_at: string;
+  received_at: string;
+}
+
 export interface CrosswalkTable {
   connector_id: string;
   kind: string;
@@ -138,6 +162,8 @@ export interface StateDatabase {
   omnisync_price_history: PriceHistoryTable;
   omnisync_crosswalk: CrosswalkTable;
   omnisync_quarantine: QuarantineTable;
+  omnisync_location_count: LocationCountTable;
+  omnisync_stock_movement: StockMovementTable;
 }
 
 /**

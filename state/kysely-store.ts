@@ -13,6 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
+import { applyCount, locationStockOf, NO_LOCATION_STOCK, type LocationStock } from '../core/location-stock';
 import { Dec } from '../core/money';
 import { openStateDatabase, type PushOutcomeStatus, type StateDatabase, type StateStoreConfig } from './database';
 import { createStateMigrator } from './migrations';
@@ -20,6 +21,8 @@ import { paddedKeyLists, StatementTemplate, templateChunks } from './statement-t
 import {
   snapshotKey,
   type CrosswalkStore,
+  type LocatedStockCount,
+  type LocatedStockMovement,
   type QuarantineEntry,
   type QuarantineRecord,
   type PriceHistoryEntry,
@@ -555,6 +558,113 @@ export class KyselyStateStore implements StateStore {
     return rows
       .map((row) => ({ category: row.category === '' ? 'uncategorised' : row.category, records: Number(row.records), example: row.example }))
       .sort((a, b) => b.records - a.records || (a.category < b.category ? -1 : 1));
+  }
+
+  async recordStockCounts(source: string, counts: readonly LocatedStockCount[]): Promise<number> {
+    // Of several counts of one key in a call, the one core/location-stock.ts keeps.
+    const latest = new Map<string, LocatedStockCount>();
+    for (const count of counts) {
+      const key = snapshotKey(count.sku, count.location);
+      const held = latest.get(key);
+      if (held === undefined || applyCount({ count: held, movements: [] }, count).applied === 'applied') latest.set(key, count);
+    }
+    if (latest.size === 0) return 0;
+    const rows = [...latest.values()].map((count) => ({ source, location: count.location, sku: count.sku, on_hand: String(count.onHand), reserved: String(count.reserved), counted_at: count.at }));
+    return this.db.transaction().execute(async (trx) => {
+      let applied = 0;
+      for (const rowChunk of chunks(rows, rowsPerInsert(rows[0]))) {
+        const result = await trx
+          .insertInto('omnisync_location_count')
+          .values(rowChunk)
+          .onConflict((oc) =>
+            oc
+              .columns(['source', 'sku', 'location'])
+              .doUpdateSet((eb) => ({ on_hand: eb.ref('excluded.on_hand'), reserved: eb.ref('excluded.reserved'), counted_at: eb.ref('excluded.counted_at') }))
+              // The rule of core/location-stock.ts's applyCount: later wins; at one moment, the larger reading.
+              .where(sql<boolean>`excluded.counted_at > omnisync_location_count.counted_at
+                or (excluded.counted_at = omnisync_location_count.counted_at
+                    and (cast(excluded.on_hand as numeric) > cast(omnisync_location_count.on_hand as numeric)
+                         or (cast(excluded.on_hand as numeric) = cast(omnisync_location_count.on_hand as numeric)
+                             and cast(excluded.reserved as numeric) > cast(omnisync_location_count.reserved as numeric))))`),
+          )
+          .executeTakeFirst();
+        applied += Number(result.numInsertedOrUpdatedRows ?? 0);
+      }
+      // Movements a count includes are never applied again: drop them.
+      for (const skuChunk of chunks([...new Set(rows.map((row) => row.sku))], IN_LIST_CHUNK)) {
+        await trx
+          .deleteFrom('omnisync_stock_movement')
+          .where('source', '=', source)
+          .where('sku', 'in', skuChunk)
+          .where(({ exists, selectFrom }) =>
+            exists(
+              selectFrom('omnisync_location_count as c')
+                .select('c.sku')
+                .whereRef('c.source', '=', 'omnisync_stock_movement.source')
+                .whereRef('c.sku', '=', 'omnisync_stock_movement.sku')
+                .whereRef('c.location', '=', 'omnisync_stock_movement.location')
+                .whereRef('c.counted_at', '>=', 'omnisync_stock_movement.occurred_at'),
+            ),
+          )
+          .execute();
+      }
+      return applied;
+    });
+  }
+
+  async recordStockMovements(source: string, movements: readonly LocatedStockMovement[]): Promise<string[]> {
+    const receivedAt = nowIso();
+    const firstOfId = new Map<string, LocatedStockMovement>();
+    for (const movement of movements) if (!firstOfId.has(movement.id)) firstOfId.set(movement.id, movement);
+    if (firstOfId.size === 0) return [];
+    const rows = [...firstOfId.values()].map((movement) => ({
+      source,
+      movement_id: movement.id,
+      location: movement.location,
+      sku: movement.sku,
+      delta: String(movement.delta),
+      occurred_at: movement.at,
+      received_at: receivedAt,
+    }));
+    const inserted = new Set<string>();
+    await this.db.transaction().execute(async (trx) => {
+      for (const rowChunk of chunks(rows, rowsPerInsert(rows[0]))) {
+        const fresh = await trx
+          .insertInto('omnisync_stock_movement')
+          .values(rowChunk)
+          .onConflict((oc) => oc.columns(['source', 'movement_id']).doNothing())
+          .returning('movement_id')
+          .execute();
+        for (const row of fresh) inserted.add(row.movement_id);
+      }
+    });
+    return [...firstOfId.keys()].filter((id) => inserted.has(id));
+  }
+
+  async loadLocationStock(source: string, skus: readonly string[]): Promise<Map<string, Map<string, LocationStock>>> {
+    const stock = new Map<string, Map<string, LocationStock>>();
+    const at = (sku: string, location: string): LocationStock => stock.get(sku)?.get(location) ?? NO_LOCATION_STOCK;
+    const put = (sku: string, location: string, value: LocationStock) => {
+      const locations = stock.get(sku) ?? new Map<string, LocationStock>();
+      locations.set(location, value);
+      stock.set(sku, locations);
+    };
+    for (const skuChunk of chunks([...new Set(skus)], IN_LIST_CHUNK)) {
+      const [counts, movements] = await Promise.all([
+        this.db.selectFrom('omnisync_location_count').select(['sku', 'location', 'on_hand', 'reserved', 'counted_at']).where('source', '=', source).where('sku', 'in', skuChunk).execute(),
+        this.db.selectFrom('omnisync_stock_movement').select(['sku', 'location', 'movement_id', 'delta', 'occurred_at']).where('source', '=', source).where('sku', 'in', skuChunk).execute(),
+      ]);
+      for (const row of counts) put(row.sku, row.location, { count: { onHand: Number(row.on_hand), reserved: Number(row.reserved), at: row.counted_at }, movements: [] });
+      const movementsByKey = new Map<string, { sku: string; location: string; list: Array<{ id: string; delta: number; at: string }> }>();
+      for (const row of movements) {
+        const key = snapshotKey(row.sku, row.location);
+        const entry = movementsByKey.get(key) ?? { sku: row.sku, location: row.location, list: [] };
+        entry.list.push({ id: row.movement_id, delta: Number(row.delta), at: row.occurred_at });
+        movementsByKey.set(key, entry);
+      }
+      for (const { sku, location, list } of movementsByKey.values()) put(sku, location, locationStockOf(at(sku, location).count, list));
+    }
+    return stock;
   }
 
   /**

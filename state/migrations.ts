@@ -226,6 +226,35 @@ export function stateMigrations(dialect: StateDialect): Record<string, Migration
           .execute();
       },
     },
+    // The hub's own stock per source location (core/location-stock.ts): the latest count of each
+    // (source, location, SKU), and the movements reported by events since, each once by id.
+    '0006_location_stock': {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a migration sees the schema of its own time
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable('omnisync_location_count')
+          .addColumn('source', 'text', (col) => col.notNull())
+          .addColumn('location', 'text', (col) => col.notNull())
+          .addColumn('sku', 'text', (col) => col.notNull())
+          .addColumn('on_hand', 'text', (col) => col.notNull())
+          .addColumn('reserved', 'text', (col) => col.notNull())
+          .addColumn('counted_at', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint('omnisync_location_count_pk', ['source', 'sku', 'location'])
+          .execute();
+        await db.schema
+          .createTable('omnisync_stock_movement')
+          .addColumn('source', 'text', (col) => col.notNull())
+          .addColumn('movement_id', 'text', (col) => col.notNull())
+          .addColumn('location', 'text', (col) => col.notNull())
+          .addColumn('sku', 'text', (col) => col.notNull())
+          .addColumn('delta', 'text', (col) => col.notNull())
+          .addColumn('occurred_at', 'text', (col) => col.notNull())
+          .addColumn('received_at', 'text', (col) => col.notNull())
+          .addPrimaryKeyConstraint('omnisync_stock_movement_pk', ['source', 'movement_id'])
+          .execute();
+        await db.schema.createIndex('omnisync_stock_movement_sku_idx').on('omnisync_stock_movement').columns(['source', 'sku', 'location', 'occurred_at']).execute();
+      },
+    },
   };
 }
 

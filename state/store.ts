@@ -1,11 +1,12 @@
 /**
  * The hub state store: what must outlive a workflow and is too big for its history
- * (docs/architecture.md). Cursors, last-pushed snapshots per target, staged push batches, crosswalks and
- * the quarantine. One code path (Kysely) over SQLite (embedded default) and PostgreSQL.
+ * (docs/architecture.md). Cursors, last-pushed snapshots per target, staged push batches, crosswalks,
+ * the quarantine, and the hub's own stock per source location. One code path (Kysely) over SQLite (embedded default) and PostgreSQL.
  *
  * Implementation: state/kysely-store.ts. This file holds only the interfaces, so connectors and
  * activities depend on the contract, not on the database.
  */
+import type { LocationStock, StockCount, StockMovement } from '../core/location-stock';
 import type { CrosswalkStore, SnapshotScope, StagedItem } from '../core/model';
 
 export type { CrosswalkStore, SnapshotScope, StagedItem } from '../core/model';
@@ -143,4 +144,24 @@ export interface StateStore {
   resolveQuarantinedRecords(scope: string, entity: string, recordKeys: readonly string[]): Promise<number>;
   /** Entries of `scope` seen at or after `since` (ISO time), grouped by category, most records first. */
   quarantineSummary(scope: string, since: string): Promise<QuarantineSummaryRow[]>;
+
+  /**
+   * Stock counts from a source (core/location-stock.ts): a count replaces the one held only when
+   * it is later, and the movements it includes are dropped. Returns the counts applied.
+   */
+  recordStockCounts(source: string, counts: readonly LocatedStockCount[]): Promise<number>;
+  /** Stock movements from a source, each kept once by id. Returns the ids not seen before, in input order. */
+  recordStockMovements(source: string, movements: readonly LocatedStockMovement[]): Promise<string[]>;
+  /** The hub's stock of these SKUs at each location of the source it has news of: SKU → location → stock. */
+  loadLocationStock(source: string, skus: readonly string[]): Promise<Map<string, Map<string, LocationStock>>>;
+}
+
+export interface LocatedStockCount extends StockCount {
+  sku: string;
+  location: string;
+}
+
+export interface LocatedStockMovement extends StockMovement {
+  sku: string;
+  location: string;
 }

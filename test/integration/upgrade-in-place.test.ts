@@ -5,8 +5,8 @@
  * upgrade writes nothing to the shop.
  *
  * The old store is made from a real run: the snapshot the current code wrote is put back into
- * the 0004 tables (what the earlier engine wrote, row for row) and the 0005 migration record is
- * removed, so the worker meets exactly the store an earlier version left behind.
+ * the 0004 tables (what the earlier engine wrote, row for row), later tables are dropped and the
+ * records of migration 0005 and later removed, so the worker meets exactly the store an earlier version left behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DatabaseSync } from '@photostructure/sqlite';
@@ -38,7 +38,10 @@ function downgradeTo0004(file: string): number {
     db.exec('drop table omnisync_price_history');
     db.exec('alter table omnisync_push_batch rename to omnisync_stock_push_batch');
     db.exec('alter table omnisync_push_outcome rename to omnisync_stock_push_outcome');
-    db.prepare(`delete from ${MIGRATION_TABLE} where name = '0005_entity_snapshot'`).run();
+    // Later migrations' tables go too: a store of schema 0004 never had them.
+    db.exec('drop table omnisync_location_count');
+    db.exec('drop table omnisync_stock_movement');
+    db.prepare(`delete from ${MIGRATION_TABLE} where name >= '0005'`).run();
     db.exec('commit');
     return copied;
   } finally {

@@ -11,6 +11,7 @@ import { sql, type Kysely } from 'kysely';
 import { openStateDatabase } from '../../state/database';
 import { openStateStore, type KyselyStateStore, type StateStoreConfig } from '../../state/kysely-store';
 import { createStateMigrator } from '../../state/migrations';
+import { currentLevel } from '../../core/location-stock';
 import { snapshotKey, type PriceHistoryEntry, type QuarantineRecord, type SnapshotScope, type StagedItem } from '../../state/store';
 import { startPostgresTestServer, type PostgresTestServer } from '../support/postgres';
 
@@ -117,7 +118,7 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
 
       const fresh = await freshConfig(backend === 'sqlite' ? 'sqlite' : 'postgres with schema');
       if (fresh.driver === 'sqlite') {
-        // better-sqlite3 is synchronous: writers contend across processes, not within one.
+        // SQLite calls are synchronous: writers contend across processes, not within one.
         await Promise.all([1, 2, 3].map(() => migrateInChildProcess(fresh)));
       } else {
         const stores = [openStateStore(fresh), openStateStore(fresh), openStateStore(fresh)];
@@ -655,6 +656,58 @@ describe.each<Backend>(['sqlite', 'postgres', 'postgres with schema'])('state st
         { target: 'ph-of-b', ...entry('OF-1', 4, '21.00', 'EUR') },
       ]);
       expect(await store.priceHistoryOf('OF-unknown')).toEqual([]);
+    });
+  });
+
+  describe('location stock', () => {
+    const at = (minute: number) => new Date(Date.UTC(2026, 11, 2, 10, minute)).toISOString();
+    const sale = (id: string, sku: string, location: string, minute: number, delta = -1) => ({ id, sku, location, delta, at: at(minute) });
+    const level = async (source: string, sku: string, location: string) => {
+      const held = (await store.loadLocationStock(source, [sku])).get(sku)?.get(location);
+      return held === undefined ? undefined : currentLevel(held);
+    };
+
+    it('keeps the latest count per source, location and SKU, and each movement once', async () => {
+      expect(await store.recordStockCounts('pos', [
+        { sku: 'LS-1', location: 'KRK', onHand: 10, reserved: 1, at: at(5) },
+        { sku: 'LS-1', location: 'GDA', onHand: 4, reserved: 0, at: at(5) },
+        { sku: 'LS-1', location: 'KRK', onHand: 99, reserved: 0, at: at(1) }, // older, same call
+      ])).toBe(2);
+      expect(await store.recordStockCounts('pos', [{ sku: 'LS-1', location: 'KRK', onHand: 50, reserved: 0, at: at(4) }])).toBe(0);
+      expect(await store.recordStockMovements('pos', [sale('r1', 'LS-1', 'KRK', 6), sale('r2', 'LS-1', 'KRK', 7, -2), sale('r1', 'LS-1', 'KRK', 6)])).toEqual(['r1', 'r2']);
+      expect(await store.recordStockMovements('pos', [sale('r2', 'LS-1', 'KRK', 7, -2), sale('r3', 'LS-1', 'GDA', 8, 1)])).toEqual(['r3']);
+      // Another source's news of the same codes is its own.
+      await store.recordStockCounts('wms', [{ sku: 'LS-1', location: 'KRK', onHand: 1000, reserved: 0, at: at(9) }]);
+
+      expect(await level('pos', 'LS-1', 'KRK')).toEqual({ onHand: 7, reserved: 1 });
+      expect(await level('pos', 'LS-1', 'GDA')).toEqual({ onHand: 5, reserved: 0 });
+      expect(await level('wms', 'LS-1', 'KRK')).toEqual({ onHand: 1000, reserved: 0 });
+      expect(await level('pos', 'LS-unknown', 'KRK')).toBeUndefined();
+    });
+
+    it('a later count includes the movements before it: they are dropped, never applied twice; a late movement before it is stale', async () => {
+      await store.recordStockCounts('pos', [{ sku: 'LS-2', location: 'KRK', onHand: 20, reserved: 0, at: at(1) }]);
+      await store.recordStockMovements('pos', [sale('s1', 'LS-2', 'KRK', 2), sale('s2', 'LS-2', 'KRK', 4)]);
+      expect(await level('pos', 'LS-2', 'KRK')).toEqual({ onHand: 18, reserved: 0 });
+      await store.recordStockCounts('pos', [{ sku: 'LS-2', location: 'KRK', onHand: 17, reserved: 0, at: at(3) }]); // includes s1 and one more sale
+      expect(await level('pos', 'LS-2', 'KRK')).toEqual({ onHand: 16, reserved: 0 }); // 17 − s2
+      await store.recordStockMovements('pos', [sale('offline-1', 'LS-2', 'KRK', 2)]); // an offline till, before the count
+      expect(await level('pos', 'LS-2', 'KRK')).toEqual({ onHand: 16, reserved: 0 });
+      const held = (await store.loadLocationStock('pos', ['LS-2'])).get('LS-2')!.get('KRK')!;
+      expect(held.movements.map((m) => m.id)).toEqual(['s2']);
+    });
+
+    it('keeps decimal quantities exact and handles more SKUs than one IN list', async () => {
+      await store.recordStockCounts('erp', [{ sku: 'LS-D', location: 'MAG', onHand: 12.5, reserved: 0.25, at: at(1) }]);
+      await store.recordStockMovements('erp', [sale('d1', 'LS-D', 'MAG', 2, -0.1), sale('d2', 'LS-D', 'MAG', 3, -0.2)]);
+      expect(await level('erp', 'LS-D', 'MAG')).toEqual({ onHand: 12.2, reserved: 0.25 });
+
+      const skus = Array.from({ length: 2_000 }, (_, i) => `LS-B-${i}`);
+      await store.recordStockCounts('bulk', skus.map((sku, i) => ({ sku, location: 'L', onHand: i, reserved: 0, at: at(1) })));
+      await store.recordStockMovements('bulk', skus.map((sku, i) => sale(`b-${i}`, sku, 'L', 2)));
+      const loaded = await store.loadLocationStock('bulk', skus);
+      expect(loaded.size).toBe(2_000);
+      expect(currentLevel(loaded.get('LS-B-1999')!.get('L')!)).toEqual({ onHand: 1998, reserved: 0 });
     });
   });
 
