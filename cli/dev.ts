@@ -24,6 +24,7 @@ import type { LoadedConfig } from '../config/load';
 import type { Logger } from '../observability/logger';
 import { cliLogger, loadCliConfig } from './context';
 import { settingsInUse } from './dev-banner';
+import { startConfiguredWebhookReceiver } from '../webhooks/receiver';
 
 export async function runDev(configFile: string): Promise<void> {
   // The sandbox store accepts a fixed token; a real shop's token comes from the environment.
@@ -107,6 +108,8 @@ export async function runDev(configFile: string): Promise<void> {
         logger.error({ err }, 'worker failed');
         stopper.requestStop(1);
       });
+      const webhooks = await startConfiguredWebhookReceiver(config, logger);
+      if (webhooks !== undefined) stopping.push({ name: 'the webhook receiver to close', stop: () => webhooks.close() });
 
       startStep('schedules');
       const { connection, client } = await connectClient(target);

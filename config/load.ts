@@ -69,6 +69,8 @@ export interface LoadedConfig {
   sandbox: z.infer<typeof OmnisyncConfig>['sandbox'];
   /** The worker's metrics endpoint; absent: off. */
   metrics?: z.infer<typeof OmnisyncConfig>['metrics'];
+  /** The webhook receiver; absent: off. Holds resolved secrets: never log or pass to workflows. */
+  webhooks?: z.infer<typeof OmnisyncConfig>['webhooks'];
   connectors: Map<string, LoadedConnector>;
   syncs: Map<string, LoadedSync>;
   /** Resolved secret values, for log redaction. */
@@ -111,6 +113,9 @@ export function formatIssues(issues: readonly z.core.$ZodIssue[], prefix: string
         const unit = issue.origin === 'array' || issue.origin === 'set' ? ` item${Number(limit) === 1 ? '' : 's'}` : issue.origin === 'string' ? ` character${Number(limit) === 1 ? '' : 's'}` : '';
         return [`${path}: expected ${bound} ${String(limit)}${unit}, got ${describeValue(issue.input)}`];
       }
+      case 'invalid_key':
+        // A record key that fails its own schema (a connector id, a webhook source id): its messages.
+        return issue.issues.length > 0 ? issue.issues.map((inner) => `${path}: ${inner.message}`) : [`${path}: ${issue.message}`];
       case 'invalid_union':
         if ('discriminator' in issue && typeof issue.discriminator === 'string') {
           return [`${joinPath(path === '(root)' ? '' : path, issue.discriminator)}: unsupported value ${describeValue(valueAtPath(issue.input, issue.discriminator))}`];
@@ -172,7 +177,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
   const secretValues: string[] = [];
 
   // Secrets are checked on the text as written (before resolution): a literal secret is refused.
-  const topLevelSecrets = [...TOP_LEVEL_SECRETS, ...encryptionSecrets(raw)];
+  const topLevelSecrets = [...TOP_LEVEL_SECRETS, ...encryptionSecrets(raw), ...webhookSecrets(raw)];
   for (const secret of topLevelSecrets) {
     const problem = inlineSecretProblem(valueAtPath(raw, secret.path), secret.path, secret.form);
     if (problem !== undefined) report(problem);
@@ -262,6 +267,7 @@ export function parseConfig(text: string, file: string, options: LoadOptions): L
     stateStore,
     logging: top.logging,
     ...(top.metrics === undefined ? {} : { metrics: top.metrics }),
+    ...(top.webhooks === undefined ? {} : { webhooks: top.webhooks }),
     sandbox: top.sandbox
       ? { ...top.sandbox, erpFile: absolutePath(top.sandbox.erpFile), ...(top.sandbox.shopCatalog === undefined ? {} : { shopCatalog: absolutePath(top.sandbox.shopCatalog) }) }
       : undefined,
@@ -291,6 +297,11 @@ function encryptionSecrets(raw: unknown): SecretField[] {
     ...(isRecord(keys) ? Object.keys(keys).map((id) => ({ path: `temporal.encryption.keys.${id}`, form: 'whole' as const })) : []),
     { path: 'temporal.encryption.codecServer.token', form: 'whole' },
   ];
+}
+
+function webhookSecrets(raw: unknown): SecretField[] {
+  const sources = valueAtPath(raw, 'webhooks.sources');
+  return isRecord(sources) ? Object.keys(sources).map((id) => ({ path: `webhooks.sources.${id}.secret`, form: 'whole' as const })) : [];
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

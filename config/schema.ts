@@ -215,6 +215,29 @@ export const MetricsConfig = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
 });
 
+/**
+ * The webhook receiver (webhooks/receiver.ts): where store tills deliver sales and returns.
+ * Off when absent; `omnisync worker` and `omnisync dev` start it when present.
+ */
+export const WebhooksConfig = z.strictObject({
+  /** Address it listens on. Default 127.0.0.1; 0.0.0.0 behind a reverse proxy or for tills elsewhere. */
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8090),
+  /** Larger bodies are refused with 413 before they are read whole. Default 256 KiB. */
+  bodyLimitBytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(256 * 1024),
+  /** Senders by id: events go to POST /webhooks/<id>; the id is the source of their stock movements. */
+  sources: z
+    .record(
+      z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a source id of lowercase letters, digits and dashes'),
+      z.strictObject({
+        kind: z.literal('pos'),
+        /** The HMAC-SHA256 secret the sender signs with, by reference (${env:…} or ${file:…}). */
+        secret: z.string().min(16, 'expected a secret of at least 16 characters'),
+      }),
+    )
+    .refine((sources) => Object.keys(sources).length > 0, 'expected at least one source'),
+});
+
 export const OmnisyncConfig = z.strictObject({
   /** Folder for runtime data (Temporal db, state store, sandbox). Default ./data. */
   dataDir: z.string().default('./data'),
@@ -225,6 +248,7 @@ export const OmnisyncConfig = z.strictObject({
     .default({ level: 'info' }),
   sandbox: SandboxConfig.optional(),
   metrics: MetricsConfig.optional(),
+  webhooks: WebhooksConfig.optional(),
   connectors: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a connector id of lowercase letters, digits and dashes'), ConnectorEntry),
   syncs: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a sync name of lowercase letters, digits and dashes'), SyncConfig).default({}),
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createHubWorkers, installTemporalRuntime, servedTaskQueues, startWorkerMetrics } from '../../worker';
 import { connectWorkerConnection } from '../../temporal/connection';
 import { temporalTargetFromConfig } from '../../temporal/target';
+import { startConfiguredWebhookReceiver } from '../../webhooks/receiver';
 import { cliLogger, loadCliConfig } from '../context';
 
 /**
@@ -49,14 +50,19 @@ export async function runWorkerCommand(configFile: string, options: { workflowBu
     ...(observed === undefined ? {} : { metrics: observed.metrics }),
     ...(workflowBundle ? { workflowBundle: { codePath: workflowBundle } } : {}),
   });
+  // Events are taken once the worker stands; the receiver stops first, so nothing is accepted
+  // that the draining worker would not see (the store keeps what was accepted).
+  const webhooks = await startConfiguredWebhookReceiver(config, logger);
   const stop = () => {
     logger.info('shutting down worker (draining running activities)');
+    void webhooks?.close().catch((err: unknown) => logger.warn({ err }, 'webhook receiver did not close cleanly'));
     workers.shutdown();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   logger.info({ taskQueues: [...workers.workers.keys()], temporal: config.temporal.address, workflowBundle: workflowBundle ?? 'bundled at start' }, 'worker running');
   await workers.run();
+  await webhooks?.close().catch(() => undefined);
   await connection.close();
   await observed?.endpoint.close();
   logger.info('worker stopped');

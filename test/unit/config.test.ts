@@ -198,6 +198,25 @@ describe('config loading', () => {
     expect(config.secretValues).toEqual(['shpat_test', 'tk_from_env', 'postgresql://omnisync:pw_from_env@db:5432/omnisync', 'pw_from_env']);
   });
 
+  it('takes webhook secrets only by reference, and checks the receiver settings', () => {
+    const top = (lines: string) => `${lines}\n${VALID}`;
+    const env = { SHOPIFY_ACCESS_TOKEN: 'shpat_test', POS_WEBHOOK_SECRET: 'whsec_from_env_0123456789' };
+    expect(problemsOf(top('webhooks: { sources: { pos: { kind: pos, secret: whsec_inline_0123456789 } } }'), env)).toEqual([
+      'webhooks.sources.pos.secret: secrets must be given by reference (${env:NAME} or ${file:path}), not inline',
+    ]);
+    expect(problemsOf(top('webhooks: { port: 70000, bodyLimitBytes: 10, sources: { Pos: { kind: till, secret: "${env:POS_WEBHOOK_SECRET}" } } }'), env)).toEqual([
+      'webhooks.port: expected at most 65535, got number 70000',
+      'webhooks.bodyLimitBytes: expected at least 1024, got number 10',
+      'webhooks.sources.Pos: expected a source id of lowercase letters, digits and dashes',
+    ]);
+    expect(problemsOf(top('webhooks: { sources: { pos: { kind: till, secret: "${env:POS_WEBHOOK_SECRET}" } } }'), env)).toEqual(['webhooks.sources.pos.kind: expected "pos", got "till"']);
+    expect(problemsOf(top('webhooks: { sources: {} }'), env)).toEqual(['webhooks.sources: expected at least one source']);
+
+    const config = parseConfig(top('webhooks: { sources: { pos: { kind: pos, secret: "${env:POS_WEBHOOK_SECRET}" } } }'), join(configDir(), 'omnisync.yaml'), { registry: builtInConnectors(), env });
+    expect(config.webhooks).toEqual({ host: '127.0.0.1', port: 8090, bodyLimitBytes: 262_144, sources: { pos: { kind: 'pos', secret: 'whsec_from_env_0123456789' } } });
+    expect(config.secretValues).toContain('whsec_from_env_0123456789');
+  });
+
   it('takes an ERP database password only by reference; a connection string without one is fine', () => {
     const postgres = (database: string) => VALID.replace('database: { driver: sqlite, file: ./erp.sqlite }', `database: ${database}`);
     expect(problemsOf(postgres('{ driver: postgres, connectionString: "postgresql://reader@erp-db:5432/erp" }'))).toEqual([]);
