@@ -71,6 +71,9 @@ const PAGES_IN_FLIGHT: Record<SyncMode, number> = { full: 4, delta: 1 };
 /** patched() id: a run at maxPages ends instead of continuing as new first (2026-12). */
 export const STOP_AT_MAX_PAGES_PATCH = 'stock-sync-stop-at-max-pages';
 
+/** patched() id: a change moment missed during an outage runs at once, not after MIN_WAIT_FOR_CHANGE_MS (2026-12). */
+export const MISSED_CHANGE_AT_ONCE_PATCH = 'missed-change-at-once';
+
 /** Shortest wait for a change of values before the run runs again (see runSync). */
 const MIN_WAIT_FOR_CHANGE_MS = 1_000;
 
@@ -267,10 +270,15 @@ export async function runSync(entity: string, input: SyncInput): Promise<SyncPro
       // Durable: the timer survives worker and server restarts; a late wake-up computes the
       // values of the moment it runs, so a promotion that ended meanwhile is never applied.
       // At least a moment: the change time comes from the worker's clock, and a worker clock
-      // behind the server's must not turn a passed moment into back-to-back runs.
-      const wait = Math.max(MIN_WAIT_FOR_CHANGE_MS, Date.parse(nextChangeAt) - Date.now());
-      log.info('values change before the next scheduled run; waiting for it', { syncName: plan.syncName, nextChangeAt });
-      await sleep(wait);
+      // behind the server's must not turn a passed moment into back-to-back runs. A moment
+      // long past, though, was missed while no worker ran (this code runs again after an
+      // outage): the change is due now, without that wait.
+      const untilChange = Date.parse(nextChangeAt) - Date.now();
+      const missed = untilChange < -MIN_WAIT_FOR_CHANGE_MS && patched(MISSED_CHANGE_AT_ONCE_PATCH);
+      if (!missed) {
+        log.info('values change before the next scheduled run; waiting for it', { syncName: plan.syncName, nextChangeAt });
+        await sleep(Math.max(MIN_WAIT_FOR_CHANGE_MS, untilChange));
+      }
       return continueAsNew<(input: SyncInput) => Promise<SyncProgress>>({ syncName: input.syncName, mode: 'full', followValidity: true });
     }
   }

@@ -98,6 +98,11 @@ interface Scenario {
   changes?: (page: number, target: string) => number | undefined;
   /** Items of a page the target refuses (counted as failed). */
   refused?: (page: number, target: string) => number;
+  /**
+   * When values change next, as the plan's n-th execution (from 0) finds it on its pages; with
+   * it, the run follows validity (as a price run started by its schedule does).
+   */
+  nextChangeAt?: (execution: number) => string | undefined;
   /** Pushes wait until the test releases them (release, releaseAll). */
   holdPushes?: boolean;
   /** Runs inside each push before it answers: delay it or throw. */
@@ -177,7 +182,9 @@ class FakeStockSync {
       const changed = this.changesOf(page, id);
       if (changed !== undefined) changedByTarget[id] = changed;
     }
+    const nextChangeAt = this.scenario.nextChangeAt?.(this.plans().length - 1);
     return {
+      ...(nextChangeAt === undefined ? {} : { nextChangeAt }),
       recordsRead: last ? PAGE_SIZE - 3 : PAGE_SIZE,
       changedByTarget,
       quarantined: page % 2,
@@ -197,6 +204,7 @@ class FakeStockSync {
       maxPages: this.scenario.maxPages ?? 1_000,
       pagesPerExecution: this.scenario.pagesPerExecution ?? 1_000,
       startCursor: this.startCursor,
+      ...(this.scenario.nextChangeAt === undefined ? {} : { followsValidity: true, nextScheduledRunAt: null }),
     };
   }
 
@@ -473,7 +481,7 @@ describe('stockSync workflow with mocked activities', () => {
     return env.client.workflow.start(stockSync, {
       taskQueue: fake.hubQueue,
       workflowId: `stock-sync:${SYNC}:${fake.mode}:${fake.hubQueue}`,
-      args: [{ syncName: SYNC, mode: fake.mode }],
+      args: [{ syncName: SYNC, mode: fake.mode, ...(fake.scenario.nextChangeAt === undefined ? {} : { followValidity: true }) }],
       // A stuck run fails the test soon, with the trace, instead of at the test timeout.
       workflowExecutionTimeout: `${PATIENCE_MS / 1000} seconds`,
     });
@@ -669,6 +677,28 @@ describe('stockSync workflow with mocked activities', () => {
       expect(fake.stagedPages(), fake.trace()).toEqual(range(0, 6));
       expect(result.executions).toBe(2);
       expect(fake.commits().map((call) => call.input.cursor)).toEqual([fake.resumeCursorOf(5)]);
+    });
+  });
+
+  it('a change of values long past (missed while no worker ran) runs at once; one just past or to come waits at least a second', async () => {
+    const started = Date.now();
+    // Execution 0 finds a change an hour ago; 1 finds one half a second ago (a worker clock a
+    // little behind the server's); 2 finds none and ends the run.
+    const fake = new FakeStockSync({ mode: 'full', pages: 1, nextChangeAt: (execution) => (execution === 0 ? new Date(started - 3_600_000).toISOString() : execution === 1 ? new Date(Date.now() - 500).toISOString() : undefined) });
+    await withWorkers(fake, async () => {
+      const handle = await start(fake);
+      await resultOf(fake, handle);
+      const plans = fake.plans();
+      expect(plans, fake.trace()).toHaveLength(3);
+      const timers = async (runId: string) => {
+        const events = (await env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory()).events ?? [];
+        return events.filter((event) => event.timerStartedEventAttributes).map((event) => Number(event.timerStartedEventAttributes!.startToFireTimeout!.seconds ?? 0) * 1000 + Math.round((event.timerStartedEventAttributes!.startToFireTimeout!.nanos ?? 0) / 1e6));
+      };
+      const [first, second, third] = plans.map((call) => call.runId);
+      expect(await timers(first!)).toEqual([]);
+      const [wait] = await timers(second!);
+      expect(wait).toBeGreaterThanOrEqual(1_000);
+      expect(await timers(third!)).toEqual([]);
     });
   });
 
