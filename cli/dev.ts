@@ -108,7 +108,7 @@ export async function runDev(configFile: string): Promise<void> {
         logger.error({ err }, 'worker failed');
         stopper.requestStop(1);
       });
-      const webhooks = await startConfiguredWebhookReceiver(config, logger);
+      const webhooks = await startConfiguredWebhookReceiver(config, logger, observed.metrics);
       if (webhooks !== undefined) stopping.push({ name: 'the webhook receiver to close', stop: () => webhooks.close() });
 
       startStep('schedules');

@@ -67,12 +67,15 @@ export interface OmnisyncMetrics {
   connectorBudget(connector: string, budget: BudgetForMetrics): void;
   /** What a connector instance's client reports into. */
   connector(connector: string): ConnectorMetrics;
+  /** The webhook receiver answered an event from `source` (a configured source id, or '(unknown)'). */
+  webhookAnswered(source: string, outcome: string): void;
 }
 
 const NO_CONNECTOR_METRICS: ConnectorMetrics = { costCharged: () => undefined, rateLimitWait: () => undefined };
 
 /** Records nothing: for code run without a metrics endpoint (CLI commands, tests). */
 export const NO_METRICS: OmnisyncMetrics = {
+  webhookAnswered: () => undefined,
   pageStaged: () => undefined,
   pushAttempted: () => undefined,
   activityFailed: () => undefined,
@@ -99,6 +102,7 @@ export const METRIC_NAMES = {
   rateLimitWaitSeconds: 'omnisync_rate_limit_wait_seconds_total',
   scheduleLag: 'omnisync_schedule_lag_seconds',
   activityFailures: 'omnisync_activity_failures_total',
+  webhookEvents: 'omnisync_webhook_events_total',
 } as const;
 
 /** Prefix of the Node process metrics (prom-client's defaults) on the same registry. */
@@ -185,6 +189,13 @@ export function createMetrics(options: CreateMetricsOptions = {}): OmnisyncMetri
     registers,
   });
 
+  const webhookEvents = new Counter({
+    name: METRIC_NAMES.webhookEvents,
+    help: 'Events the webhook receiver answered, by source and outcome (accepted, duplicate, or why it was refused)',
+    labelNames: ['source', 'outcome'],
+    registers,
+  });
+
   const connectors = new Map<string, ConnectorMetrics>();
   const add = (counter: Counter<string>, labels: Record<string, string>, value: number) => {
     if (value > 0) counter.inc(labels, value);
@@ -193,6 +204,9 @@ export function createMetrics(options: CreateMetricsOptions = {}): OmnisyncMetri
   return {
     registry,
     recordsScheduleLag: true,
+    webhookAnswered(source, outcome) {
+      webhookEvents.inc({ source, outcome });
+    },
     pageStaged({ sync, entity, source }, counts) {
       add(itemsRead, { sync, entity, connector: source }, counts.recordsRead);
       for (const [target, changed] of Object.entries(counts.changedByTarget)) add(itemsStaged, { sync, entity, connector: target }, changed);

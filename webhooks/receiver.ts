@@ -12,13 +12,15 @@
  *   413 a body over `bodyLimitBytes`; 415 a body that is not `application/json`
  *   503 the state store failed (Retry-After: 5)
  *
- * Each answer is counted by source and outcome (`counts`), and logged without the body (it may
+ * Each answer is counted by source and outcome (`counts`, and the metric
+ * `omnisync_webhook_events_total`), and logged without the body (it may
  * hold customer data) and without the secret.
  */
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { hasValidPosSignature, movementsOfPosEvent, POS_SIGNATURE_HEADER, PosStockEvent } from '../connectors/pos/events';
 import type { LoadedConfig } from '../config/load';
+import { NO_METRICS, type OmnisyncMetrics } from '../observability/metrics';
 import { openStateStore } from '../state/kysely-store';
 import type { StateStore } from '../state/store';
 
@@ -52,12 +54,12 @@ const RETRY_AFTER_SECONDS = 5;
  * The receiver the config asks for, with a state store connection of its own; undefined when
  * the config has no `webhooks:`. `omnisync worker` and `omnisync dev` start it beside the worker.
  */
-export async function startConfiguredWebhookReceiver(config: Pick<LoadedConfig, 'webhooks' | 'stateStore'>, logger: Logger): Promise<WebhookReceiver | undefined> {
+export async function startConfiguredWebhookReceiver(config: Pick<LoadedConfig, 'webhooks' | 'stateStore'>, logger: Logger, metrics?: OmnisyncMetrics): Promise<WebhookReceiver | undefined> {
   if (config.webhooks === undefined) return undefined;
   const store = openStateStore(config.stateStore);
   try {
     await store.migrate();
-    const receiver = await startWebhookReceiver(config.webhooks, { store, logger });
+    const receiver = await startWebhookReceiver(config.webhooks, { store, logger, ...(metrics === undefined ? {} : { metrics }) });
     return { ...receiver, close: () => receiver.close().finally(() => store.close()) };
   } catch (err) {
     await store.close();
@@ -67,10 +69,14 @@ export async function startConfiguredWebhookReceiver(config: Pick<LoadedConfig, 
 /** What the counts call a source the config does not name. */
 const UNKNOWN_SOURCE = '(unknown)';
 
-export async function startWebhookReceiver(settings: WebhookReceiverSettings, deps: { store: StateStore; logger: Logger }): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(settings: WebhookReceiverSettings, deps: { store: StateStore; logger: Logger; metrics?: OmnisyncMetrics }): Promise<WebhookReceiver> {
   const { store, logger } = deps;
+  const metrics = deps.metrics ?? NO_METRICS;
   const counts = new Map<string, number>();
-  const count = (source: string, outcome: WebhookOutcome) => counts.set(`${source} ${outcome}`, (counts.get(`${source} ${outcome}`) ?? 0) + 1);
+  const count = (source: string, outcome: WebhookOutcome) => {
+    counts.set(`${source} ${outcome}`, (counts.get(`${source} ${outcome}`) ?? 0) + 1);
+    metrics.webhookAnswered(source, outcome);
+  };
   const refuse = (reply: FastifyReply, source: string, outcome: WebhookOutcome, status: number, error: string) => {
     count(source, outcome);
     logger.warn({ source, status, outcome, error }, 'webhook refused');

@@ -52,7 +52,7 @@ export async function runWorkerCommand(configFile: string, options: { workflowBu
   });
   // Events are taken once the worker stands; the receiver stops first, so nothing is accepted
   // that the draining worker would not see (the store keeps what was accepted).
-  const webhooks = await startConfiguredWebhookReceiver(config, logger);
+  const webhooks = await startConfiguredWebhookReceiver(config, logger, observed?.metrics);
   const stop = () => {
     logger.info('shutting down worker (draining running activities)');
     void webhooks?.close().catch((err: unknown) => logger.warn({ err }, 'webhook receiver did not close cleanly'));

@@ -11,6 +11,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { posSignature, type PosStockEvent } from '../../connectors/pos/events';
 import { currentLevel } from '../../core/location-stock';
+import { createMetrics, METRIC_NAMES } from '../../observability/metrics';
 import { openStateStore, type KyselyStateStore } from '../../state/kysely-store';
 import type { StateStore } from '../../state/store';
 import { startConfiguredWebhookReceiver, startWebhookReceiver, type WebhookReceiver } from '../../webhooks/receiver';
@@ -37,6 +38,7 @@ describe('webhook receiver', () => {
   const dir = mkdtempSync(join(tmpdir(), 'omnisync-webhooks-'));
   let store: KyselyStateStore;
   let receiver: WebhookReceiver;
+  const metrics = createMetrics({ processMetrics: false });
 
   const onHand = async (sku: string, location = 'SKLEP-KRK') => {
     const held = (await store.loadLocationStock('pos', [sku])).get(sku)?.get(location);
@@ -46,7 +48,7 @@ describe('webhook receiver', () => {
   beforeAll(async () => {
     store = openStateStore({ driver: 'sqlite', file: join(dir, 'state.sqlite') });
     await store.migrate();
-    receiver = await startWebhookReceiver({ host: '127.0.0.1', port: 0, bodyLimitBytes: 64 * 1024, sources: { pos: { kind: 'pos', secret: SECRET } } }, { store, logger });
+    receiver = await startWebhookReceiver({ host: '127.0.0.1', port: 0, bodyLimitBytes: 64 * 1024, sources: { pos: { kind: 'pos', secret: SECRET } } }, { store, logger, metrics });
   });
 
   afterAll(async () => {
@@ -105,8 +107,10 @@ describe('webhook receiver', () => {
     expect((await fetch(`${receiver.url}/elsewhere`, { method: 'POST' })).status).toBe(404);
   });
 
-  it('counts every answer by source and outcome', () => {
+  it('counts every answer by source and outcome, also as a Prometheus counter', async () => {
     const counts = receiver.counts();
+    const { values } = await metrics.registry.getSingleMetric(METRIC_NAMES.webhookEvents)!.get();
+    expect(Object.fromEntries(values.map((value) => [`${value.labels.source} ${value.labels.outcome}`, value.value]))).toEqual(counts);
     expect(counts['pos accepted']).toBe(2);
     expect(counts['pos duplicate']).toBe(1);
     expect(counts['pos unauthorized']).toBe(5);
