@@ -253,7 +253,7 @@ export function computeTargetStock(
  * group's buffer and cap where it is in a group, the location's buffer and the mapping's cap
  * otherwise. Rules are built once per mapping and group, not per SKU.
  */
-export function listingRulesOf(mapping: StockMapping): (sku: string) => readonly ListingRule[] {
+function listingRulesOf(mapping: StockMapping): (sku: string) => readonly ListingRule[] {
   const byLocation = mapping.locations.map((rule): ListingRule => ({ buffer: rule.safetyBuffer, maxListed: mapping.maxListed }));
   if (mapping.groups.length === 0) return () => byLocation;
   const byGroup = mapping.groups.map((group) =>

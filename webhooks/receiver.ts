@@ -45,6 +45,7 @@ export interface WebhookReceiver {
   url: string;
   /** Answers so far, by `<source> <outcome>` (a duplicate counts the events whose movements were all known). */
   counts(): Record<string, number>;
+  /** Stops taking events; a second call gets the first one's promise. */
   close(): Promise<void>;
 }
 
@@ -60,12 +61,23 @@ export async function startConfiguredWebhookReceiver(config: Pick<LoadedConfig, 
   try {
     await store.migrate();
     const receiver = await startWebhookReceiver(config.webhooks, { store, logger, ...(metrics === undefined ? {} : { metrics }) });
-    return { ...receiver, close: () => receiver.close().finally(() => store.close()) };
+    return { ...receiver, close: once(() => receiver.close().finally(() => store.close())) };
   } catch (err) {
     await store.close();
     throw err;
   }
 }
+/** 503 with Retry-After: the sender keeps the event and tries again. */
+function retryLater(reply: FastifyReply, error: string): FastifyReply {
+  return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ error });
+}
+
+/** `close` as the stop path and the end of a run both call it: the work once, the same promise after. */
+function once(close: () => Promise<void>): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => (closing ??= close());
+}
+
 /** What the counts call a source the config does not name. */
 const UNKNOWN_SOURCE = '(unknown)';
 
@@ -117,7 +129,7 @@ export async function startWebhookReceiver(settings: WebhookReceiverSettings, de
     } catch (err) {
       count(sourceId, 'store unavailable');
       logger.error({ source: sourceId, eventId: event.data.eventId, err: (err as Error).message }, 'webhook event not stored; the sender retries');
-      return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ error: 'the event could not be stored now; retry later' });
+      return retryLater(reply, 'the event could not be stored now; retry later');
     }
     const outcome: WebhookOutcome = fresh.length === 0 ? 'duplicate' : 'accepted';
     count(sourceId, outcome);
@@ -138,7 +150,7 @@ export async function startWebhookReceiver(settings: WebhookReceiverSettings, de
     }
     count(source, 'store unavailable');
     logger.error({ source, err: error.message }, 'webhook receiver failed on a request');
-    return reply.code(503).header('retry-after', String(RETRY_AFTER_SECONDS)).send({ error: 'the event could not be handled now; retry later' });
+    return retryLater(reply, 'the event could not be handled now; retry later');
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no route ${request.method} ${request.url.split('?')[0]}; events go to POST /webhooks/<source>` }));
 
@@ -147,6 +159,6 @@ export async function startWebhookReceiver(settings: WebhookReceiverSettings, de
   return {
     url: address,
     counts: () => Object.fromEntries(counts),
-    close: () => app.close(),
+    close: once(() => app.close()),
   };
 }

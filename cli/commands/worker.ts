@@ -55,13 +55,14 @@ export async function runWorkerCommand(configFile: string, options: { workflowBu
   const webhooks = await startConfiguredWebhookReceiver(config, logger, observed?.metrics);
   const stop = () => {
     logger.info('shutting down worker (draining running activities)');
-    void webhooks?.close().catch((err: unknown) => logger.warn({ err }, 'webhook receiver did not close cleanly'));
+    webhooks?.close().catch((err: unknown) => logger.warn({ err }, 'webhook receiver did not close cleanly'));
     workers.shutdown();
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   logger.info({ taskQueues: [...workers.workers.keys()], temporal: config.temporal.address, workflowBundle: workflowBundle ?? 'bundled at start' }, 'worker running');
   await workers.run();
+  // Also when the worker ended without a signal; after one, the close already under way.
   await webhooks?.close().catch(() => undefined);
   await connection.close();
   await observed?.endpoint.close();

@@ -203,9 +203,10 @@ export async function startPosSimulator(options: PosSimulatorOptions): Promise<P
       }),
     deliveries: () => Object.fromEntries(counts),
     close: async () => {
+      // Deliveries stop retrying; whoever waits for them is let go.
       closed = true;
-      settleIdle();
       for (const resolve of idleWaiters) resolve();
+      idleWaiters = [];
       await app.close();
     },
   };
